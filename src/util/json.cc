@@ -1,0 +1,330 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// Json parsing and serialisation on top of RapidJSON's SAX reader and writer:
+// parsing builds our Json directly (no intermediate DOM), iteratively, so a
+// hostile deeply nested text cannot exhaust the stack.
+#include "prusaconnect/json.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "rapidjson/error/en.h"
+#include "rapidjson/reader.h"
+#include "rapidjson/writer.h"
+
+namespace prusaconnect {
+namespace {
+
+constexpr size_t kMaxDepth = 512;
+
+// Output stream adapter writing straight into a std::string.
+class StringOut {
+ public:
+  using Ch = char;
+  explicit StringOut(std::string* out) : out_(out) {}
+  void Put(char c) { out_->push_back(c); }
+  void Flush() {}
+
+ private:
+  std::string* out_;
+};
+
+using Writer = rapidjson::Writer<StringOut, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                                 rapidjson::CrtAllocator, rapidjson::kWriteNanAndInfFlag>;
+
+void Write(const Json& v, Writer* w) {
+  switch (v.type()) {
+    case Json::Type::kNull:
+      w->Null();
+      break;
+    case Json::Type::kBool:
+      w->Bool(v.as_bool());
+      break;
+    case Json::Type::kInt:
+      w->Int64(v.as_int());
+      break;
+    case Json::Type::kDouble:
+      if (std::isfinite(v.as_double())) {
+        w->Double(v.as_double());
+      } else {
+        w->Null();
+      }
+      break;
+    case Json::Type::kString:
+      w->String(v.as_string().data(), static_cast<rapidjson::SizeType>(v.as_string().size()));
+      break;
+    case Json::Type::kArray:
+      w->StartArray();
+      for (const Json& item : v.as_array()) Write(item, w);
+      w->EndArray();
+      break;
+    case Json::Type::kObject:
+      w->StartObject();
+      for (const Json::Member& m : v.as_object()) {
+        w->Key(m.key.data(), static_cast<rapidjson::SizeType>(m.key.size()));
+        Write(m.value, w);
+      }
+      w->EndObject();
+      break;
+  }
+}
+
+// SAX handler assembling a Json tree with an explicit stack.
+class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> {
+ public:
+  bool Null() { return Add(Json()); }
+  bool Bool(bool b) { return Add(Json(b)); }
+  bool Int(int i) { return Add(Json(i)); }
+  bool Uint(unsigned u) { return Add(Json(static_cast<int64_t>(u))); }
+  bool Int64(int64_t i) { return Add(Json(i)); }
+  bool Uint64(uint64_t u) {
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Add(Json(static_cast<double>(u)));
+    }
+    return Add(Json(static_cast<int64_t>(u)));
+  }
+  bool Double(double d) { return Add(Json(d)); }
+  bool String(const char* s, rapidjson::SizeType n, bool) { return Add(Json(std::string(s, n))); }
+  bool StartObject() { return Open(Json::MakeObject()); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    key_.assign(s, n);
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) { return Close(); }
+  bool StartArray() { return Open(Json::MakeArray()); }
+  bool EndArray(rapidjson::SizeType) { return Close(); }
+
+  Json Take() { return std::move(root_); }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  struct Frame {
+    Json value;
+    std::string key;  // the key under which `value` goes into its parent
+  };
+
+  bool Add(Json v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return true;
+    }
+    Json& top = stack_.back().value;
+    if (top.is_array()) {
+      top.as_array().push_back(std::move(v));
+    } else {
+      top.as_object().push_back(Json::Member{std::move(key_), std::move(v)});
+      key_.clear();
+    }
+    return true;
+  }
+  bool Open(Json v) {
+    if (stack_.size() >= kMaxDepth) {
+      too_deep_ = true;
+      return false;
+    }
+    stack_.push_back(Frame{std::move(v), std::move(key_)});
+    key_.clear();
+    return true;
+  }
+  bool Close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    key_ = std::move(f.key);
+    return Add(std::move(f.value));
+  }
+
+  std::vector<Frame> stack_;
+  std::string key_;
+  Json root_;
+  bool too_deep_ = false;
+};
+
+}  // namespace
+
+Json::Json(unsigned long v) {  // NOLINT(runtime/int)
+  if (v > static_cast<unsigned long>(std::numeric_limits<int64_t>::max())) {  // NOLINT
+    type_ = Type::kDouble;
+    scalar_.d = static_cast<double>(v);
+  } else {
+    type_ = Type::kInt;
+    scalar_.i = static_cast<int64_t>(v);
+  }
+}
+
+Json::Json(unsigned long long v) : Json(static_cast<unsigned long>(v)) {}  // NOLINT
+
+Json::Json(Array v) : type_(Type::kArray), array_(std::move(v)) {}
+
+Json Json::MakeObject() {
+  Json j;
+  j.type_ = Type::kObject;
+  return j;
+}
+
+Json Json::MakeObject(std::initializer_list<std::pair<std::string, Json>> members) {
+  Json j = MakeObject();
+  j.object_.reserve(members.size());
+  for (const auto& m : members) j.set(m.first, m.second);
+  return j;
+}
+
+Json Json::MakeArray() {
+  Json j;
+  j.type_ = Type::kArray;
+  return j;
+}
+
+Json Json::MakeArray(std::initializer_list<Json> items) {
+  Json j = MakeArray();
+  j.array_.assign(items.begin(), items.end());
+  return j;
+}
+
+StatusOr<Json> Json::Parse(std::string_view text) {
+  rapidjson::Reader reader;
+  Builder builder;
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  rapidjson::ParseResult r =
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
+                   rapidjson::kParseValidateEncodingFlag>(is, builder);
+  if (!r) {
+    if (builder.too_deep()) {
+      return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxDepth) +
+                                  " levels");
+    }
+    return InvalidArgumentError(std::string("invalid JSON at offset ") +
+                                std::to_string(r.Offset()) + ": " +
+                                rapidjson::GetParseError_En(r.Code()));
+  }
+  return builder.Take();
+}
+
+int64_t Json::as_int() const {
+  if (type_ == Type::kDouble) return static_cast<int64_t>(scalar_.d);
+  return scalar_.i;
+}
+
+double Json::as_double() const {
+  if (type_ == Type::kInt) return static_cast<double>(scalar_.i);
+  return scalar_.d;
+}
+
+bool Json::truthy() const {
+  switch (type_) {
+    case Type::kNull: return false;
+    case Type::kBool: return scalar_.b;
+    case Type::kInt: return scalar_.i != 0;
+    case Type::kDouble: return scalar_.d != 0.0;
+    case Type::kString: return !string_.empty();
+    case Type::kArray: return !array_.empty();
+    case Type::kObject: return !object_.empty();
+  }
+  return false;
+}
+
+const Json* Json::find(std::string_view key) const {
+  if (type_ != Type::kObject) return nullptr;
+  for (const Member& m : object_) {
+    if (m.key == key) return &m.value;
+  }
+  return nullptr;
+}
+
+Json* Json::find(std::string_view key) {
+  return const_cast<Json*>(static_cast<const Json*>(this)->find(key));
+}
+
+Json& Json::operator[](std::string_view key) {
+  if (type_ == Type::kNull) type_ = Type::kObject;
+  if (Json* v = find(key)) return *v;
+  object_.push_back(Member{std::string(key), Json()});
+  return object_.back().value;
+}
+
+Json& Json::set(std::string_view key, Json value) {
+  Json& slot = (*this)[key];
+  slot = std::move(value);
+  return slot;
+}
+
+bool Json::erase(std::string_view key) {
+  if (type_ != Type::kObject) return false;
+  for (auto it = object_.begin(); it != object_.end(); ++it) {
+    if (it->key == key) {
+      object_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Json::push_back(Json value) {
+  if (type_ == Type::kNull) type_ = Type::kArray;
+  array_.push_back(std::move(value));
+}
+
+size_t Json::size() const {
+  if (type_ == Type::kArray) return array_.size();
+  if (type_ == Type::kObject) return object_.size();
+  return 0;
+}
+
+std::string Json::Dump() const {
+  std::string out;
+  DumpTo(&out);
+  return out;
+}
+
+void Json::DumpTo(std::string* out) const {
+  StringOut os(out);
+  Writer w(os);
+  Write(*this, &w);
+}
+
+Json Json::WithoutNulls() const {
+  if (type_ == Type::kObject) {
+    Json out = MakeObject();
+    out.object_.reserve(object_.size());
+    for (const Member& m : object_) {
+      if (!m.value.is_null()) out.object_.push_back(Member{m.key, m.value.WithoutNulls()});
+    }
+    return out;
+  }
+  if (type_ == Type::kArray) {
+    Json out = MakeArray();
+    out.array_.reserve(array_.size());
+    for (const Json& item : array_) {
+      if (!item.is_null()) out.array_.push_back(item.WithoutNulls());
+    }
+    return out;
+  }
+  return *this;
+}
+
+bool operator==(const Json& a, const Json& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_int() && b.is_int()) return a.as_int() == b.as_int();
+    return a.as_double() == b.as_double();
+  }
+  if (a.type_ != b.type_) return false;
+  switch (a.type_) {
+    case Json::Type::kNull: return true;
+    case Json::Type::kBool: return a.scalar_.b == b.scalar_.b;
+    case Json::Type::kString: return a.string_ == b.string_;
+    case Json::Type::kArray: return a.array_ == b.array_;
+    case Json::Type::kObject: {
+      // Order-insensitive comparison, as for Python dicts.
+      if (a.object_.size() != b.object_.size()) return false;
+      for (const Json::Member& m : a.object_) {
+        const Json* other = b.find(m.key);
+        if (other == nullptr || !(*other == m.value)) return false;
+      }
+      return true;
+    }
+    default: return false;
+  }
+}
+
+}  // namespace prusaconnect
