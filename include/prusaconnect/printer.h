@@ -1,0 +1,215 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// Printer: one printer's connection to Prusa Connect — the C++ counterpart of
+// the reference SDK's `prusa.connect.printer.Printer`.
+//
+// A host creates a Printer with its identity (type, serial number,
+// fingerprint), gives it a server and token (set_connection,
+// connection_from_config) or registers it (register_printer), then:
+//   * reports telemetry at least once a second (telemetry());
+//   * reports state changes and other events (set_state(), event_cb());
+//   * answers Connect's commands through handlers (set_handler()), run either
+//     by the host calling command() — the SDK's model — or by the library's
+//     handler threads (PrinterOptions::background_handlers).
+//
+// Sending happens on the shared network thread (see network.h) once the
+// printer is started: start() returns at once; loop() is the SDK-shaped
+// blocking form (start, then wait for stop_loop()).
+//
+// Beyond the SDK: events are never lost to a failed request — they wait in a
+// bounded buffer and are retried in order with exponential backoff (100 ms to
+// 60 s, jittered); only the newest unsent telemetry is kept; many printers
+// share one thread; conditions are per printer.
+//
+// Thread safety: every method may be called from any thread, concurrently.
+// Handlers and callbacks must not destroy the Printer that runs them.
+#ifndef PRUSACONNECT_PRINTER_H_
+#define PRUSACONNECT_PRINTER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prusaconnect/conditions.h"
+#include "prusaconnect/const.h"
+#include "prusaconnect/json.h"
+#include "prusaconnect/models.h"
+#include "prusaconnect/network.h"
+#include "prusaconnect/status.h"
+
+namespace prusaconnect {
+
+namespace internal {
+class Session;
+}  // namespace internal
+
+struct PrinterOptions {
+  // SEND_INFO carries an `mmu` object (the SDK's constructor default).
+  bool mmu_supported = true;
+  // Events waiting to be sent; when full the oldest is dropped, counted in
+  // PrinterStats::events_dropped_overflow and logged. At least 1.
+  size_t event_buffer_size = 1000;
+  // Retry delays after a failed request: doubling from min to max, jittered.
+  int64_t backoff_min_ms = 100;
+  int64_t backoff_max_ms = 60000;
+  // Timeout of every request (the SDK's CONNECTION_TIMEOUT).
+  int64_t request_timeout_ms = CONNECTION_TIMEOUT * 1000;
+  // Registration polling interval and lifetime of a code.
+  int64_t register_poll_interval_ms = 1000;
+  int64_t register_timeout_ms = CODE_TIMEOUT * 1000LL;
+  // TLS: certificates are verified against the system store (or `ca_file`)
+  // unless verify_tls is false — only for local servers with self-signed
+  // certificates.
+  bool verify_tls = true;
+  std::string ca_file;
+  // Run command handlers on the network's handler threads as soon as a
+  // command is accepted, instead of waiting for the host to call command().
+  bool background_handlers = false;
+  // The network to send through; null means Network::Default().
+  std::shared_ptr<Network> network;
+};
+
+class Printer {
+ public:
+  // Any of type, sn and fingerprint may be left empty and set once later.
+  Printer(std::optional<PrinterType> type = std::nullopt, const std::string& sn = "",
+          const std::string& fingerprint = "", PrinterOptions options = {});
+  // Stops sending; events not yet sent are discarded (see flush()).
+  ~Printer();
+  Printer(const Printer&) = delete;
+  Printer& operator=(const Printer&) = delete;
+
+  // ---- identity ----
+  std::optional<PrinterType> type() const;
+  std::string sn() const;
+  std::string fingerprint() const;
+  // Each can be set once: FailedPrecondition ("Fingerprint is already set.")
+  // when it already has a value.
+  Status set_type(PrinterType type);
+  Status set_sn(const std::string& sn);
+  Status set_fingerprint(const std::string& fingerprint);
+  // True when sn, fingerprint and type are all set. As in the SDK a false
+  // answer also marks the API condition NOK.
+  bool is_initialised();
+
+  // ---- what SEND_INFO reports ----
+  void set_firmware(const std::string& firmware);
+  std::string firmware() const;
+  void set_software(const std::string& software);  // User-Agent-Version wins over firmware
+  std::string software() const;
+  void set_network_info(const NetworkInfo& info);
+  NetworkInfo network_info() const;
+  void set_api_key(const std::string& api_key);
+  void set_mbl(const std::vector<double>& mbl);
+  void set_sheet_settings(const std::vector<SheetSettings>& sheets);
+  void set_active_sheet(std::optional<int> index);
+  void set_mmu(bool enabled, const std::string& firmware = "",
+               std::optional<MMUType> type = std::nullopt);
+  // Extra members merged into the SEND_INFO data (e.g. Buddy-style
+  // "storages" or "tools"); they do not replace the SDK's keys.
+  void set_info_extra(const Json& extra);
+  // The data object SEND_INFO answers with now.
+  Json get_info() const;
+
+  // ---- connection ----
+  // `server` is a URL such as "https://connect.prusa3d.com"; an empty token
+  // means "not registered" (the TOKEN condition is then NOK, not OK as in
+  // the SDK — quirk Q6).
+  void set_connection(const std::string& server, const std::string& token);
+  // Reads [service::connect] hostname, tls, port, token from a PrusaLink
+  // `prusa_printer_settings.ini`. NotFound when the file does not exist,
+  // InvalidArgument naming the missing or bad key.
+  Status connection_from_config(const std::string& path);
+  // "http[s]://host[:port]"; port 0 is left out.
+  static std::string connect_url(const std::string& host, bool tls, int port = 0);
+  std::string server() const;
+  std::string token() const;
+
+  // ---- registration ----
+  // POST /p/register. Returns the temporary code to type into Connect's
+  // "Add printer" form, then polls GET /p/register (about once a second, for
+  // up to 30 minutes) until Connect hands out a token. On success the token
+  // is set and the register handler is called with it (persist it!).
+  // Blocks the calling thread for one request only; other printers' traffic
+  // continues meanwhile. Errors: FailedPrecondition without a server,
+  // Unavailable when Connect cannot be reached, and the server's text for
+  // any other refusal.
+  StatusOr<std::string> register_printer();
+  // Called (on a handler thread) with the new token once registration ends.
+  void set_register_handler(std::function<void(const std::string& token)> handler);
+  // The pending code, "" when none.
+  std::string code() const;
+  RegistrationStatus registration_status() const;
+
+  // ---- state, events, telemetry ----
+  State state() const;
+  bool ready() const;
+  // Sets the state and emits STATE_CHANGED. PRINTING clears `ready`;
+  // otherwise `ready` changes only when given.
+  void set_state(State state, Source source, std::optional<bool> ready = std::nullopt,
+                 const EventFields& fields = {}, const Json& data = Json());
+  // Queues an event. Dropped (as in the SDK) when the printer has no token.
+  void event_cb(Event event, Source source, const EventFields& fields = {},
+                const Json& data = Json());
+  // Queues telemetry, replacing an older sample not yet sent.
+  void telemetry(const Telemetry& telemetry);
+  // The same with free-form fields (a JSON object).
+  void telemetry(const Json& fields);
+  std::optional<int64_t> job_id() const;
+  void set_job_id(std::optional<int64_t> job_id);
+
+  // ---- commands ----
+  // Registers the handler of a command, replacing the built-in one if any.
+  // Built-in: SEND_INFO, SEND_STATE_INFO, SET_PRINTER_READY,
+  // CANCEL_PRINTER_READY, DIALOG_ACTION.
+  void set_handler(Command command, CommandHandler handler);
+  // Runs the handler of the accepted command in the calling thread, if there
+  // is one that no other thread has started; returns at once otherwise.
+  void command();
+  // Waits up to `timeout_ms` for a command to run; true when one is pending.
+  bool wait_for_command(int64_t timeout_ms);
+  // The accepted command, if one is running.
+  std::optional<CommandRequest> current_command() const;
+  // Ends a command from outside its handler (asynchronous completion, as
+  // the SDK's printer.command.finish/failed/reject). `command_id` defaults to
+  // the current command. Returns FailedPrecondition when no such command is
+  // running.
+  Status finish_command(const CommandResult& result,
+                        std::optional<int64_t> command_id = std::nullopt);
+  Status fail_command(Source source, const std::string& reason, const Json& data = Json(),
+                      std::optional<int64_t> command_id = std::nullopt);
+  Status reject_command(Source source, const std::string& reason, const Json& data = Json(),
+                        std::optional<int64_t> command_id = std::nullopt);
+  // Called (on a handler thread) when a priority command (RESET_PRINTER)
+  // preempts a running one; the host should make the running handler stop.
+  void set_stop_cb(std::function<void()> stop_cb);
+
+  // ---- running ----
+  // Attaches the printer to its network: queued traffic starts flowing.
+  void start();
+  // Detaches it; queued events stay buffered until the next start().
+  void stop();
+  // start(), then block until stop_loop() (from another thread or a handler),
+  // then stop(). The SDK's Printer.loop().
+  void loop();
+  void stop_loop();
+  // Waits up to `timeout_ms` until every buffered event has been delivered.
+  bool flush(int64_t timeout_ms);
+
+  // ---- observation ----
+  // This printer's INTERNET → HTTP → TOKEN → API condition chain.
+  Conditions& conditions();
+  PrinterStats stats() const;
+
+  internal::Session* session() const { return session_.get(); }
+
+ private:
+  std::shared_ptr<internal::Session> session_;
+};
+
+}  // namespace prusaconnect
+
+#endif  // PRUSACONNECT_PRINTER_H_

@@ -1,0 +1,215 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// Printer and Network: thin facades over the protocol Session and the
+// transport Engine.
+#include "prusaconnect/printer.h"
+
+#include "protocol/session.h"
+#include "transport/engine.h"
+#include "util/clock.h"
+#include "util/ini.h"
+#include "util/status_internal.h"
+
+namespace prusaconnect {
+
+// ---------------------------------------------------------------- Network
+
+Network::Network(NetworkOptions options)
+    : engine_(std::make_unique<internal::Engine>(options)) {}
+
+Network::~Network() = default;
+
+std::shared_ptr<Network> Network::Default() {
+  // Never destroyed: printers with static storage may outlive any ordering.
+  static auto* network = new std::shared_ptr<Network>(std::make_shared<Network>());
+  return *network;
+}
+
+size_t Network::printer_count() const { return engine_->printer_count(); }
+
+// ---------------------------------------------------------------- Printer
+
+namespace {
+internal::Engine* EngineOf(const internal::Session& s) {
+  const std::shared_ptr<Network>& n = s.options().network;
+  return n->engine();
+}
+PrinterOptions WithNetwork(PrinterOptions o) {
+  if (!o.network) o.network = Network::Default();
+  return o;
+}
+}  // namespace
+
+Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
+                 const std::string& fingerprint, PrinterOptions options)
+    : session_(std::make_shared<internal::Session>(type, sn, fingerprint,
+                                                   WithNetwork(std::move(options)),
+                                                   internal::RealClock())) {}
+
+Printer::~Printer() {
+  session_->StopLoop();
+  EngineOf(*session_)->Detach(session_.get());
+}
+
+std::optional<PrinterType> Printer::type() const { return session_->type(); }
+std::string Printer::sn() const { return session_->sn(); }
+std::string Printer::fingerprint() const { return session_->fingerprint(); }
+Status Printer::set_type(PrinterType type) { return session_->set_type(type); }
+Status Printer::set_sn(const std::string& sn) { return session_->set_sn(sn); }
+Status Printer::set_fingerprint(const std::string& fp) { return session_->set_fingerprint(fp); }
+bool Printer::is_initialised() { return session_->is_initialised(); }
+
+void Printer::set_firmware(const std::string& v) { session_->set_firmware(v); }
+std::string Printer::firmware() const { return session_->firmware(); }
+void Printer::set_software(const std::string& v) { session_->set_software(v); }
+std::string Printer::software() const { return session_->software(); }
+void Printer::set_network_info(const NetworkInfo& v) { session_->set_network_info(v); }
+NetworkInfo Printer::network_info() const { return session_->network_info(); }
+void Printer::set_api_key(const std::string& v) { session_->set_api_key(v); }
+void Printer::set_mbl(const std::vector<double>& v) { session_->set_mbl(v); }
+void Printer::set_sheet_settings(const std::vector<SheetSettings>& v) {
+  session_->set_sheet_settings(v);
+}
+void Printer::set_active_sheet(std::optional<int> v) { session_->set_active_sheet(v); }
+void Printer::set_mmu(bool enabled, const std::string& fw, std::optional<MMUType> type) {
+  session_->set_mmu(enabled, fw, type);
+}
+void Printer::set_info_extra(const Json& extra) { session_->set_info_extra(extra); }
+Json Printer::get_info() const { return session_->get_info(); }
+
+void Printer::set_connection(const std::string& server, const std::string& token) {
+  session_->set_connection(server, token);
+}
+
+Status Printer::connection_from_config(const std::string& path) {
+  absl::StatusOr<internal::ConnectSettings> settings = internal::ReadConnectSettings(path);
+  if (!settings.ok()) return internal::FromAbsl(settings.status());
+  set_connection(internal::ConnectUrl(settings->hostname, settings->tls, settings->port),
+                 settings->token);
+  return Status();
+}
+
+std::string Printer::connect_url(const std::string& host, bool tls, int port) {
+  return internal::ConnectUrl(host, tls, port);
+}
+
+std::string Printer::server() const { return session_->server(); }
+std::string Printer::token() const { return session_->token(); }
+
+StatusOr<std::string> Printer::register_printer() {
+  StatusOr<internal::HttpRequest> request = session_->MakeRegisterRequest();
+  if (!request.ok()) return request.status();
+  internal::HttpResponse response = EngineOf(*session_)->Execute(std::move(*request));
+  StatusOr<std::string> code = session_->CompleteRegister(response);
+  if (code.ok()) start();
+  return code;
+}
+
+void Printer::set_register_handler(std::function<void(const std::string&)> handler) {
+  session_->set_register_handler(std::move(handler));
+}
+std::string Printer::code() const { return session_->code(); }
+RegistrationStatus Printer::registration_status() const {
+  return session_->registration_status();
+}
+
+State Printer::state() const { return session_->state(); }
+bool Printer::ready() const { return session_->ready(); }
+void Printer::set_state(State state, Source source, std::optional<bool> ready,
+                        const EventFields& fields, const Json& data) {
+  session_->set_state(state, source, ready, fields, data);
+}
+void Printer::event_cb(Event event, Source source, const EventFields& fields, const Json& data) {
+  session_->event_cb(event, source, fields, data);
+}
+void Printer::telemetry(const Telemetry& t) { session_->telemetry(t.ToJson()); }
+void Printer::telemetry(const Json& fields) { session_->telemetry(fields); }
+std::optional<int64_t> Printer::job_id() const { return session_->job_id(); }
+void Printer::set_job_id(std::optional<int64_t> job_id) { session_->set_job_id(job_id); }
+
+void Printer::set_handler(Command command, CommandHandler handler) {
+  session_->set_handler(command, std::move(handler));
+}
+void Printer::command() { session_->RunCommand(); }
+bool Printer::wait_for_command(int64_t timeout_ms) { return session_->WaitForCommand(timeout_ms); }
+std::optional<CommandRequest> Printer::current_command() const {
+  return session_->current_command();
+}
+
+Status Printer::finish_command(const CommandResult& result, std::optional<int64_t> command_id) {
+  EventFields f;
+  f.reason = result.reason;
+  f.state = result.state;
+  f.job_id = result.job_id;
+  f.transfer_id = result.transfer_id;
+  f.dialog_id = result.dialog_id;
+  return session_->EndCommand(command_id, result.event.value_or(Event::FINISHED), result.source,
+                              f, result.data);
+}
+
+Status Printer::fail_command(Source source, const std::string& reason, const Json& data,
+                             std::optional<int64_t> command_id) {
+  EventFields f;
+  f.reason = reason;
+  return session_->EndCommand(command_id, Event::FAILED, source, f, data);
+}
+
+Status Printer::reject_command(Source source, const std::string& reason, const Json& data,
+                               std::optional<int64_t> command_id) {
+  EventFields f;
+  f.reason = reason;
+  return session_->EndCommand(command_id, Event::REJECTED, source, f, data);
+}
+
+void Printer::set_stop_cb(std::function<void()> stop_cb) {
+  session_->set_stop_cb(std::move(stop_cb));
+}
+
+void Printer::start() { EngineOf(*session_)->Attach(session_); }
+void Printer::stop() { EngineOf(*session_)->Detach(session_.get()); }
+
+void Printer::loop() {
+  start();
+  session_->RunLoop();
+  stop();
+}
+
+void Printer::stop_loop() { session_->StopLoop(); }
+bool Printer::flush(int64_t timeout_ms) { return session_->Flush(timeout_ms); }
+
+Conditions& Printer::conditions() { return session_->conditions(); }
+PrinterStats Printer::stats() const { return session_->stats(); }
+
+// ---------------------------------------------------------------- Telemetry
+
+Json Telemetry::ToJson() const {
+  Json j = Json::MakeObject();
+  auto put = [&j](const char* key, const auto& field) {
+    if (field) j.set(key, *field);
+  };
+  put("temp_nozzle", temp_nozzle);
+  put("temp_bed", temp_bed);
+  put("target_nozzle", target_nozzle);
+  put("target_bed", target_bed);
+  put("axis_x", axis_x);
+  put("axis_y", axis_y);
+  put("axis_z", axis_z);
+  put("fan_extruder", fan_extruder);
+  put("fan_hotend", fan_hotend);
+  put("fan_print", fan_print);
+  put("speed", speed);
+  put("flow", flow);
+  put("progress", progress);
+  put("time_printing", time_printing);
+  put("time_remaining", time_remaining);
+  put("filament", filament);
+  put("material", material);
+  if (extra.is_object()) {
+    for (const Json::Member& m : extra.as_object()) {
+      if (!j.contains(m.key)) j.set(m.key, m.value);
+    }
+  }
+  return j;
+}
+
+}  // namespace prusaconnect

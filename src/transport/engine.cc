@@ -1,0 +1,609 @@
+// Copyright 2026 The libprusaconnect Authors.
+#include "transport/engine.h"
+
+#include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <queue>
+#include <unordered_map>
+#include <utility>
+
+#include "protocol/session.h"
+#include "util/clock.h"
+#include "util/logging.h"
+
+namespace prusaconnect::internal {
+namespace {
+
+constexpr char kComponent[] = "transport";
+constexpr int64_t kNever = INT64_MAX;
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+void RaiseFdLimit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return std::string(s);
+}
+
+TransportError MapCurlError(CURLcode code, bool too_large) {
+  switch (code) {
+    case CURLE_OK: return TransportError::kNone;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return TransportError::kDns;
+    case CURLE_COULDNT_CONNECT: return TransportError::kConnect;
+    case CURLE_OPERATION_TIMEDOUT: return TransportError::kTimeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return TransportError::kTls;
+    case CURLE_WRITE_ERROR: return too_large ? TransportError::kTooLarge : TransportError::kOther;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return TransportError::kConnection;
+    default: return TransportError::kOther;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- CurlLoop
+
+// A request on the wire: owns the easy handle's inputs and collects the
+// response.
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpRequest request;
+  HttpResponse response;
+  bool too_large = false;
+  char error[CURL_ERROR_SIZE] = {0};
+  std::function<void(HttpResponse)> done;
+};
+
+// libcurl multi + epoll + eventfd. Used only on the network thread (except
+// Wake(), which is thread-safe).
+class CurlLoop {
+ public:
+  explicit CurlLoop(long max_connections)  // NOLINT(runtime/int)
+      : max_connections_(max_connections) {
+    GlobalInit();
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev {};
+    ev.events = EPOLLIN;
+    ev.data.fd = event_fd_;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev);
+    multi_ = curl_multi_init();
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlLoop::SocketCallback);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlLoop::TimerCallback);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    SetConnectionPool(64);
+  }
+
+  ~CurlLoop() {
+    for (auto& [easy, t] : active_) {
+      curl_multi_remove_handle(multi_, easy);
+      curl_slist_free_all(t->headers);
+      curl_easy_cleanup(easy);
+    }
+    for (CURL* e : free_) curl_easy_cleanup(e);
+    curl_multi_cleanup(multi_);
+    close(event_fd_);
+    close(epoll_fd_);
+  }
+
+  // Sizes libcurl's connection cache for `printers` concurrent users.
+  void SetConnectionPool(size_t printers) {
+    long want = max_connections_ > 0 ? max_connections_  // NOLINT(runtime/int)
+                                     : static_cast<long>(std::max<size_t>(64, printers));  // NOLINT
+    if (want != pool_size_) {
+      pool_size_ = want;
+      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, pool_size_);
+    }
+  }
+
+  void Wake() {
+    uint64_t one = 1;
+    ssize_t n = write(event_fd_, &one, sizeof(one));
+    (void)n;
+  }
+
+  // Starts a request; `done` runs on the network thread when it ends.
+  Transfer* Start(HttpRequest request, std::function<void(HttpResponse)> done) {
+    auto t = std::make_unique<Transfer>();
+    t->request = std::move(request);
+    t->done = std::move(done);
+    CURL* e;
+    if (!free_.empty()) {
+      e = free_.back();
+      free_.pop_back();
+      curl_easy_reset(e);
+    } else {
+      e = curl_easy_init();
+    }
+    t->easy = e;
+    const HttpRequest& r = t->request;
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));  // NOLINT
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(std::min<int64_t>(r.timeout_ms, 10000)));  // NOLINT
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
+    if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlLoop::HeaderCallback);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlLoop::WriteCallback);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    for (const auto& [name, value] : r.headers) {
+      std::string line = name;
+      line += ": ";
+      line += value;
+      t->headers = curl_slist_append(t->headers, line.c_str());
+    }
+    if (!r.content_type.empty()) {
+      t->headers = curl_slist_append(t->headers, ("Content-Type: " + r.content_type).c_str());
+    }
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    if (r.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+      if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    }
+    Transfer* raw = t.get();
+    active_.emplace(e, std::move(t));
+    curl_multi_add_handle(multi_, e);
+    return raw;
+  }
+
+  // Aborts a transfer without calling its completion.
+  void Cancel(Transfer* t) {
+    auto it = active_.find(t->easy);
+    if (it == active_.end()) return;
+    Finish(it, false, CURLE_OK);
+  }
+
+  // Waits for socket activity, a timer or a Wake(), up to `timeout_ms`, and
+  // processes what happened (completions run their callbacks).
+  void Poll(int64_t timeout_ms) {
+    if (curl_deadline_ms_ >= 0) {
+      int64_t until = curl_deadline_ms_ - NowMs();
+      timeout_ms = std::min<int64_t>(timeout_ms, std::max<int64_t>(until, 0));
+    }
+    if (timeout_ms > INT_MAX) timeout_ms = INT_MAX;
+    struct epoll_event events[256];
+    int n = epoll_wait(epoll_fd_, events, 256, static_cast<int>(timeout_ms));
+    int running = 0;
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == event_fd_) {
+        uint64_t v;
+        while (read(event_fd_, &v, sizeof(v)) > 0) {
+        }
+        continue;
+      }
+      int flags = 0;
+      if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi_, fd, flags, &running);
+    }
+    if (curl_deadline_ms_ >= 0 && NowMs() >= curl_deadline_ms_) {
+      curl_deadline_ms_ = -1;
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    Drain();
+  }
+
+  // Lets libcurl act on transfers just added (runs their first steps).
+  void Kick() {
+    int running = 0;
+    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    Drain();
+  }
+
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+ private:
+  using ActiveMap = std::unordered_map<CURL*, std::unique_ptr<Transfer>>;
+
+  void Drain() {
+    CURLMsg* msg;
+    int left = 0;
+    while ((msg = curl_multi_info_read(multi_, &left)) != nullptr) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      auto it = active_.find(msg->easy_handle);
+      if (it == active_.end()) continue;
+      Finish(it, true, msg->data.result);
+    }
+  }
+
+  void Finish(ActiveMap::iterator it, bool deliver, CURLcode code) {
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active_.erase(it);
+    CURL* e = t->easy;
+    if (deliver) {
+      long status = 0;  // NOLINT(runtime/int)
+      curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+      t->response.status = static_cast<int>(status);
+      t->response.error = MapCurlError(code, t->too_large);
+      if (code != CURLE_OK) {
+        t->response.error_message = t->error[0] ? t->error : curl_easy_strerror(code);
+      }
+      if (t->response.error != TransportError::kNone &&
+          t->response.error != TransportError::kTooLarge) {
+        t->response.status = 0;
+      }
+    }
+    curl_multi_remove_handle(multi_, e);
+    curl_slist_free_all(t->headers);
+    t->headers = nullptr;
+    // Keep a few easy handles for reuse; each holds buffers.
+    if (free_.size() < 256) {
+      free_.push_back(e);
+    } else {
+      curl_easy_cleanup(e);
+    }
+    if (deliver && t->done) t->done(std::move(t->response));
+  }
+
+  static size_t HeaderCallback(char* data, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::string_view line(data, size * n);
+    if (line.rfind("HTTP/", 0) == 0) {
+      t->response.headers.clear();  // a new response (after 100 Continue)
+      return size * n;
+    }
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && t->response.headers.size() < 100) {
+      std::string name(line.substr(0, colon));
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      t->response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
+    }
+    return size * n;
+  }
+
+  static size_t WriteCallback(char* data, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    size_t len = size * n;
+    if (t->response.body.size() + len > t->request.max_response_body) {
+      t->too_large = true;
+      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    t->response.body.append(data, len);
+    return len;
+  }
+
+  static int SocketCallback(CURL*, curl_socket_t s, int what, void* user, void* socketp) {
+    auto* self = static_cast<CurlLoop*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
+      curl_multi_assign(self->multi_, s, nullptr);
+      return 0;
+    }
+    struct epoll_event ev {};
+    ev.data.fd = s;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev.events |= EPOLLIN;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) ev.events |= EPOLLOUT;
+    if (socketp == nullptr) {
+      if (epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) {
+        epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
+      }
+      curl_multi_assign(self->multi_, s, self);  // any non-null marker
+    } else if (epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT) {
+      epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, s, &ev);
+    }
+    return 0;
+  }
+
+  static int TimerCallback(CURLM*, long timeout_ms, void* user) {  // NOLINT(runtime/int)
+    auto* self = static_cast<CurlLoop*>(user);
+    self->curl_deadline_ms_ = timeout_ms < 0 ? -1 : NowMs() + timeout_ms;
+    return 0;
+  }
+
+  const long max_connections_;  // NOLINT(runtime/int)
+  long pool_size_ = 0;          // NOLINT(runtime/int)
+  int epoll_fd_ = -1;
+  int event_fd_ = -1;
+  CURLM* multi_ = nullptr;
+  int64_t curl_deadline_ms_ = -1;
+  ActiveMap active_;
+  std::vector<CURL*> free_;
+};
+
+// ---------------------------------------------------------------- Engine
+
+struct Engine::Op {
+  enum Kind { kAttach, kDetach, kExecute, kWake } kind;
+  std::shared_ptr<Session> session;  // kAttach
+  Session* raw = nullptr;            // kDetach, kWake
+  HttpRequest request;               // kExecute
+  std::promise<HttpResponse> response;
+  std::promise<void> done;
+};
+
+namespace {
+
+// The network thread's view of the attached sessions.
+class Scheduler {
+ public:
+  struct Entry {
+    std::shared_ptr<Session> session;
+    Transfer* in_flight = nullptr;
+    int64_t timer_at = kNever;
+  };
+
+  explicit Scheduler(CurlLoop* loop) : loop_(loop) {}
+
+  size_t size() const { return entries_.size(); }
+
+  void Add(std::shared_ptr<Session> s) {
+    Session* raw = s.get();
+    if (entries_.count(raw)) return;
+    entries_.emplace(raw, Entry{std::move(s), nullptr, kNever});
+    loop_->SetConnectionPool(entries_.size());
+    Pump(raw);
+  }
+
+  void Remove(Session* raw) {
+    auto it = entries_.find(raw);
+    if (it == entries_.end()) return;
+    if (it->second.in_flight != nullptr) {
+      loop_->Cancel(it->second.in_flight);
+      it->second.session->Cancelled();
+    }
+    entries_.erase(it);
+  }
+
+  // Asks the session for work and starts it.
+  void Pump(Session* raw) {
+    auto it = entries_.find(raw);
+    if (it == entries_.end() || it->second.in_flight != nullptr) return;
+    Entry& entry = it->second;
+    int64_t wake_at = kNever;
+    int64_t now = RealClock()->MonoMicros();
+    std::optional<Session::Outgoing> out = entry.session->Next(now, &wake_at);
+    if (!out) {
+      if (wake_at != kNever && wake_at != entry.timer_at) {
+        entry.timer_at = wake_at;
+        timers_.push({wake_at, raw});
+      }
+      return;
+    }
+    entry.timer_at = kNever;
+    auto shared_out = std::make_shared<Session::Outgoing>(std::move(*out));
+    HttpRequest request = shared_out->request;
+    entry.in_flight = loop_->Start(std::move(request), [this, raw, shared_out](HttpResponse r) {
+      auto e = entries_.find(raw);
+      if (e == entries_.end()) return;
+      e->second.in_flight = nullptr;
+      e->second.session->Complete(*shared_out, r, RealClock()->MonoMicros());
+      Pump(raw);
+    });
+  }
+
+  // Fires due timers; returns the time of the next one (kNever if none).
+  int64_t RunTimers() {
+    int64_t now = RealClock()->MonoMicros();
+    while (!timers_.empty() && timers_.top().first <= now) {
+      auto [at, raw] = timers_.top();
+      timers_.pop();
+      auto it = entries_.find(raw);
+      if (it == entries_.end() || it->second.timer_at != at) continue;  // stale
+      it->second.timer_at = kNever;
+      Pump(raw);
+    }
+    return timers_.empty() ? kNever : timers_.top().first;
+  }
+
+ private:
+  using Timer = std::pair<int64_t, Session*>;
+  CurlLoop* loop_;
+  std::unordered_map<Session*, Entry> entries_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+};
+
+}  // namespace
+
+Engine::Engine(NetworkOptions options) : options_(options) {}
+
+Engine::~Engine() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    stopping_ = true;
+  }
+  pool_cv_.notify_all();
+  if (network_thread_.joinable()) {
+    loop_->Wake();
+    network_thread_.join();
+  }
+  for (std::thread& t : pool_) t.join();
+}
+
+void Engine::EnsureStarted() {
+  std::lock_guard<std::mutex> lock(start_mu_);
+  if (started_) return;
+  started_ = true;
+  if (options_.raise_fd_limit) RaiseFdLimit();
+  loop_ = std::make_unique<CurlLoop>(options_.max_connections);
+  network_thread_ = std::thread([this] { NetworkMain(); });
+  network_thread_id_ = network_thread_.get_id();
+  int n = std::max(1, options_.handler_threads);
+  for (int i = 0; i < n; ++i) pool_.emplace_back([this] { HandlerMain(); });
+}
+
+void Engine::Enqueue(std::unique_ptr<Op> op) {
+  EnsureStarted();
+  {
+    std::lock_guard<std::mutex> lock(ops_mu_);
+    ops_.push_back(std::move(op));
+  }
+  loop_->Wake();
+}
+
+void Engine::Attach(const std::shared_ptr<Session>& session) {
+  std::weak_ptr<Session> weak = session;
+  Engine* self = this;
+  session->SetExecutor([self](std::function<void()> fn) { self->Post(std::move(fn)); });
+  Session* raw = session.get();
+  session->SetWaker([self, raw] {
+    auto op = std::make_unique<Op>();
+    op->kind = Op::kWake;
+    op->raw = raw;
+    self->Enqueue(std::move(op));
+  });
+  auto op = std::make_unique<Op>();
+  op->kind = Op::kAttach;
+  op->session = session;
+  std::future<void> done = op->done.get_future();
+  Enqueue(std::move(op));
+  done.wait();
+}
+
+void Engine::Detach(Session* session) {
+  session->SetWaker(nullptr);
+  {
+    std::lock_guard<std::mutex> lock(start_mu_);
+    if (!started_) return;
+  }
+  auto op = std::make_unique<Op>();
+  op->kind = Op::kDetach;
+  op->raw = session;
+  std::future<void> done = op->done.get_future();
+  Enqueue(std::move(op));
+  done.wait();
+}
+
+HttpResponse Engine::Execute(HttpRequest request) {
+  auto op = std::make_unique<Op>();
+  op->kind = Op::kExecute;
+  op->request = std::move(request);
+  std::future<HttpResponse> response = op->response.get_future();
+  Enqueue(std::move(op));
+  return response.get();
+}
+
+void Engine::Post(std::function<void()> fn) {
+  EnsureStarted();
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_queue_.push_back(std::move(fn));
+  }
+  pool_cv_.notify_one();
+}
+
+void Engine::HandlerMain() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::unique_lock<std::mutex> lock(pool_mu_);
+      pool_cv_.wait(lock, [this] { return stopping_ || !pool_queue_.empty(); });
+      if (pool_queue_.empty()) return;  // stopping
+      fn = std::move(pool_queue_.front());
+      pool_queue_.pop_front();
+    }
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      PC_LOG(kError, kComponent) << "host callback threw: " << e.what();
+    } catch (...) {
+      PC_LOG(kError, kComponent) << "host callback threw";
+    }
+  }
+}
+
+void Engine::NetworkMain() {
+  Scheduler scheduler(loop_.get());
+  int64_t next_timer = kNever;
+  for (;;) {
+    std::vector<std::unique_ptr<Op>> ops;
+    {
+      std::lock_guard<std::mutex> lock(ops_mu_);
+      ops.swap(ops_);
+    }
+    for (auto& op : ops) {
+      switch (op->kind) {
+        case Op::kAttach:
+          scheduler.Add(op->session);
+          printer_count_ = scheduler.size();
+          op->done.set_value();
+          break;
+        case Op::kDetach:
+          scheduler.Remove(op->raw);
+          printer_count_ = scheduler.size();
+          op->done.set_value();
+          break;
+        case Op::kWake:
+          scheduler.Pump(op->raw);
+          break;
+        case Op::kExecute: {
+          auto promise = std::make_shared<std::promise<HttpResponse>>(std::move(op->response));
+          loop_->Start(std::move(op->request),
+                       [promise](HttpResponse r) { promise->set_value(std::move(r)); });
+          break;
+        }
+      }
+    }
+    if (!ops.empty()) loop_->Kick();
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (stopping_) break;
+    }
+    next_timer = scheduler.RunTimers();
+    int64_t timeout_ms = 60000;
+    if (next_timer != kNever) {
+      int64_t now = RealClock()->MonoMicros();
+      timeout_ms = std::max<int64_t>(0, (next_timer - now + 999) / 1000);
+    }
+    loop_->Poll(timeout_ms);
+  }
+}
+
+}  // namespace prusaconnect::internal
