@@ -1,0 +1,15 @@
+// Uses the installed headers and library: identity, constants, JSON and a
+// Printer object (no network traffic).
+#include <prusaconnect/prusaconnect.h>
+
+#include <cstdio>
+
+int main() {
+  prusaconnect::Printer printer(prusaconnect::PrinterType::I3MK3, "SN-CONSUMER",
+                                prusaconnect::FingerprintFromSerial("SN-CONSUMER"));
+  if (!printer.is_initialised()) return 1;
+  prusaconnect::Json info = printer.get_info();
+  std::printf("%s %s %s\n", prusaconnect::Version(),
+              prusaconnect::ToString(prusaconnect::State::READY), info.find("sdk")->as_string().c_str());
+  return info.find("sdk")->as_string() == "0.8.1" ? 0 : 2;
+}
