@@ -14,8 +14,7 @@ namespace prusaconnect {
 
 // ---------------------------------------------------------------- Network
 
-Network::Network(NetworkOptions options)
-    : engine_(std::make_unique<internal::Engine>(options)) {}
+Network::Network(NetworkOptions options) : engine_(std::make_unique<internal::Engine>(options)) {}
 
 Network::~Network() = default;
 
@@ -42,9 +41,8 @@ PrinterOptions WithNetwork(PrinterOptions o) {
 
 Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
                  const std::string& fingerprint, PrinterOptions options)
-    : session_(std::make_shared<internal::Session>(type, sn, fingerprint,
-                                                   WithNetwork(std::move(options)),
-                                                   internal::RealClock())) {}
+    : session_(std::make_shared<internal::Session>(
+          type, sn, fingerprint, WithNetwork(std::move(options)), internal::RealClock())) {}
 
 Printer::~Printer() {
   session_->StopLoop();
@@ -109,9 +107,7 @@ void Printer::set_register_handler(std::function<void(const std::string&)> handl
   session_->set_register_handler(std::move(handler));
 }
 std::string Printer::code() const { return session_->code(); }
-RegistrationStatus Printer::registration_status() const {
-  return session_->registration_status();
-}
+RegistrationStatus Printer::registration_status() const { return session_->registration_status(); }
 
 State Printer::state() const { return session_->state(); }
 bool Printer::ready() const { return session_->ready(); }
@@ -143,8 +139,8 @@ Status Printer::finish_command(const CommandResult& result, std::optional<int64_
   f.job_id = result.job_id;
   f.transfer_id = result.transfer_id;
   f.dialog_id = result.dialog_id;
-  return session_->EndCommand(command_id, result.event.value_or(Event::FINISHED), result.source,
-                              f, result.data);
+  return session_->EndCommand(command_id, result.event.value_or(Event::FINISHED), result.source, f,
+                              result.data);
 }
 
 Status Printer::fail_command(Source source, const std::string& reason, const Json& data,

@@ -12,11 +12,11 @@
 // "Add printer" form; the token is written to --token-file when given.
 #include <prusaconnect/prusaconnect.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -102,49 +102,50 @@ int main(int argc, char** argv) {
 
   Machine m;
 
-  printer.set_handler(pc::Command::GCODE, [&](const pc::CommandRequest& c)
-                                              -> pc::StatusOr<pc::CommandResult> {
-    std::string gcode = c.kwargs.find("gcode") ? c.kwargs.find("gcode")->as_string() : "";
-    Say("command " + std::to_string(c.command_id) + ": GCODE \"" + gcode + "\"");
-    std::lock_guard<std::mutex> lock(m.mu);
-    if (gcode.rfind("M104", 0) == 0 || gcode.rfind("M109", 0) == 0) {
-      size_t s = gcode.find('S');
-      if (s != std::string::npos) m.target_nozzle = std::atof(gcode.c_str() + s + 1);
-    } else if (gcode.rfind("M140", 0) == 0 || gcode.rfind("M190", 0) == 0) {
-      size_t s = gcode.find('S');
-      if (s != std::string::npos) m.target_bed = std::atof(gcode.c_str() + s + 1);
-    }
-    pc::CommandResult r;
-    r.source = pc::Source::MARLIN;
-    return r;
-  });
-  printer.set_handler(pc::Command::START_PRINT, [&](const pc::CommandRequest& c)
-                                                    -> pc::StatusOr<pc::CommandResult> {
-    const pc::Json* path = c.kwargs.find("path");
-    if (path == nullptr || !path->is_string()) {
-      return pc::InvalidArgumentError("START_PRINT requires kwargs 'path'");
-    }
-    {
-      std::lock_guard<std::mutex> lock(m.mu);
-      if (m.printing) return pc::FailedPreconditionError("Already printing");
-      m.printing = true;
-      m.paused = false;
-      m.progress = 0;
-      m.printed_s = 0;
-      m.file = path->as_string();
-      m.target_nozzle = 215;
-      m.target_bed = 60;
-    }
-    Say("command " + std::to_string(c.command_id) + ": START_PRINT " + path->as_string());
-    printer.set_job_id(static_cast<int64_t>(std::time(nullptr)) % 100000);
-    printer.set_state(pc::State::PRINTING, pc::Source::CONNECT);
-    pc::CommandResult r;
-    r.source = pc::Source::CONNECT;
-    return r;
-  });
+  printer.set_handler(
+      pc::Command::GCODE, [&](const pc::CommandRequest& c) -> pc::StatusOr<pc::CommandResult> {
+        std::string gcode = c.kwargs.find("gcode") ? c.kwargs.find("gcode")->as_string() : "";
+        Say("command " + std::to_string(c.command_id) + ": GCODE \"" + gcode + "\"");
+        std::lock_guard<std::mutex> lock(m.mu);
+        if (gcode.rfind("M104", 0) == 0 || gcode.rfind("M109", 0) == 0) {
+          size_t s = gcode.find('S');
+          if (s != std::string::npos) m.target_nozzle = std::atof(gcode.c_str() + s + 1);
+        } else if (gcode.rfind("M140", 0) == 0 || gcode.rfind("M190", 0) == 0) {
+          size_t s = gcode.find('S');
+          if (s != std::string::npos) m.target_bed = std::atof(gcode.c_str() + s + 1);
+        }
+        pc::CommandResult r;
+        r.source = pc::Source::MARLIN;
+        return r;
+      });
+  printer.set_handler(
+      pc::Command::START_PRINT,
+      [&](const pc::CommandRequest& c) -> pc::StatusOr<pc::CommandResult> {
+        const pc::Json* path = c.kwargs.find("path");
+        if (path == nullptr || !path->is_string()) {
+          return pc::InvalidArgumentError("START_PRINT requires kwargs 'path'");
+        }
+        {
+          std::lock_guard<std::mutex> lock(m.mu);
+          if (m.printing) return pc::FailedPreconditionError("Already printing");
+          m.printing = true;
+          m.paused = false;
+          m.progress = 0;
+          m.printed_s = 0;
+          m.file = path->as_string();
+          m.target_nozzle = 215;
+          m.target_bed = 60;
+        }
+        Say("command " + std::to_string(c.command_id) + ": START_PRINT " + path->as_string());
+        printer.set_job_id(static_cast<int64_t>(std::time(nullptr)) % 100000);
+        printer.set_state(pc::State::PRINTING, pc::Source::CONNECT);
+        pc::CommandResult r;
+        r.source = pc::Source::CONNECT;
+        return r;
+      });
   auto control = [&](pc::State next, const char* name, bool need_printing) {
-    return [&, next, name, need_printing](const pc::CommandRequest& c)
-               -> pc::StatusOr<pc::CommandResult> {
+    return [&, next, name,
+            need_printing](const pc::CommandRequest& c) -> pc::StatusOr<pc::CommandResult> {
       {
         std::lock_guard<std::mutex> lock(m.mu);
         if (need_printing && !m.printing) {
@@ -163,9 +164,8 @@ int main(int argc, char** argv) {
                       control(pc::State::PRINTING, "RESUME_PRINT", true));
   printer.set_handler(pc::Command::STOP_PRINT, control(pc::State::STOPPED, "STOP_PRINT", true));
 
-  printer.conditions().API.add_broke_callback([](const pc::Condition& c, pc::CondState) {
-    Say("connection problem: " + c.long_msg());
-  });
+  printer.conditions().API.add_broke_callback(
+      [](const pc::Condition& c, pc::CondState) { Say("connection problem: " + c.long_msg()); });
 
   printer.start();
   if (opt.token.empty()) {
@@ -183,9 +183,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     Say("registration code: " + *code + "  (type it into Connect's \"Add printer\" form: " +
-        opt.server + "/add-printer/connect/" +
-        std::to_string(printer.type()->type()) + "." + std::to_string(printer.type()->version()) +
-        "/" + *code + ")");
+        opt.server + "/add-printer/connect/" + std::to_string(printer.type()->type()) + "." +
+        std::to_string(printer.type()->version()) + "/" + *code + ")");
     while (!registered && !g_stop) {
       if (printer.registration_status() == pc::RegistrationStatus::NO_REGISTRATION) {
         std::fprintf(stderr, "registration code expired or was refused\n");

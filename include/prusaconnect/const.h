@@ -129,8 +129,8 @@ const char* ToString(Command v);
 const char* ToString(TransferType v);
 const char* ToString(FileType v);
 const char* ToString(RegistrationStatus v);
-const char* ToString(CapabilityType v);  // lower case: "trigger_scheme", ...
-const char* ToString(TriggerScheme v);   // the member name: "THIRTY_SEC"
+const char* ToString(CapabilityType v);    // lower case: "trigger_scheme", ...
+const char* ToString(TriggerScheme v);     // the member name: "THIRTY_SEC"
 const char* Description(TriggerScheme v);  // "Every 30 seconds"
 // Seconds between snapshots for the timed schemes, 0 for the others.
 int TriggerSchemeSeconds(TriggerScheme v);

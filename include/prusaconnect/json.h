@@ -35,20 +35,20 @@ class Json {
   using Array = std::vector<Json>;
   using Object = std::vector<Member>;
 
-  Json() = default;                        // null
-  Json(std::nullptr_t) {}                  // NOLINT(runtime/explicit)
-  Json(bool v) : type_(Type::kBool) { scalar_.b = v; }  // NOLINT
-  Json(int v) : type_(Type::kInt) { scalar_.i = v; }        // NOLINT
-  Json(long v) : type_(Type::kInt) { scalar_.i = v; }       // NOLINT
-  Json(long long v) : type_(Type::kInt) { scalar_.i = v; }  // NOLINT
-  Json(unsigned v) : type_(Type::kInt) { scalar_.i = v; }   // NOLINT
-  Json(unsigned long v);                               // NOLINT
-  Json(unsigned long long v);                          // NOLINT
-  Json(double v) : type_(Type::kDouble) { scalar_.d = v; }  // NOLINT
-  Json(const char* v) : type_(Type::kString), string_(v) {}  // NOLINT
+  Json() = default;                                                     // null
+  Json(std::nullptr_t) {}                                               // NOLINT(runtime/explicit)
+  Json(bool v) : type_(Type::kBool) { scalar_.b = v; }                  // NOLINT
+  Json(int v) : type_(Type::kInt) { scalar_.i = v; }                    // NOLINT
+  Json(long v) : type_(Type::kInt) { scalar_.i = v; }                   // NOLINT
+  Json(long long v) : type_(Type::kInt) { scalar_.i = v; }              // NOLINT
+  Json(unsigned v) : type_(Type::kInt) { scalar_.i = v; }               // NOLINT
+  Json(unsigned long v);                                                // NOLINT
+  Json(unsigned long long v);                                           // NOLINT
+  Json(double v) : type_(Type::kDouble) { scalar_.d = v; }              // NOLINT
+  Json(const char* v) : type_(Type::kString), string_(v) {}             // NOLINT
   Json(std::string v) : type_(Type::kString), string_(std::move(v)) {}  // NOLINT
   Json(std::string_view v) : type_(Type::kString), string_(v) {}        // NOLINT
-  Json(Array v);                                                         // NOLINT
+  Json(Array v);                                                        // NOLINT
 
   // An empty object / array, or an object built from key-value pairs:
   //   Json::MakeObject({{"path", "/usb/a.gcode"}, {"size", 42}})

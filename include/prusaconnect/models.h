@@ -35,12 +35,12 @@ struct Telemetry {
   std::optional<double> axis_x;
   std::optional<double> axis_y;
   std::optional<double> axis_z;
-  std::optional<int> fan_extruder;  // RPM
-  std::optional<int> fan_hotend;    // RPM
-  std::optional<int> fan_print;     // RPM
-  std::optional<int> speed;         // percent
-  std::optional<int> flow;          // percent
-  std::optional<int> progress;      // percent of the job
+  std::optional<int> fan_extruder;        // RPM
+  std::optional<int> fan_hotend;          // RPM
+  std::optional<int> fan_print;           // RPM
+  std::optional<int> speed;               // percent
+  std::optional<int> flow;                // percent
+  std::optional<int> progress;            // percent of the job
   std::optional<int64_t> time_printing;   // seconds
   std::optional<int64_t> time_remaining;  // seconds
   std::optional<double> filament;         // filament used, mm
@@ -74,8 +74,8 @@ struct CommandRequest {
   // name is one of the SDK's commands.
   std::string command_name;
   std::optional<Command> command;
-  Json args;    // JSON array (or null when absent)
-  Json kwargs;  // JSON object (or null when absent)
+  Json args;           // JSON array (or null when absent)
+  Json kwargs;         // JSON object (or null when absent)
   bool force = false;  // G-code sent with `Force: 1`
 };
 
@@ -121,17 +121,17 @@ struct SheetSettings {
 
 // Counters of one printer's traffic, for monitoring and tests.
 struct PrinterStats {
-  uint64_t events_queued = 0;     // accepted into the outbound buffer
-  uint64_t events_sent = 0;       // acknowledged by Connect (2xx)
+  uint64_t events_queued = 0;            // accepted into the outbound buffer
+  uint64_t events_sent = 0;              // acknowledged by Connect (2xx)
   uint64_t events_dropped_overflow = 0;  // oldest dropped because the buffer was full
   uint64_t events_dropped_rejected = 0;  // refused by Connect with a final 4xx
-  uint64_t events_retried = 0;    // send attempts that failed and were retried
+  uint64_t events_retried = 0;           // send attempts that failed and were retried
   uint64_t telemetry_queued = 0;
   uint64_t telemetry_sent = 0;
   uint64_t telemetry_coalesced = 0;  // replaced by a newer sample before sending
   uint64_t requests_failed = 0;      // transport errors and error statuses
   uint64_t commands_received = 0;
-  size_t events_buffered = 0;        // waiting to be sent now
+  size_t events_buffered = 0;  // waiting to be sent now
 };
 
 }  // namespace prusaconnect

@@ -19,8 +19,8 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 struct HttpRequest {
   std::string method = "GET";  // GET, POST or PUT
   std::string url;
-  HeaderList headers;         // in the order they are sent
-  std::string content_type;   // with a body only
+  HeaderList headers;        // in the order they are sent
+  std::string content_type;  // with a body only
   std::string body;
   int64_t timeout_ms = 10000;
   bool verify_tls = true;
@@ -46,8 +46,8 @@ const char* TransportErrorName(TransportError e);
 struct HttpResponse {
   TransportError error = TransportError::kNone;
   std::string error_message;
-  int status = 0;       // 0 when no status line arrived
-  HeaderList headers;   // names lower-cased, values trimmed
+  int status = 0;      // 0 when no status line arrived
+  HeaderList headers;  // names lower-cased, values trimmed
   std::string body;
 
   // The value of a header (name given in lower case), or nullptr.

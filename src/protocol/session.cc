@@ -17,7 +17,8 @@ namespace prusaconnect::internal {
 namespace {
 
 constexpr char kComponent[] = "printer";
-constexpr char kUserAgent[] = "Prusa-Connect-SDK-Printer/0.8.1 libprusaconnect/" PRUSACONNECT_VERSION;
+constexpr char kUserAgent[] =
+    "Prusa-Connect-SDK-Printer/0.8.1 libprusaconnect/" PRUSACONNECT_VERSION;
 constexpr char kNotInitialised[] = "Printer has not been initialized properly";
 constexpr int64_t kNever = INT64_MAX;
 
@@ -166,7 +167,8 @@ void Session::EmitLocked(Event event, Source source, EventFields fields, const J
   if (!IsInitialisedLocked()) {
     PC_LOG(kWarning, kComponent) << kNotInitialised;
   }
-  std::string timestamp = fields.timestamp ? FormatSeconds(*fields.timestamp) : NowTimestampLocked();
+  std::string timestamp =
+      fields.timestamp ? FormatSeconds(*fields.timestamp) : NowTimestampLocked();
   std::string body = RenderEvent(event, source, fields, data);
   if (events_.size() >= std::max<size_t>(1, options_.event_buffer_size)) {
     // Drop the oldest event that is not on the wire right now.
@@ -177,7 +179,8 @@ void Session::EmitLocked(Event event, Source source, EventFields fields, const J
     events_.erase(victim);
     ++stats_.events_dropped_overflow;
   }
-  events_.push_back(OutEvent{next_seq_++, std::move(timestamp), std::move(body)});
+  events_.push_back(
+      OutEvent{next_seq_++, std::move(timestamp), std::move(body), clock_->MonoMicros()});
   ++stats_.events_queued;
   pending_wake_ = true;
 }
@@ -237,8 +240,7 @@ std::optional<Session::Outgoing> Session::Next(int64_t now_us, int64_t* wake_at_
   }
 
   Outgoing out;
-  bool event_first =
-      !events_.empty() && (!telemetry_ || events_.front().seq < telemetry_->seq);
+  bool event_first = !events_.empty() && (!telemetry_ || events_.front().seq < telemetry_->seq);
   if (event_first) {
     const OutEvent& e = events_.front();
     out.kind = Kind::kEvent;
@@ -246,6 +248,7 @@ std::optional<Session::Outgoing> Session::Next(int64_t now_us, int64_t* wake_at_
     out.request = BaseRequestLocked("POST", "/p/events");
     out.request.headers = MakeHeadersLocked(e.timestamp);
     out.request.body = e.body;
+    out.queued_us = e.queued_us;
     in_flight_seq_ = e.seq;
   } else {
     out.kind = Kind::kTelemetry;
@@ -253,6 +256,7 @@ std::optional<Session::Outgoing> Session::Next(int64_t now_us, int64_t* wake_at_
     out.request = BaseRequestLocked("POST", "/p/telemetry");
     out.request.headers = MakeHeadersLocked(telemetry_->timestamp);
     out.request.body = telemetry_->body;
+    out.queued_us = telemetry_->queued_us;
     in_flight_telemetry_ = std::move(telemetry_);
     telemetry_.reset();
   }
@@ -261,7 +265,18 @@ std::optional<Session::Outgoing> Session::Next(int64_t now_us, int64_t* wake_at_
   return out;
 }
 
+void Session::SetObserver(Observer observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  observer_ = std::move(observer);
+}
+
 void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_us) {
+  Observer observer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    observer = observer_;
+  }
+  if (observer) observer(out.kind, r.status, out.queued_us, now_us);
   SessionGuard guard(this);
   in_flight_ = false;
   std::optional<OutTelemetry> sent_telemetry = std::move(in_flight_telemetry_);
@@ -275,9 +290,9 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
     pending_conds_.push_back(
         {r.error == TransportError::kDns ? &conditions_.INTERNET : &conditions_.HTTP,
          CondState::kNok});
-    PC_LOG(kWarning, kComponent) << "request to " << out.request.method << " "
-                                 << out.request.url << " failed ("
-                                 << TransportErrorName(r.error) << "): " << r.error_message;
+    PC_LOG(kWarning, kComponent) << "request to " << out.request.method << " " << out.request.url
+                                 << " failed (" << TransportErrorName(r.error)
+                                 << "): " << r.error_message;
     BackoffLocked(now_us);
     if (out.kind == Kind::kEvent) ++stats_.events_retried;
     if (out.kind == Kind::kTelemetry && !telemetry_) telemetry_ = std::move(sent_telemetry);
@@ -297,9 +312,8 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
             ++stats_.events_sent;
           } else {
             ++stats_.events_dropped_rejected;
-            PC_LOG(kWarning, kComponent) << "Connect refused an event with HTTP " << status
-                                         << " (" << r.body.substr(0, 200)
-                                         << "); dropped: " << it->body;
+            PC_LOG(kWarning, kComponent) << "Connect refused an event with HTTP " << status << " ("
+                                         << r.body.substr(0, 200) << "); dropped: " << it->body;
           }
           events_.erase(it);
         }
@@ -345,8 +359,8 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
       } else if (Retryable(status) && status != 401 && status != 403) {
         next_poll_us_ = 0;  // after the backoff below
       } else {
-        PC_LOG(kWarning, kComponent) << "registration ended: Connect answered HTTP " << status
-                                     << " for code " << code_;
+        PC_LOG(kWarning, kComponent)
+            << "registration ended: Connect answered HTTP " << status << " for code " << code_;
         registering_ = false;
         code_.clear();
         cv_.notify_all();
@@ -414,9 +428,10 @@ StatusOr<std::string> Session::CompleteRegister(const HttpResponse& r) {
   }
   if (r.status != 200) {
     pending_conds_.push_back({&conditions_.API, CondState::kNok});
-    pending_conds_.push_back({&conditions_.HTTP, r.status >= 500 ? CondState::kNok : CondState::kOk});
-    std::string text = "Connect refused the registration (HTTP " + std::to_string(r.status) +
-                       ")" + (r.body.empty() ? "" : ": " + r.body.substr(0, 500));
+    pending_conds_.push_back(
+        {&conditions_.HTTP, r.status >= 500 ? CondState::kNok : CondState::kOk});
+    std::string text = "Connect refused the registration (HTTP " + std::to_string(r.status) + ")" +
+                       (r.body.empty() ? "" : ": " + r.body.substr(0, 500));
     if (r.status >= 500) return UnavailableError(text);
     return FailedPreconditionError(text);
   }
@@ -630,8 +645,7 @@ void Session::RunCommand() {
   if (result && !result->ok()) error = result->status().message();
   if (!result || !result->ok()) {
     f.reason = "Command error";
-    EndCommand(req.command_id, Event::FAILED, Source::WUI, f,
-               Json::MakeObject({{"error", error}}));
+    EndCommand(req.command_id, Event::FAILED, Source::WUI, f, Json::MakeObject({{"error", error}}));
     return;
   }
   const CommandResult& res = **result;
@@ -645,9 +659,8 @@ void Session::RunCommand() {
 
 bool Session::WaitForCommand(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] {
-    return cmd_.accepted && cmd_.run == RunState::kPending;
-  });
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                      [this] { return cmd_.accepted && cmd_.run == RunState::kPending; });
 }
 
 std::optional<CommandRequest> Session::current_command() const {
@@ -762,10 +775,10 @@ bool Session::is_initialised() {
   return IsInitialisedLocked();
 }
 
-#define PC_LOCKED_SETTER(name, field, type)        \
-  void Session::name(type v) {                     \
-    std::lock_guard<std::mutex> lock(mu_);         \
-    field = v;                                     \
+#define PC_LOCKED_SETTER(name, field, type) \
+  void Session::name(type v) {              \
+    std::lock_guard<std::mutex> lock(mu_);  \
+    field = v;                              \
   }
 PC_LOCKED_SETTER(set_firmware, firmware_, const std::string&)
 PC_LOCKED_SETTER(set_software, software_, const std::string&)
@@ -909,7 +922,8 @@ void Session::telemetry(const Json& fields) {
     telemetry_->body = std::move(body);
     telemetry_->timestamp = NowTimestampLocked();
   } else {
-    telemetry_ = OutTelemetry{next_seq_++, NowTimestampLocked(), std::move(body)};
+    telemetry_ =
+        OutTelemetry{next_seq_++, NowTimestampLocked(), std::move(body), clock_->MonoMicros()};
   }
   pending_wake_ = true;
 }
@@ -938,14 +952,22 @@ PrinterStats Session::stats() const {
 
 const char* TransportErrorName(TransportError e) {
   switch (e) {
-    case TransportError::kNone: return "none";
-    case TransportError::kDns: return "name resolution failed";
-    case TransportError::kConnect: return "connection failed";
-    case TransportError::kTimeout: return "timed out";
-    case TransportError::kConnection: return "connection broken";
-    case TransportError::kTls: return "TLS failure";
-    case TransportError::kTooLarge: return "response too large";
-    case TransportError::kOther: return "transport error";
+    case TransportError::kNone:
+      return "none";
+    case TransportError::kDns:
+      return "name resolution failed";
+    case TransportError::kConnect:
+      return "connection failed";
+    case TransportError::kTimeout:
+      return "timed out";
+    case TransportError::kConnection:
+      return "connection broken";
+    case TransportError::kTls:
+      return "TLS failure";
+    case TransportError::kTooLarge:
+      return "response too large";
+    case TransportError::kOther:
+      return "transport error";
   }
   return "transport error";
 }

@@ -30,13 +30,13 @@
 #include <string>
 #include <vector>
 
+#include "protocol/http_types.h"
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
 #include "prusaconnect/json.h"
 #include "prusaconnect/models.h"
 #include "prusaconnect/printer.h"
 #include "prusaconnect/status.h"
-#include "protocol/http_types.h"
 #include "util/clock.h"
 
 namespace prusaconnect::internal {
@@ -52,6 +52,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Kind kind = Kind::kTelemetry;
     HttpRequest request;
     uint64_t seq = 0;  // the event's sequence number (kEvent)
+    int64_t queued_us = 0;
   };
 
   // `clock` must outlive the session.
@@ -67,6 +68,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called, without the lock held, whenever new work may be ready to send
   // (the Engine wakes its thread). Default: none.
   void SetWaker(std::function<void()> waker);
+
+  // Observes every completed request (for load tools and monitoring):
+  // kind, HTTP status (0 on transport failure), when the item was queued
+  // and when its answer arrived (monotonic µs). Called on the driver's
+  // thread without the lock; must be quick.
+  using Observer = std::function<void(Kind kind, int status, int64_t queued_us, int64_t done_us)>;
+  void SetObserver(Observer observer);
 
   // ---- driver side ----
   // The next request to send at monotonic time `now_us`, or nullopt. Then
@@ -146,11 +154,13 @@ class Session : public std::enable_shared_from_this<Session> {
     uint64_t seq;
     std::string timestamp;
     std::string body;
+    int64_t queued_us;
   };
   struct OutTelemetry {
     uint64_t seq;  // position of the first unsent sample
     std::string timestamp;
     std::string body;
+    int64_t queued_us;  // when the first unsent sample was queued
   };
   enum class RunState { kIdle, kPending, kRunning };
   // command.py's Command object.
@@ -255,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Executor executor_;
   std::function<void()> waker_;
+  Observer observer_;
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

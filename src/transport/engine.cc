@@ -2,6 +2,7 @@
 #include "transport/engine.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -43,8 +44,8 @@ void RaiseFdLimit() {
 
 std::string Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return std::string(s);
@@ -52,27 +53,35 @@ std::string Trim(std::string_view s) {
 
 TransportError MapCurlError(CURLcode code, bool too_large) {
   switch (code) {
-    case CURLE_OK: return TransportError::kNone;
+    case CURLE_OK:
+      return TransportError::kNone;
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return TransportError::kDns;
-    case CURLE_COULDNT_CONNECT: return TransportError::kConnect;
-    case CURLE_OPERATION_TIMEDOUT: return TransportError::kTimeout;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return TransportError::kDns;
+    case CURLE_COULDNT_CONNECT:
+      return TransportError::kConnect;
+    case CURLE_OPERATION_TIMEDOUT:
+      return TransportError::kTimeout;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return TransportError::kTls;
-    case CURLE_WRITE_ERROR: return too_large ? TransportError::kTooLarge : TransportError::kOther;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return TransportError::kTls;
+    case CURLE_WRITE_ERROR:
+      return too_large ? TransportError::kTooLarge : TransportError::kOther;
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return TransportError::kConnection;
-    default: return TransportError::kOther;
+    case CURLE_HTTP2_STREAM:
+      return TransportError::kConnection;
+    default:
+      return TransportError::kOther;
   }
 }
 
@@ -473,10 +482,18 @@ void Engine::EnsureStarted() {
   started_ = true;
   if (options_.raise_fd_limit) RaiseFdLimit();
   loop_ = std::make_unique<CurlLoop>(options_.max_connections);
-  network_thread_ = std::thread([this] { NetworkMain(); });
+  network_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "pc-network");
+    NetworkMain();
+  });
   network_thread_id_ = network_thread_.get_id();
   int n = std::max(1, options_.handler_threads);
-  for (int i = 0; i < n; ++i) pool_.emplace_back([this] { HandlerMain(); });
+  for (int i = 0; i < n; ++i) {
+    pool_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "pc-handler");
+      HandlerMain();
+    });
+  }
 }
 
 void Engine::Enqueue(std::unique_ptr<Op> op) {

@@ -30,8 +30,8 @@
 #include <thread>
 #include <vector>
 
-#include "prusaconnect/network.h"
 #include "protocol/http_types.h"
+#include "prusaconnect/network.h"
 
 namespace prusaconnect::internal {
 

@@ -11,11 +11,11 @@ namespace {
 template <typename E>
 struct Names;
 
-#define PC_NAMES(E, ...)                                    \
-  template <>                                               \
-  struct Names<E> {                                         \
-    static constexpr const char* kText[] = {__VA_ARGS__};   \
-    static constexpr size_t kCount = std::size(kText);      \
+#define PC_NAMES(E, ...)                                  \
+  template <>                                             \
+  struct Names<E> {                                       \
+    static constexpr const char* kText[] = {__VA_ARGS__}; \
+    static constexpr size_t kCount = std::size(kText);    \
   };
 
 PC_NAMES(State, "IDLE", "BUSY", "PRINTING", "PAUSED", "FINISHED", "STOPPED", "ERROR", "ATTENTION",
@@ -29,20 +29,18 @@ PC_NAMES(Event, "ACCEPTED", "REJECTED", "FAILED", "FINISHED", "INFO", "STATE_CHA
          "TRANSFER_FINISHED", "SLOT_EVENT")
 PC_NAMES(Source, "CONNECT", "GUI", "WUI", "SERIAL", "GCODE", "MARLIN", "FIRMWARE", "HW", "USER",
          "SLOT")
-PC_NAMES(Command, "SEND_INFO", "GCODE", "START_PRINT", "STOP_PRINT", "PAUSE_PRINT",
-         "RESUME_PRINT", "SEND_FILE_INFO", "DELETE_FILE", "DELETE_FOLDER", "DELETE_DIRECTORY",
-         "CREATE_FOLDER", "CREATE_DIRECTORY", "SEND_JOB_INFO", "SEND_STATE_INFO", "UPGRADE",
-         "RESET_PRINTER", "START_URL_DOWNLOAD", "START_CONNECT_DOWNLOAD", "SEND_TRANSFER_INFO",
-         "STOP_TRANSFER", "SET_PRINTER_READY", "CANCEL_PRINTER_READY", "SET_VALUE",
-         "LOAD_FILAMENT", "UNLOAD_FILAMENT", "SLOT_ACTION", "DIALOG_ACTION")
+PC_NAMES(Command, "SEND_INFO", "GCODE", "START_PRINT", "STOP_PRINT", "PAUSE_PRINT", "RESUME_PRINT",
+         "SEND_FILE_INFO", "DELETE_FILE", "DELETE_FOLDER", "DELETE_DIRECTORY", "CREATE_FOLDER",
+         "CREATE_DIRECTORY", "SEND_JOB_INFO", "SEND_STATE_INFO", "UPGRADE", "RESET_PRINTER",
+         "START_URL_DOWNLOAD", "START_CONNECT_DOWNLOAD", "SEND_TRANSFER_INFO", "STOP_TRANSFER",
+         "SET_PRINTER_READY", "CANCEL_PRINTER_READY", "SET_VALUE", "LOAD_FILAMENT",
+         "UNLOAD_FILAMENT", "SLOT_ACTION", "DIALOG_ACTION")
 PC_NAMES(TransferType, "NO_TRANSFER", "FROM_WEB", "FROM_CONNECT", "FROM_PRINTER", "FROM_SLICER",
          "FROM_CLIENT", "TO_CONNECT", "TO_CLIENT")
 PC_NAMES(FileType, "PRINT_FILE", "FIRMWARE", "FILE", "FOLDER")
 PC_NAMES(RegistrationStatus, "FINISHED", "IN_PROGRESS", "NO_REGISTRATION")
-PC_NAMES(CapabilityType, "trigger_scheme", "imaging", "resolution", "rotation", "exposure",
-         "focus")
-PC_NAMES(TriggerScheme, "TEN_SEC", "THIRTY_SEC", "SIXTY_SEC", "EACH_LAYER", "FIFTH_LAYER",
-         "MANUAL")
+PC_NAMES(CapabilityType, "trigger_scheme", "imaging", "resolution", "rotation", "exposure", "focus")
+PC_NAMES(TriggerScheme, "TEN_SEC", "THIRTY_SEC", "SIXTY_SEC", "EACH_LAYER", "FIFTH_LAYER", "MANUAL")
 #undef PC_NAMES
 
 template <typename E>
@@ -80,18 +78,18 @@ const std::vector<std::string>& SlExtensions() {
   return *v;
 }
 const std::vector<std::string>& ForbiddenCharacters() {
-  static const auto* v = new std::vector<std::string>{"\\",     "?",      "\"", "%",
-                                                      "\u00AF", "\u00B0", "#",  "\u02C7"};
+  static const auto* v =
+      new std::vector<std::string>{"\\", "?", "\"", "%", "\u00AF", "\u00B0", "#", "\u02C7"};
   return *v;
 }
 
-#define PC_DEFINE(E)                                                            \
-  const char* ToString(E v) { return NameOf(v); }                               \
-  bool Parse(std::string_view text, E* out) { return ParseName(text, out); }    \
-  template <>                                                                   \
-  const std::vector<E>& AllValues<E>() {                                        \
-    static const auto* all = new std::vector<E>(MakeAll<E>());                  \
-    return *all;                                                                \
+#define PC_DEFINE(E)                                                         \
+  const char* ToString(E v) { return NameOf(v); }                            \
+  bool Parse(std::string_view text, E* out) { return ParseName(text, out); } \
+  template <>                                                                \
+  const std::vector<E>& AllValues<E>() {                                     \
+    static const auto* all = new std::vector<E>(MakeAll<E>());               \
+    return *all;                                                             \
   }
 PC_DEFINE(State)
 PC_DEFINE(JobState)
@@ -109,22 +107,32 @@ PC_DEFINE(TriggerScheme)
 
 const char* Description(TriggerScheme v) {
   switch (v) {
-    case TriggerScheme::TEN_SEC: return "Every 10 seconds";
-    case TriggerScheme::THIRTY_SEC: return "Every 30 seconds";
-    case TriggerScheme::SIXTY_SEC: return "Every 60 seconds";
-    case TriggerScheme::EACH_LAYER: return "On layer change";
-    case TriggerScheme::FIFTH_LAYER: return "On every fifth layer change";
-    case TriggerScheme::MANUAL: return "Manual";
+    case TriggerScheme::TEN_SEC:
+      return "Every 10 seconds";
+    case TriggerScheme::THIRTY_SEC:
+      return "Every 30 seconds";
+    case TriggerScheme::SIXTY_SEC:
+      return "Every 60 seconds";
+    case TriggerScheme::EACH_LAYER:
+      return "On layer change";
+    case TriggerScheme::FIFTH_LAYER:
+      return "On every fifth layer change";
+    case TriggerScheme::MANUAL:
+      return "Manual";
   }
   return "";
 }
 
 int TriggerSchemeSeconds(TriggerScheme v) {
   switch (v) {
-    case TriggerScheme::TEN_SEC: return 10;
-    case TriggerScheme::THIRTY_SEC: return 30;
-    case TriggerScheme::SIXTY_SEC: return 60;
-    default: return 0;
+    case TriggerScheme::TEN_SEC:
+      return 10;
+    case TriggerScheme::THIRTY_SEC:
+      return 30;
+    case TriggerScheme::SIXTY_SEC:
+      return 60;
+    default:
+      return 0;
   }
 }
 
@@ -132,7 +140,8 @@ bool IsPriorityCommand(Command c) { return c == Command::RESET_PRINTER; }
 
 int MmuSlotCount(MMUType t) {
   switch (t) {
-    case MMUType::MMU3: return 5;
+    case MMUType::MMU3:
+      return 5;
   }
   return 0;
 }
@@ -169,8 +178,7 @@ bool ParseSmallInt(std::string_view s, int* out) {
 }  // namespace
 
 std::string PrinterType::ToString() const {
-  return std::to_string(type_) + "." + std::to_string(version_) + "." +
-         std::to_string(subversion_);
+  return std::to_string(type_) + "." + std::to_string(version_) + "." + std::to_string(subversion_);
 }
 
 std::string PrinterType::Name() const {

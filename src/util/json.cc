@@ -142,7 +142,7 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
 
 }  // namespace
 
-Json::Json(unsigned long v) {  // NOLINT(runtime/int)
+Json::Json(unsigned long v) {                                                 // NOLINT(runtime/int)
   if (v > static_cast<unsigned long>(std::numeric_limits<int64_t>::max())) {  // NOLINT
     type_ = Type::kDouble;
     scalar_.d = static_cast<double>(v);
@@ -213,13 +213,20 @@ double Json::as_double() const {
 
 bool Json::truthy() const {
   switch (type_) {
-    case Type::kNull: return false;
-    case Type::kBool: return scalar_.b;
-    case Type::kInt: return scalar_.i != 0;
-    case Type::kDouble: return scalar_.d != 0.0;
-    case Type::kString: return !string_.empty();
-    case Type::kArray: return !array_.empty();
-    case Type::kObject: return !object_.empty();
+    case Type::kNull:
+      return false;
+    case Type::kBool:
+      return scalar_.b;
+    case Type::kInt:
+      return scalar_.i != 0;
+    case Type::kDouble:
+      return scalar_.d != 0.0;
+    case Type::kString:
+      return !string_.empty();
+    case Type::kArray:
+      return !array_.empty();
+    case Type::kObject:
+      return !object_.empty();
   }
   return false;
 }
@@ -310,10 +317,14 @@ bool operator==(const Json& a, const Json& b) {
   }
   if (a.type_ != b.type_) return false;
   switch (a.type_) {
-    case Json::Type::kNull: return true;
-    case Json::Type::kBool: return a.scalar_.b == b.scalar_.b;
-    case Json::Type::kString: return a.string_ == b.string_;
-    case Json::Type::kArray: return a.array_ == b.array_;
+    case Json::Type::kNull:
+      return true;
+    case Json::Type::kBool:
+      return a.scalar_.b == b.scalar_.b;
+    case Json::Type::kString:
+      return a.string_ == b.string_;
+    case Json::Type::kArray:
+      return a.array_ == b.array_;
     case Json::Type::kObject: {
       // Order-insensitive comparison, as for Python dicts.
       if (a.object_.size() != b.object_.size()) return false;
@@ -323,7 +334,8 @@ bool operator==(const Json& a, const Json& b) {
       }
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 

@@ -22,10 +22,14 @@ std::atomic<bool> g_has_sink{false};
 
 const char* LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarning: return "WARNING";
-    case LogLevel::kError: return "ERROR";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarning:
+      return "WARNING";
+    case LogLevel::kError:
+      return "ERROR";
   }
   return "INFO";
 }
@@ -41,8 +45,7 @@ LogLevel GetLogLevel() { return static_cast<LogLevel>(g_level.load()); }
 
 LogSink StderrLogSink() {
   return [](LogLevel level, const std::string& component, const std::string& message) {
-    std::fprintf(stderr, "%-7s %s: %s\n", LogLevelName(level), component.c_str(),
-                 message.c_str());
+    std::fprintf(stderr, "%-7s %s: %s\n", LogLevelName(level), component.c_str(), message.c_str());
   };
 }
 

@@ -274,8 +274,8 @@ TEST_F(PrinterIntegrationTest, OutageLosesNothingAndKeepsOrder) {
   EXPECT_GT(st.requests_failed, 0u);
   EXPECT_TRUE(p->conditions().API);
   // The outage really happened: 503s and refused connections were seen.
-  EXPECT_THAT(emulator_->RequestLog(), ::testing::Contains(::testing::Field(
-                                           &emulator::RequestLogEntry::status, 503)));
+  EXPECT_THAT(emulator_->RequestLog(),
+              ::testing::Contains(::testing::Field(&emulator::RequestLogEntry::status, 503)));
   EXPECT_EQ(emulator_->GetPrinter(fp)->protocol_error_count, 0);
 }
 
@@ -365,7 +365,8 @@ TEST_F(BadServerInputTest, EachMalformedCommandIsRejectedAndNothingCrashes) {
   EXPECT_FALSE(r->command_id);
   EXPECT_EQ(r->reason, "Invalid Command-Id header");
 
-  r = Answer(p, {200, {{"Command-Id", "x1"}, {"Content-Type", "application/json"}},
+  r = Answer(p, {200,
+                 {{"Command-Id", "x1"}, {"Content-Type", "application/json"}},
                  R"({"command":"SEND_INFO"})"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, "Invalid Command-Id header");
@@ -375,7 +376,8 @@ TEST_F(BadServerInputTest, EachMalformedCommandIsRejectedAndNothingCrashes) {
   EXPECT_EQ(r->command_id, 8);
   EXPECT_EQ(r->reason, "Invalid command content type");
 
-  r = Answer(p, {200, {{"Command-Id", "9"}, {"Content-Type", "application/json"}},
+  r = Answer(p, {200,
+                 {{"Command-Id", "9"}, {"Content-Type", "application/json"}},
                  std::string(10 << 20, ' ')});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->command_id, 9);
@@ -419,12 +421,14 @@ TEST_F(BadServerInputTest, DroppedConnectionsAreRetried) {
   drop.count = 3;
   emulator_->AddFault(drop);
   p->start();
-  for (int i = 0; i < 5; ++i) p->event_cb(Event::INFO, Source::WUI, {}, Json::MakeObject({{"n", i}}));
+  for (int i = 0; i < 5; ++i)
+    p->event_cb(Event::INFO, Source::WUI, {}, Json::MakeObject({{"n", i}}));
   ASSERT_TRUE(emulator_->WaitForEvents(p->fingerprint(), 5, kWait));
   ASSERT_TRUE(p->flush(30000));
   auto events = emulator_->GetEvents(p->fingerprint());
   ASSERT_EQ(events.size(), 5u);
-  for (int i = 0; i < 5; ++i) EXPECT_THAT(events[i].json, HasSubstr("{\"n\":" + std::to_string(i) + "}"));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_THAT(events[i].json, HasSubstr("{\"n\":" + std::to_string(i) + "}"));
 }
 
 TEST_F(BadServerInputTest, RevokedTokenBreaksTokenCondition) {
@@ -432,9 +436,47 @@ TEST_F(BadServerInputTest, RevokedTokenBreaksTokenCondition) {
   p->set_connection(emulator_->url(), "not-the-token");
   p->start();
   p->telemetry(Json::MakeObject());
-  ASSERT_TRUE(emulator_->WaitFor([&] { return p->conditions().TOKEN.state() == CondState::kNok; },
-                                 kWait));
+  ASSERT_TRUE(
+      emulator_->WaitFor([&] { return p->conditions().TOKEN.state() == CondState::kNok; }, kWait));
   EXPECT_EQ(p->conditions().API.state(), CondState::kNok);
+}
+
+TEST_F(PrinterIntegrationTest, TokensNeverReachTheLogSink) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  SetLogLevel(LogLevel::kDebug);
+  SetLogSink([&](LogLevel, const std::string& component, const std::string& message) {
+    std::lock_guard<std::mutex> l(mu);
+    lines.push_back(component + ": " + message);
+  });
+  PrinterOptions o;
+  o.network = network_;
+  o.register_poll_interval_ms = 50;
+  o.backoff_max_ms = 200;
+  Printer printer(PrinterType::I3MK3, "SN-LOG-1", FingerprintFromSerial("SN-LOG-1"), o);
+  printer.set_connection(emulator_->url(), "");
+  Latch token;
+  printer.set_register_handler([&](const std::string& t) { token.Set(t); });
+  StatusOr<std::string> code = printer.register_printer();
+  ASSERT_TRUE(code.ok());
+  ASSERT_TRUE(emulator_->ApproveCode(*code).ok());
+  ASSERT_TRUE(token.Wait(30000));
+  // Failures and refusals log the request; none of it may carry the token.
+  FaultRule fail;
+  fail.kind = FaultKind::kStatus;
+  fail.status = 500;
+  fail.count = 2;
+  emulator_->AddFault(fail);
+  printer.event_cb(Event::INFO, Source::WUI, {}, Json());
+  printer.telemetry(Json::MakeObject());
+  ASSERT_TRUE(printer.flush(30000));
+  SetLogSink(nullptr);
+  SetLogLevel(LogLevel::kInfo);
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_FALSE(lines.empty());
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.find(token.value), std::string::npos) << line;
+  }
 }
 
 TEST_F(PrinterIntegrationTest, SdkStyleLoopStopsOnStopLoop) {

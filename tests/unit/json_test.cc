@@ -23,9 +23,7 @@ TEST(Json, IntegersAndFloatsStayDistinctLikePython) {
   EXPECT_EQ(Json(-2.5e-7).Dump(), "-2.5e-7");
 }
 
-TEST(Json, NonFiniteDoublesBecomeNull) {
-  EXPECT_EQ(Json(1.0 / 0.0).Dump(), "null");
-}
+TEST(Json, NonFiniteDoublesBecomeNull) { EXPECT_EQ(Json(1.0 / 0.0).Dump(), "null"); }
 
 TEST(Json, ParseRoundTripsEveryType) {
   const std::string text =
@@ -61,9 +59,7 @@ TEST(Json, DeepNestingIsAnErrorNotAStackOverflow) {
   EXPECT_TRUE(Json::Parse(ok_depth).ok());
 }
 
-TEST(Json, InvalidUtf8IsRejected) {
-  EXPECT_FALSE(Json::Parse("\"\xff\xfe\"").ok());
-}
+TEST(Json, InvalidUtf8IsRejected) { EXPECT_FALSE(Json::Parse("\"\xff\xfe\"").ok()); }
 
 TEST(Json, TruthinessFollowsPython) {
   EXPECT_FALSE(Json().truthy());
@@ -99,9 +95,7 @@ TEST(Json, EraseAndFind) {
   EXPECT_EQ(Json(5).find("x"), nullptr);
 }
 
-TEST(Json, StringsAreEscaped) {
-  EXPECT_EQ(Json("a\"b\\c\n\x01").Dump(), R"("a\"b\\c\n\u0001")");
-}
+TEST(Json, StringsAreEscaped) { EXPECT_EQ(Json("a\"b\\c\n\x01").Dump(), R"("a\"b\\c\n\u0001")"); }
 
 }  // namespace
 }  // namespace prusaconnect

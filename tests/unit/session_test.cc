@@ -452,9 +452,9 @@ TEST_F(SessionTest, HandlerResultWithEventAndData) {
   });
   Json1("SEND_JOB_INFO", 5);
   s_->RunCommand();
-  EXPECT_THAT(Events(), ::testing::ElementsAre(
-                            R"({"event":"JOB_INFO","source":"CONNECT","data":{"x":"x"},)"
-                            R"("command_id":5,"job_id":7,"state":"BUSY"})"));
+  EXPECT_THAT(Events(),
+              ::testing::ElementsAre(R"({"event":"JOB_INFO","source":"CONNECT","data":{"x":"x"},)"
+                                     R"("command_id":5,"job_id":7,"state":"BUSY"})"));
 }
 
 TEST_F(SessionTest, HandlerErrorBecomesFailedCommandError) {
@@ -485,9 +485,9 @@ TEST_F(SessionTest, UnknownCommandIsAcceptedThenRejected) {
   EXPECT_THAT(Events(), ::testing::ElementsAre(
                             R"({"event":"REJECTED","source":"WUI","data":{},"command_id":24,)"
                             R"("reason":"Unknown command","state":"BUSY"})"));
-  EXPECT_THAT(Json1("STANDUP", 24), ::testing::ElementsAre(
-                                        R"({"event":"REJECTED","source":"CONNECT","data":{},)"
-                                        R"("command_id":24,"state":"BUSY"})"));
+  EXPECT_THAT(Json1("STANDUP", 24),
+              ::testing::ElementsAre(R"({"event":"REJECTED","source":"CONNECT","data":{},)"
+                                     R"("command_id":24,"state":"BUSY"})"));
 }
 
 TEST_F(SessionTest, EmptyCommandNameIsUnknown) {
@@ -508,16 +508,16 @@ TEST_F(SessionTest, FinishedCommandRecallIsAnsweredFinished) {
   Json1("SEND_INFO", 24);
   s_->RunCommand();
   EXPECT_THAT(Events()[0], HasSubstr(R"("event":"INFO")"));
-  EXPECT_THAT(Json1("SEND_INFO", 24), ::testing::ElementsAre(
-                                          R"({"event":"FINISHED","source":"CONNECT","data":{},)"
-                                          R"("command_id":24,"state":"BUSY"})"));
+  EXPECT_THAT(Json1("SEND_INFO", 24),
+              ::testing::ElementsAre(R"({"event":"FINISHED","source":"CONNECT","data":{},)"
+                                     R"("command_id":24,"state":"BUSY"})"));
 }
 
 TEST_F(SessionTest, SameIdWhileRunningIsAcceptedAgainOtherIdRejected) {
   Json1("SEND_INFO", 42);
-  EXPECT_THAT(Json1("SEND_INFO", 42), ::testing::ElementsAre(
-                                          R"({"event":"ACCEPTED","source":"CONNECT","data":{},)"
-                                          R"("command_id":42,"state":"BUSY"})"));
+  EXPECT_THAT(Json1("SEND_INFO", 42),
+              ::testing::ElementsAre(R"({"event":"ACCEPTED","source":"CONNECT","data":{},)"
+                                     R"("command_id":42,"state":"BUSY"})"));
   EXPECT_THAT(Json1("SEND_INFO", 43),
               ::testing::ElementsAre(
                   R"({"event":"REJECTED","source":"CONNECT","data":{"actual_command_id":42},)"
@@ -583,17 +583,16 @@ TEST_F(SessionTest, BackgroundHandlersRunThroughTheExecutor) {
   Json1("SEND_STATE_INFO", 3);
   ASSERT_EQ(posted.size(), 1u);
   posted[0]();
-  EXPECT_THAT(Events(), ::testing::ElementsAre(
-                            R"({"event":"STATE_CHANGED","source":"CONNECT","data":{},)"
-                            R"("command_id":3,"state":"BUSY"})"));
+  EXPECT_THAT(Events(),
+              ::testing::ElementsAre(R"({"event":"STATE_CHANGED","source":"CONNECT","data":{},)"
+                                     R"("command_id":3,"state":"BUSY"})"));
 }
 
 // ---------------------------------------------------------------- bad commands
 
 TEST_F(SessionTest, MissingOrInvalidCommandIdIsRejectedWithoutId) {
-  const std::string expected =
-      R"({"event":"REJECTED","source":"CONNECT","data":{},)"
-      R"("reason":"Invalid Command-Id header","state":"BUSY"})";
+  const std::string expected = R"({"event":"REJECTED","source":"CONNECT","data":{},)"
+                               R"("reason":"Invalid Command-Id header","state":"BUSY"})";
   EXPECT_THAT(Deliver("", R"({"command":"SEND_INFO"})"), ::testing::ElementsAre(expected));
   EXPECT_THAT(Deliver("abc", R"({"command":"SEND_INFO"})"), ::testing::ElementsAre(expected));
   EXPECT_THAT(Deliver("1.5", R"({"command":"SEND_INFO"})"), ::testing::ElementsAre(expected));
@@ -677,7 +676,8 @@ TEST_F(SessionTest, ResetPrinterPreemptsRunningCommandWithoutBlocking) {
   EXPECT_EQ(s_->current_command()->command_id, 25);
   s_->RunCommand();
   EXPECT_TRUE(reset_ran);
-  EXPECT_THAT(Events()[0], HasSubstr(R"("event":"FINISHED","source":"CONNECT","data":{},"command_id":25)"));
+  EXPECT_THAT(Events()[0],
+              HasSubstr(R"("event":"FINISHED","source":"CONNECT","data":{},"command_id":25)"));
 }
 
 TEST_F(SessionTest, ResentResetPrinterIsNotAcceptedTwice) {
@@ -711,10 +711,11 @@ TEST_F(SessionTest, SetPrinterReadyEmitsStateChangedThenFinished) {
   s_->RunCommand();
   EXPECT_EQ(s_->state(), State::READY);
   EXPECT_TRUE(s_->ready());
-  EXPECT_THAT(Events(), ::testing::ElementsAre(
-                            R"({"event":"STATE_CHANGED","source":"CONNECT","data":{},"state":"READY"})",
-                            R"({"event":"FINISHED","source":"CONNECT","data":{},"command_id":42,)"
-                            R"("state":"READY"})"));
+  EXPECT_THAT(Events(),
+              ::testing::ElementsAre(
+                  R"({"event":"STATE_CHANGED","source":"CONNECT","data":{},"state":"READY"})",
+                  R"({"event":"FINISHED","source":"CONNECT","data":{},"command_id":42,)"
+                  R"("state":"READY"})"));
   Json1("CANCEL_PRINTER_READY", 43);
   s_->RunCommand();
   EXPECT_EQ(s_->state(), State::IDLE);
@@ -728,10 +729,10 @@ TEST_F(SessionTest, SetPrinterReadyEmitsStateChangedThenFinished) {
 TEST_F(SessionTest, CancelReadyWhenNotReadyFails) {
   Json1("CANCEL_PRINTER_READY", 43);
   s_->RunCommand();
-  EXPECT_THAT(Events(), ::testing::ElementsAre(
-                            R"({"event":"FAILED","source":"WUI","data":{"error":)"
-                            R"("Can't cancel, printer isn't ready"},"command_id":43,)"
-                            R"("reason":"Command error","state":"BUSY"})"));
+  EXPECT_THAT(Events(),
+              ::testing::ElementsAre(R"({"event":"FAILED","source":"WUI","data":{"error":)"
+                                     R"("Can't cancel, printer isn't ready"},"command_id":43,)"
+                                     R"("reason":"Command error","state":"BUSY"})"));
 }
 
 TEST_F(SessionTest, SetReadyWhilePrintingFails) {
@@ -782,10 +783,10 @@ TEST_F(SessionTest, JobIdIsInjectedIntoEventsAndTelemetry) {
   f.job_id = 99;  // overridden, as in the SDK
   s_->event_cb(Event::JOB_INFO, Source::MARLIN, f, Json());
   s_->telemetry(Json::MakeObject({{"progress", 10}}));
-  EXPECT_THAT(SendAll(), ::testing::ElementsAre(
-                             R"(/p/events {"event":"JOB_INFO","source":"MARLIN","data":{},)"
-                             R"("job_id":5,"state":"BUSY"})",
-                             R"(/p/telemetry {"progress":10,"job_id":5,"state":"BUSY"})"));
+  EXPECT_THAT(SendAll(),
+              ::testing::ElementsAre(R"(/p/events {"event":"JOB_INFO","source":"MARLIN","data":{},)"
+                                     R"("job_id":5,"state":"BUSY"})",
+                                     R"(/p/telemetry {"progress":10,"job_id":5,"state":"BUSY"})"));
 }
 
 TEST_F(SessionTest, TelemetryIsCoalescedToTheNewest) {

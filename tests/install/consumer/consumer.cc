@@ -10,6 +10,7 @@ int main() {
   if (!printer.is_initialised()) return 1;
   prusaconnect::Json info = printer.get_info();
   std::printf("%s %s %s\n", prusaconnect::Version(),
-              prusaconnect::ToString(prusaconnect::State::READY), info.find("sdk")->as_string().c_str());
+              prusaconnect::ToString(prusaconnect::State::READY),
+              info.find("sdk")->as_string().c_str());
   return info.find("sdk")->as_string() == "0.8.1" ? 0 : 2;
 }
