@@ -619,7 +619,14 @@ void Session::RunCommand() {
     if (known) {
       req.command = c;
       auto it = handlers_.find(c);
-      handler = it != handlers_.end() ? it->second : BuiltinHandler(c);
+      auto def = default_handlers_.find(c);
+      if (it != handlers_.end()) {
+        handler = it->second;
+      } else if (def != default_handlers_.end()) {
+        handler = def->second;
+      } else {
+        handler = BuiltinHandler(c);
+      }
     }
   }
   EventFields f;
@@ -726,6 +733,15 @@ void Session::set_handler(Command command, CommandHandler handler) {
     handlers_[command] = std::move(handler);
   } else {
     handlers_.erase(command);
+  }
+}
+
+void Session::SetDefaultHandler(Command command, CommandHandler handler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (handler) {
+    default_handlers_[command] = std::move(handler);
+  } else {
+    default_handlers_.erase(command);
   }
 }
 

@@ -136,6 +136,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_job_id(std::optional<int64_t> job_id);
 
   void set_handler(Command command, CommandHandler handler);
+  // Installs a library-provided handler (files, transfers...) used when the
+  // host registered none for `command`; an empty one removes it.
+  void SetDefaultHandler(Command command, CommandHandler handler);
   void RunCommand();
   bool WaitForCommand(int64_t timeout_ms);
   std::optional<CommandRequest> current_command() const;
@@ -255,6 +258,7 @@ class Session : public std::enable_shared_from_this<Session> {
   CommandState cmd_;
   std::vector<int64_t> preempted_;  // running commands a priority command replaced
   std::map<Command, CommandHandler> handlers_;
+  std::map<Command, CommandHandler> default_handlers_;
   std::function<void()> stop_cb_;
 
   PrinterStats stats_;
