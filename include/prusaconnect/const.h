@@ -163,7 +163,7 @@ int MmuSlotCount(MMUType t);
 // SDK's PrinterType is "<type>.<version>.<subversion>".
 class PrinterType {
  public:
-  constexpr PrinterType(int type, int version, int subversion)
+  constexpr PrinterType(int type, int version, int subversion) noexcept
       : type_(type), version_(version), subversion_(subversion) {}
 
   static const PrinterType I3MK25;   // 1.2.5

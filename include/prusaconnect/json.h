@@ -36,7 +36,7 @@ class Json {
   using Object = std::vector<Member>;
 
   Json() = default;                                                     // null
-  Json(std::nullptr_t) {}                                               // NOLINT(runtime/explicit)
+  Json(std::nullptr_t) {}                                               // NOLINT
   Json(bool v) : type_(Type::kBool) { scalar_.b = v; }                  // NOLINT
   Json(int v) : type_(Type::kInt) { scalar_.i = v; }                    // NOLINT
   Json(long v) : type_(Type::kInt) { scalar_.i = v; }                   // NOLINT

@@ -84,10 +84,10 @@ template <typename T>
 class StatusOr {
  public:
   // REQUIRES: !status.ok().
-  StatusOr(Status status) : status_(std::move(status)) {  // NOLINT(runtime/explicit)
+  StatusOr(Status status) : status_(std::move(status)) {  // NOLINT
     if (status_.ok()) status_ = Status(StatusCode::kInternal, "OK status given to StatusOr");
   }
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }

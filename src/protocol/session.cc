@@ -791,6 +791,7 @@ bool Session::is_initialised() {
   return IsInitialisedLocked();
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `type` is a type.
 #define PC_LOCKED_SETTER(name, field, type) \
   void Session::name(type v) {              \
     std::lock_guard<std::mutex> lock(mu_);  \
@@ -803,6 +804,7 @@ PC_LOCKED_SETTER(set_api_key, api_key_, const std::string&)
 PC_LOCKED_SETTER(set_active_sheet, active_sheet_, std::optional<int>)
 PC_LOCKED_SETTER(set_info_extra, info_extra_, const Json&)
 #undef PC_LOCKED_SETTER
+// NOLINTEND(bugprone-macro-parentheses)
 
 std::string Session::firmware() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -429,13 +429,14 @@ class Scheduler {
     entry.timer_at = kNever;
     auto shared_out = std::make_shared<Session::Outgoing>(std::move(*out));
     HttpRequest request = shared_out->request;
-    entry.in_flight = loop_->Start(std::move(request), [this, raw, shared_out](HttpResponse r) {
-      auto e = entries_.find(raw);
-      if (e == entries_.end()) return;
-      e->second.in_flight = nullptr;
-      e->second.session->Complete(*shared_out, r, RealClock()->MonoMicros());
-      Pump(raw);
-    });
+    entry.in_flight =
+        loop_->Start(std::move(request), [this, raw, shared_out](const HttpResponse& r) {
+          auto e = entries_.find(raw);
+          if (e == entries_.end()) return;
+          e->second.in_flight = nullptr;
+          e->second.session->Complete(*shared_out, r, RealClock()->MonoMicros());
+          Pump(raw);
+        });
   }
 
   // Fires due timers; returns the time of the next one (kNever if none).

@@ -11,6 +11,7 @@ namespace {
 template <typename E>
 struct Names;
 
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `E` is a type.
 #define PC_NAMES(E, ...)                                  \
   template <>                                             \
   struct Names<E> {                                       \
@@ -83,6 +84,7 @@ const std::vector<std::string>& ForbiddenCharacters() {
   return *v;
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `E` is a type.
 #define PC_DEFINE(E)                                                         \
   const char* ToString(E v) { return NameOf(v); }                            \
   bool Parse(std::string_view text, E* out) { return ParseName(text, out); } \
@@ -104,6 +106,7 @@ PC_DEFINE(RegistrationStatus)
 PC_DEFINE(CapabilityType)
 PC_DEFINE(TriggerScheme)
 #undef PC_DEFINE
+// NOLINTEND(bugprone-macro-parentheses)
 
 const char* Description(TriggerScheme v) {
   switch (v) {
