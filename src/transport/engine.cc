@@ -13,6 +13,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <queue>
@@ -105,8 +106,7 @@ struct Transfer {
 // Wake(), which is thread-safe).
 class CurlLoop {
  public:
-  explicit CurlLoop(long max_connections)  // NOLINT(runtime/int)
-      : max_connections_(max_connections) {
+  CurlLoop() {
     GlobalInit();
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -119,7 +119,6 @@ class CurlLoop {
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlLoop::TimerCallback);
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-    SetConnectionPool(64);
   }
 
   ~CurlLoop() {
@@ -134,14 +133,9 @@ class CurlLoop {
     close(epoll_fd_);
   }
 
-  // Sizes libcurl's connection cache for `printers` concurrent users.
-  void SetConnectionPool(size_t printers) {
-    long want = max_connections_ > 0 ? max_connections_  // NOLINT(runtime/int)
-                                     : static_cast<long>(std::max<size_t>(64, printers));  // NOLINT
-    if (want != pool_size_) {
-      pool_size_ = want;
-      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, pool_size_);
-    }
+  // Sizes libcurl's connection cache for `connections` concurrent requests.
+  void SetConnectionPool(size_t connections) {
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(connections));  // NOLINT
   }
 
   void Wake() {
@@ -174,6 +168,7 @@ class CurlLoop {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min<int64_t>(r.timeout_ms, 10000)));  // NOLINT
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
     if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
@@ -228,8 +223,8 @@ class CurlLoop {
       int fd = events[i].data.fd;
       if (fd == event_fd_) {
         uint64_t v;
-        while (read(event_fd_, &v, sizeof(v)) > 0) {
-        }
+        ssize_t r = read(event_fd_, &v, sizeof(v));  // one read resets the counter
+        (void)r;
         continue;
       }
       int flags = 0;
@@ -357,8 +352,6 @@ class CurlLoop {
     return 0;
   }
 
-  const long max_connections_;  // NOLINT(runtime/int)
-  long pool_size_ = 0;          // NOLINT(runtime/int)
   int epoll_fd_ = -1;
   int event_fd_ = -1;
   CURLM* multi_ = nullptr;
@@ -370,7 +363,7 @@ class CurlLoop {
 // ---------------------------------------------------------------- Engine
 
 struct Engine::Op {
-  enum Kind { kAttach, kDetach, kExecute, kWake } kind;
+  enum Kind { kAttach, kDetach, kExecute } kind;
   std::shared_ptr<Session> session;  // kAttach
   Session* raw = nullptr;            // kDetach, kWake
   HttpRequest request;               // kExecute
@@ -387,17 +380,23 @@ class Scheduler {
     std::shared_ptr<Session> session;
     Transfer* in_flight = nullptr;
     int64_t timer_at = kNever;
+    bool waiting = false;  // queued for a free transfer slot
   };
 
-  explicit Scheduler(CurlLoop* loop) : loop_(loop) {}
+  // At most `limit` requests are on the wire at once; libcurl's connection
+  // cache holds as many, so every request reuses a kept-alive connection
+  // and libcurl's per-request scans of its cache stay short whatever the
+  // number of printers.
+  Scheduler(CurlLoop* loop, size_t limit) : loop_(loop), limit_(std::max<size_t>(1, limit)) {
+    loop_->SetConnectionPool(limit_);
+  }
 
   size_t size() const { return entries_.size(); }
 
   void Add(std::shared_ptr<Session> s) {
     Session* raw = s.get();
     if (entries_.count(raw)) return;
-    entries_.emplace(raw, Entry{std::move(s), nullptr, kNever});
-    loop_->SetConnectionPool(entries_.size());
+    entries_.emplace(raw, Entry{std::move(s), nullptr, kNever, false});
     Pump(raw);
   }
 
@@ -406,16 +405,25 @@ class Scheduler {
     if (it == entries_.end()) return;
     if (it->second.in_flight != nullptr) {
       loop_->Cancel(it->second.in_flight);
+      --in_flight_count_;
       it->second.session->Cancelled();
     }
-    entries_.erase(it);
+    entries_.erase(it);  // a stale entry in waiting_ is skipped later
+    PumpWaiting();
   }
 
-  // Asks the session for work and starts it.
+  // Asks the session for work and starts it, or queues it for a slot.
   void Pump(Session* raw) {
     auto it = entries_.find(raw);
     if (it == entries_.end() || it->second.in_flight != nullptr) return;
     Entry& entry = it->second;
+    if (in_flight_count_ >= limit_) {
+      if (!entry.waiting) {
+        entry.waiting = true;
+        waiting_.push_back(raw);
+      }
+      return;
+    }
     int64_t wake_at = kNever;
     int64_t now = RealClock()->MonoMicros();
     std::optional<Session::Outgoing> out = entry.session->Next(now, &wake_at);
@@ -429,14 +437,30 @@ class Scheduler {
     entry.timer_at = kNever;
     auto shared_out = std::make_shared<Session::Outgoing>(std::move(*out));
     HttpRequest request = shared_out->request;
+    ++in_flight_count_;
     entry.in_flight =
         loop_->Start(std::move(request), [this, raw, shared_out](const HttpResponse& r) {
           auto e = entries_.find(raw);
           if (e == entries_.end()) return;
           e->second.in_flight = nullptr;
+          --in_flight_count_;
           e->second.session->Complete(*shared_out, r, RealClock()->MonoMicros());
+          // Printers waiting for a slot go first, then this one again.
+          PumpWaiting();
           Pump(raw);
         });
+  }
+
+  // Starts waiting printers, oldest first, while slots are free.
+  void PumpWaiting() {
+    while (in_flight_count_ < limit_ && !waiting_.empty()) {
+      Session* raw = waiting_.front();
+      waiting_.pop_front();
+      auto it = entries_.find(raw);
+      if (it == entries_.end() || !it->second.waiting) continue;
+      it->second.waiting = false;
+      Pump(raw);
+    }
   }
 
   // Fires due timers; returns the time of the next one (kNever if none).
@@ -456,6 +480,9 @@ class Scheduler {
  private:
   using Timer = std::pair<int64_t, Session*>;
   CurlLoop* loop_;
+  const size_t limit_;
+  size_t in_flight_count_ = 0;
+  std::deque<Session*> waiting_;
   std::unordered_map<Session*, Entry> entries_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
 };
@@ -482,12 +509,12 @@ void Engine::EnsureStarted() {
   if (started_) return;
   started_ = true;
   if (options_.raise_fd_limit) RaiseFdLimit();
-  loop_ = std::make_unique<CurlLoop>(options_.max_connections);
+  loop_ = std::make_unique<CurlLoop>();
   network_thread_ = std::thread([this] {
+    network_thread_id_ = std::this_thread::get_id();
     pthread_setname_np(pthread_self(), "pc-network");
     NetworkMain();
   });
-  network_thread_id_ = network_thread_.get_id();
   int n = std::max(1, options_.handler_threads);
   for (int i = 0; i < n; ++i) {
     pool_.emplace_back([this] {
@@ -507,22 +534,32 @@ void Engine::Enqueue(std::unique_ptr<Op> op) {
 }
 
 void Engine::Attach(const std::shared_ptr<Session>& session) {
+  EnsureStarted();  // the waker below may fire at once, from any thread
   std::weak_ptr<Session> weak = session;
   Engine* self = this;
   session->SetExecutor([self](std::function<void()> fn) { self->Post(std::move(fn)); });
   Session* raw = session.get();
-  session->SetWaker([self, raw] {
-    auto op = std::make_unique<Op>();
-    op->kind = Op::kWake;
-    op->raw = raw;
-    self->Enqueue(std::move(op));
-  });
+  session->SetWaker([self, raw] { self->Wake(raw); });
   auto op = std::make_unique<Op>();
   op->kind = Op::kAttach;
   op->session = session;
   std::future<void> done = op->done.get_future();
   Enqueue(std::move(op));
   done.wait();
+}
+
+void Engine::Wake(Session* session) {
+  bool write;
+  {
+    std::lock_guard<std::mutex> lock(ops_mu_);
+    wakes_.push_back(session);
+    write = !wake_pending_;
+    wake_pending_ = true;
+  }
+  // From the network thread itself (an observer, a completion) the loop runs
+  // its wake list before sleeping again: no syscall needed.
+  if (std::this_thread::get_id() == network_thread_id_.load()) return;
+  if (write) loop_->Wake();
 }
 
 void Engine::Detach(Session* session) {
@@ -578,13 +615,16 @@ void Engine::HandlerMain() {
 }
 
 void Engine::NetworkMain() {
-  Scheduler scheduler(loop_.get());
+  Scheduler scheduler(loop_.get(), static_cast<size_t>(options_.max_connections));
   int64_t next_timer = kNever;
   for (;;) {
     std::vector<std::unique_ptr<Op>> ops;
+    std::vector<Session*> wakes;
     {
       std::lock_guard<std::mutex> lock(ops_mu_);
       ops.swap(ops_);
+      wakes.swap(wakes_);
+      wake_pending_ = false;
     }
     for (auto& op : ops) {
       switch (op->kind) {
@@ -598,9 +638,6 @@ void Engine::NetworkMain() {
           printer_count_ = scheduler.size();
           op->done.set_value();
           break;
-        case Op::kWake:
-          scheduler.Pump(op->raw);
-          break;
         case Op::kExecute: {
           auto promise = std::make_shared<std::promise<HttpResponse>>(std::move(op->response));
           loop_->Start(std::move(op->request),
@@ -609,14 +646,20 @@ void Engine::NetworkMain() {
         }
       }
     }
-    if (!ops.empty()) loop_->Kick();
+    for (Session* raw : wakes) scheduler.Pump(raw);
+    if (!ops.empty() || !wakes.empty()) loop_->Kick();
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
       if (stopping_) break;
     }
     next_timer = scheduler.RunTimers();
     int64_t timeout_ms = 60000;
-    if (next_timer != kNever) {
+    {
+      // Woken from this thread meanwhile: do not sleep.
+      std::lock_guard<std::mutex> lock(ops_mu_);
+      if (!wakes_.empty() || !ops_.empty()) timeout_ms = 0;
+    }
+    if (timeout_ms != 0 && next_timer != kNever) {
       int64_t now = RealClock()->MonoMicros();
       timeout_ms = std::max<int64_t>(0, (next_timer - now + 999) / 1000);
     }

@@ -55,6 +55,8 @@ class Engine {
   HttpResponse Execute(HttpRequest request);
   // Runs `fn` on a handler thread.
   void Post(std::function<void()> fn);
+  // The session has something new to send.
+  void Wake(Session* session);
 
   size_t printer_count() const { return printer_count_.load(); }
 
@@ -73,10 +75,12 @@ class Engine {
   bool started_ = false;
   std::unique_ptr<CurlLoop> loop_;
   std::thread network_thread_;
-  std::thread::id network_thread_id_;
+  std::atomic<std::thread::id> network_thread_id_{};
 
   std::mutex ops_mu_;
-  std::vector<std::unique_ptr<Op>> ops_;
+  std::vector<std::unique_ptr<Op>> ops_;  // guarded by ops_mu_
+  std::vector<Session*> wakes_;           // guarded by ops_mu_
+  bool wake_pending_ = false;             // guarded by ops_mu_: eventfd written
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
