@@ -4,6 +4,7 @@
 // transport Engine.
 #include "prusaconnect/printer.h"
 
+#include "files/commands.h"
 #include "protocol/session.h"
 #include "transport/engine.h"
 #include "util/clock.h"
@@ -42,11 +43,24 @@ PrinterOptions WithNetwork(PrinterOptions o) {
 Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
                  const std::string& fingerprint, PrinterOptions options)
     : session_(std::make_shared<internal::Session>(
-          type, sn, fingerprint, WithNetwork(std::move(options)), internal::RealClock())) {}
+          type, sn, fingerprint, WithNetwork(std::move(options)), internal::RealClock())) {
+  // The storages' events go out as this printer's events (source WUI).
+  std::weak_ptr<internal::Session> weak = session_;
+  fs_ = std::make_shared<Filesystem>(
+      [weak](Event event, const Json& data) {
+        if (auto s = weak.lock()) s->event_cb(event, Source::WUI, {}, data);
+      },
+      session_->options().files);
+  internal::InstallFileCommands(session_.get(), fs_);
+}
 
 Printer::~Printer() {
   session_->StopLoop();
   EngineOf(*session_)->Detach(session_.get());
+  // The file handlers hold the filesystem; let go of them so that its
+  // storages are detached (and their watches dropped) now.
+  internal::InstallFileCommands(session_.get(), nullptr);
+  fs_.reset();
 }
 
 std::optional<PrinterType> Printer::type() const { return session_->type(); }
@@ -161,12 +175,23 @@ void Printer::set_stop_cb(std::function<void()> stop_cb) {
   session_->set_stop_cb(std::move(stop_cb));
 }
 
+Status Printer::attach(const std::string& folder, const std::string& storage) {
+  return fs_->Attach(folder, storage);
+}
+Status Printer::attach_storage(std::shared_ptr<StorageProvider> provider) {
+  return fs_->AttachProvider(std::move(provider));
+}
+Status Printer::detach(const std::string& storage) { return fs_->Detach(storage); }
+Filesystem& Printer::fs() { return *fs_; }
+void Printer::set_printed_file_cb(std::function<std::string()> cb) {
+  fs_->set_printed_file_cb(std::move(cb));
+}
+
 void Printer::start() { EngineOf(*session_)->Attach(session_); }
 void Printer::stop() { EngineOf(*session_)->Detach(session_.get()); }
 
 void Printer::loop() {
-  start();
-  session_->RunLoop();
+  session_->RunLoop([this] { start(); });
   stop();
 }
 

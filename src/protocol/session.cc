@@ -389,9 +389,15 @@ void Session::Cancelled() {
   in_flight_telemetry_.reset();
 }
 
-void Session::RunLoop() {
+void Session::RunLoop(const std::function<void()>& started) {
+  {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    loop_running_ = true;
+  }
+  // Marked running before traffic starts, so a stop_loop() that follows
+  // anything the loop sent cannot be lost.
+  started();
   std::unique_lock<std::mutex> lock(loop_mu_);
-  loop_running_ = true;
   loop_cv_.wait(lock, [this] { return !loop_running_; });
 }
 

@@ -86,8 +86,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // The request Next() returned was abandoned (the session is detached): its
   // event stays buffered, its telemetry pending.
   void Cancelled();
-  // Blocks until StopLoop() (Printer::loop()).
-  void RunLoop();
+  // Marks the loop running, calls `started`, then blocks until StopLoop()
+  // (Printer::loop()).
+  void RunLoop(const std::function<void()>& started);
   void StopLoop();
   // Builds the blocking POST /p/register request (Printer::register_printer).
   StatusOr<HttpRequest> MakeRegisterRequest();
