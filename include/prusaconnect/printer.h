@@ -10,7 +10,11 @@
 //   * reports state changes and other events (set_state(), event_cb());
 //   * answers Connect's commands through handlers (set_handler()), run either
 //     by the host calling command() — the SDK's model — or by the library's
-//     handler threads (PrinterOptions::background_handlers).
+//     handler threads (PrinterOptions::background_handlers);
+//   * attaches its storages (attach(), attach_storage()): their tree goes into
+//     SEND_INFO, changes are reported as FILE_CHANGED, and the file commands
+//     (SEND_FILE_INFO, CREATE_FOLDER, DELETE_FILE, DELETE_FOLDER) work on
+//     them (see files.h).
 //
 // Sending happens on the shared network thread (see network.h) once the
 // printer is started: start() returns at once; loop() is the SDK-shaped
@@ -35,6 +39,7 @@
 
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
+#include "prusaconnect/files.h"
 #include "prusaconnect/json.h"
 #include "prusaconnect/models.h"
 #include "prusaconnect/network.h"
@@ -70,6 +75,8 @@ struct PrinterOptions {
   bool background_handlers = false;
   // The network to send through; null means Network::Default().
   std::shared_ptr<Network> network;
+  // How the printer's storages classify files (PRINT_FILE extensions).
+  FilesystemOptions files;
 };
 
 class Printer {
@@ -164,7 +171,9 @@ class Printer {
   // ---- commands ----
   // Registers the handler of a command, replacing the built-in one if any.
   // Built-in: SEND_INFO, SEND_STATE_INFO, SET_PRINTER_READY,
-  // CANCEL_PRINTER_READY, DIALOG_ACTION.
+  // CANCEL_PRINTER_READY, DIALOG_ACTION, and the file commands
+  // SEND_FILE_INFO, CREATE_FOLDER, CREATE_DIRECTORY, DELETE_FILE,
+  // DELETE_FOLDER, DELETE_DIRECTORY.
   void set_handler(Command command, CommandHandler handler);
   // Runs the handler of the accepted command in the calling thread, if there
   // is one that no other thread has started; returns at once otherwise.
@@ -187,6 +196,23 @@ class Printer {
   // preempts a running one; the host should make the running handler stop.
   void set_stop_cb(std::function<void()> stop_cb);
 
+  // ---- files ----
+  // Lists `folder` and attaches it as the storage `storage` (virtual paths
+  // "/<storage>/..."), watching it for changes; emits MEDIUM_INSERTED. The
+  // SDK's Printer.attach. Errors as Filesystem::Attach.
+  Status attach(const std::string& folder, const std::string& storage);
+  // Attaches a storage whose files the host provides (e.g. OctoPrint's list)
+  // under provider->name(); emits MEDIUM_INSERTED.
+  Status attach_storage(std::shared_ptr<StorageProvider> provider);
+  // Emits MEDIUM_EJECTED; NotFound for an unknown storage.
+  Status detach(const std::string& storage);
+  // This printer's storages: reading, Refresh() of a provided storage, OS
+  // paths for a START_PRINT handler.
+  Filesystem& fs();
+  // Returns the virtual path of the file being printed ("/usb/box.gcode"),
+  // "" when none. The delete commands refuse it and any folder holding it.
+  void set_printed_file_cb(std::function<std::string()> cb);
+
   // ---- running ----
   // Attaches the printer to its network: queued traffic starts flowing.
   void start();
@@ -208,6 +234,7 @@ class Printer {
 
  private:
   std::shared_ptr<internal::Session> session_;
+  std::shared_ptr<Filesystem> fs_;
 };
 
 }  // namespace prusaconnect
