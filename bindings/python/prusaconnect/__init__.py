@@ -1,0 +1,47 @@
+"""prusaconnect: Python bindings of libprusaconnect, a drop-in for the
+reference SDK's ``prusa.connect.printer`` (prusa-connect-sdk-printer 0.8.1).
+
+    from prusaconnect import Printer, const
+
+Only the import changes: the classes, constants, handlers and exceptions are
+the SDK's. The protocol runs in C++ on a network thread shared by every
+printer of the process, which never holds the GIL. See docs/PYTHON.md.
+"""
+import atexit
+import logging
+
+from . import _prusaconnect, command, conditions, const, files, models, util
+from .command import Command, CommandFailed
+from .printer import Printer
+
+# The SDK API level these bindings provide (the SDK's own __version__).
+__version__ = _prusaconnect.sdk_version()
+# The version of libprusaconnect underneath.
+__library_version__ = _prusaconnect.library_version()
+
+__all__ = ["Printer", "Command", "CommandFailed", "const", "set_log_level"]
+
+_log = logging.getLogger("connect-printer")
+_loggers = {}
+
+
+def _forward_log(level, component, message):
+    """The library's log records (delivered on the callback thread) go to
+    the SDK's logger, "connect-printer", as child loggers per component."""
+    logger = _loggers.get(component)
+    if logger is None:
+        logger = _loggers[component] = _log.getChild(component)
+    logger.log(level, "%s", message)
+
+
+def set_log_level(level: int) -> None:
+    """The least severe library messages formatted and delivered (a
+    ``logging`` level; the default is INFO, or DEBUG when the
+    "connect-printer" logger is set to DEBUG at import)."""
+    _prusaconnect.set_log_level(int(level))
+
+
+_prusaconnect.install_log_sink(_forward_log)
+set_log_level(logging.DEBUG if _log.isEnabledFor(logging.DEBUG) else logging.INFO)
+# No library thread may enter Python once the interpreter starts finalizing.
+atexit.register(_prusaconnect.shutdown)

@@ -1,0 +1,682 @@
+"""The Printer: ``prusa.connect.printer.Printer`` on top of libprusaconnect.
+
+The public surface is the SDK's (0.8.1): the constructor, the identity
+properties set once, ``set_connection``/``connection_from_config``,
+``register()``, ``telemetry(**kw)``, ``set_state``, ``event_cb``, handlers,
+``command()``, ``loop()``/``stop_loop()`` and the attributes SEND_INFO
+reports. Underneath, the C++ library queues, sends (on its own network
+thread, shared by all printers), retries and answers Connect; see
+docs/PYTHON.md for the few differences.
+"""
+import logging
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+from . import const
+from ._prusaconnect import NativeConfig, NativePrinter
+from .command import Command, enum_value, event_parts, int_id
+from .conditions import PrinterConditions, _bind_default
+from .files import Filesystem
+
+log = logging.getLogger("connect-printer")
+
+__all__ = ["Printer", "default_register_handler"]
+
+_NETWORK_INFO_KEYS = ("lan_mac", "lan_ipv4", "lan_ipv6", "wifi_mac",
+                      "wifi_ipv4", "wifi_ipv6", "wifi_ssid", "hostname",
+                      "username", "digest")
+_INFO_KEYS = ("type", "version", "subversion", "firmware", "sdk",
+              "network_info", "api_key", "files", "sn", "fingerprint", "mbl",
+              "sheet_settings", "active_sheet")
+_STATES = const.State._value2member_map_
+_TYPES = {str(t): t for t in const.PrinterType}
+_REGISTRATION = const.RegistrationStatus._value2member_map_
+# Built-in handlers the library runs itself (fast, no Python involved).
+_NATIVE_BUILTINS = (const.Command.SEND_INFO, const.Command.SEND_STATE_INFO,
+                    const.Command.SEND_FILE_INFO, const.Command.CREATE_FOLDER,
+                    const.Command.CREATE_DIRECTORY, const.Command.DELETE_FILE,
+                    const.Command.DELETE_FOLDER, const.Command.DELETE_DIRECTORY)
+# Loop slices in the main thread, so that Ctrl-C interrupts loop().
+_MAIN_THREAD_LOOP_SLICE_MS = 200
+
+
+def default_register_handler(token):
+    """The SDK's default: just checks that a token came."""
+    assert token
+
+
+def _text(value):
+    return value if value else None
+
+
+class _NetworkInfo(dict):
+    """``Printer.network_info``: a dict whose changes reach SEND_INFO."""
+
+    def __init__(self, printer, values):
+        super().__init__(values)
+        self._printer = printer
+
+    def _push(self):
+        self._printer._native.set_network_info(self)  # pylint: disable=protected-access
+
+    def __setitem__(self, key, value):
+        dict.__setitem__(self, key, value)
+        self._push()
+
+    def __delitem__(self, key):
+        dict.__delitem__(self, key)
+        self._push()
+
+    def update(self, *args, **kwargs):
+        dict.update(self, *args, **kwargs)
+        self._push()
+
+    def __ior__(self, other):
+        dict.update(self, other)
+        self._push()
+        return self
+
+    def pop(self, *args):
+        value = dict.pop(self, *args)
+        self._push()
+        return value
+
+    def popitem(self):
+        item = dict.popitem(self)
+        self._push()
+        return item
+
+    def clear(self):
+        dict.clear(self)
+        self._push()
+
+    def setdefault(self, key, default=None):
+        value = dict.setdefault(self, key, default)
+        self._push()
+        return value
+
+
+class Printer:
+    """A printer connected to Prusa Connect."""
+    # pylint: disable=too-many-public-methods,too-many-instance-attributes
+
+    NOT_INITIALISED_MSG = "Printer has not been initialized properly"
+
+    def __init__(self,
+                 type_: Optional[const.PrinterType] = None,
+                 sn: Optional[str] = None,
+                 fingerprint: Optional[str] = None,
+                 max_retries: int = 1,
+                 mmu_supported: bool = True,
+                 *,
+                 background_handlers: bool = False,
+                 verify_tls: bool = True,
+                 ca_file: Optional[str] = None,
+                 event_buffer_size: int = 1000,
+                 request_timeout: float = const.CONNECTION_TIMEOUT,
+                 register_poll_interval: float = 1.0,
+                 backoff_min: float = 0.1,
+                 backoff_max: float = 60.0):
+        """``max_retries`` is accepted for compatibility: every request is
+        retried with backoff anyway. The keyword-only arguments are
+        libprusaconnect's (PrinterOptions): ``background_handlers`` runs
+        handlers on library threads as soon as a command is accepted,
+        without ``command()``; times are in seconds."""
+        # pylint: disable=too-many-arguments,too-many-locals,unused-argument
+        config = NativeConfig()
+        config.mmu_supported = bool(mmu_supported)
+        config.background_handlers = bool(background_handlers)
+        config.verify_tls = bool(verify_tls)
+        config.ca_file = ca_file or ""
+        config.event_buffer_size = int(event_buffer_size)
+        config.request_timeout_ms = int(request_timeout * 1000)
+        config.register_poll_interval_ms = int(register_poll_interval * 1000)
+        config.backoff_min_ms = int(backoff_min * 1000)
+        config.backoff_max_ms = int(backoff_max * 1000)
+        self.__mmu_supported = bool(mmu_supported)
+        self._native = NativePrinter(self, self._type_text(type_), sn or "",
+                                     fingerprint or "", config)
+        self.__network_info = _NetworkInfo(
+            self, {key: None for key in _NETWORK_INFO_KEYS})
+        self.__api_key: Optional[str] = None
+        self.__mbl: Optional[List[float]] = None
+        self.__sheet_settings = None
+        self.__active_sheet: Optional[int] = None
+        self.__mmu_enabled = False
+        self.__mmu_fw: Optional[str] = None
+        self.__mmu_type: Optional[const.MMUType] = None
+        self.__running_loop = False
+        self.__warned_state = False
+        self.register_handler: Callable[[str], Any] = default_register_handler
+        self.__printed_file_cb: Callable[[], Optional[str]] = lambda: None
+        self.download_finished_cb = lambda transfer: None
+        self.fs = Filesystem(self)
+
+        self.command = Command(self)
+        handlers = self.command.handlers
+        handlers[const.Command.SEND_INFO] = self.send_info
+        handlers[const.Command.SEND_STATE_INFO] = self.get_state_info
+        handlers[const.Command.SET_PRINTER_READY] = self.set_printer_ready
+        handlers[const.Command.CANCEL_PRINTER_READY] = self.cancel_printer_ready
+        handlers[const.Command.DIALOG_ACTION] = self.dialog_action
+        handlers[const.Command.SEND_FILE_INFO] = self.get_file_info
+        handlers[const.Command.CREATE_FOLDER] = self.create_folder
+        handlers[const.Command.CREATE_DIRECTORY] = self.create_folder
+        handlers[const.Command.DELETE_FILE] = self.delete_file
+        handlers[const.Command.DELETE_FOLDER] = self.delete_folder
+        handlers[const.Command.DELETE_DIRECTORY] = self.delete_folder
+
+        self.conditions = PrinterConditions(self)
+        _bind_default(self)
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _type_text(type_):
+        if type_ is None:
+            return ""
+        if type_.__class__ is const.PrinterType:
+            return str(type_)
+        if isinstance(type_, str):
+            return type_
+        raise TypeError(f"type_ must be a const.PrinterType, not {type_!r}")
+
+    def _is_native_builtin(self, cmd, handler):
+        """True for the library's own built-in handler of ``cmd``."""
+        return (cmd in _NATIVE_BUILTINS
+                and getattr(handler, "__self__", None) is self
+                and getattr(handler, "__func__", None) is _BUILTINS.get(cmd))
+
+    @staticmethod
+    def connect_url(host: str, tls: bool, port: int = 0):
+        """Format url from settings value.
+
+        >>> Printer.connect_url('connect', True)
+        'https://connect'
+        >>> Printer.connect_url('connect', False, 8000)
+        'http://connect:8000'
+        """
+        return NativePrinter.connect_url(host, bool(tls), int(port or 0))
+
+    # ------------------------------------------------------------ identity
+    @property
+    def fingerprint(self) -> Optional[str]:
+        return _text(self._native.fingerprint())
+
+    @fingerprint.setter
+    def fingerprint(self, value):
+        self._native.set_fingerprint(value or "")
+
+    @property
+    def sn(self) -> Optional[str]:
+        return _text(self._native.sn())
+
+    @sn.setter
+    def sn(self, value):
+        self._native.set_sn(value or "")
+
+    @property
+    def type(self) -> Optional[const.PrinterType]:
+        text = self._native.type()
+        return _TYPES.get(text) if text else None
+
+    @type.setter
+    def type(self, value):
+        if value is None:
+            raise TypeError("a printer type is required")
+        self._native.set_type(self._type_text(value))
+
+    def is_initialised(self) -> bool:
+        """True when sn, fingerprint and type are set (else API goes NOK)."""
+        return self._native.is_initialised()
+
+    # ------------------------------------------------------------ SEND_INFO data
+    @property
+    def firmware(self) -> Optional[str]:
+        return _text(self._native.firmware())
+
+    @firmware.setter
+    def firmware(self, value):
+        self._native.set_firmware(str(value) if value is not None else "")
+
+    @property
+    def software(self) -> Optional[str]:
+        return _text(self._native.software())
+
+    @software.setter
+    def software(self, value):
+        self._native.set_software(str(value) if value is not None else "")
+
+    @property
+    def network_info(self) -> Dict[str, Optional[str]]:
+        return self.__network_info
+
+    @network_info.setter
+    def network_info(self, value):
+        self.__network_info = _NetworkInfo(self, value)
+        self.__network_info._push()  # pylint: disable=protected-access
+
+    @property
+    def api_key(self) -> Optional[str]:
+        return self.__api_key
+
+    @api_key.setter
+    def api_key(self, value):
+        self.__api_key = value
+        self._native.set_api_key(str(value) if value is not None else "")
+
+    @property
+    def mbl(self) -> Optional[List[float]]:
+        return self.__mbl
+
+    @mbl.setter
+    def mbl(self, value):
+        # The library cannot unset it: None after a list sends [].
+        if value is not None or self.__mbl is not None:
+            self._native.set_mbl(value)
+        self.__mbl = value
+
+    @property
+    def sheet_settings(self):
+        return self.__sheet_settings
+
+    @sheet_settings.setter
+    def sheet_settings(self, value):
+        if value is not None or self.__sheet_settings is not None:
+            self._native.set_sheet_settings(value)
+        self.__sheet_settings = value
+
+    @property
+    def active_sheet(self) -> Optional[int]:
+        return self.__active_sheet
+
+    @active_sheet.setter
+    def active_sheet(self, value):
+        self._native.set_active_sheet(
+            None if value is None else int_id(value, "active_sheet"))
+        self.__active_sheet = value
+
+    @property
+    def mmu_supported(self) -> bool:
+        """Set by the constructor (``mmu_supported=``)."""
+        return self.__mmu_supported
+
+    def _push_mmu(self):
+        mmu_type = self.__mmu_type
+        self._native.set_mmu(
+            bool(self.__mmu_enabled), self.__mmu_fw or "",
+            enum_value(mmu_type, const.MMUType, "mmu_type") if mmu_type else "")
+
+    @property
+    def mmu_enabled(self) -> bool:
+        return self.__mmu_enabled
+
+    @mmu_enabled.setter
+    def mmu_enabled(self, value):
+        self.__mmu_enabled = value
+        self._push_mmu()
+
+    @property
+    def mmu_fw(self) -> Optional[str]:
+        return self.__mmu_fw
+
+    @mmu_fw.setter
+    def mmu_fw(self, value):
+        self.__mmu_fw = value
+        self._push_mmu()
+
+    @property
+    def mmu_type(self) -> Optional[const.MMUType]:
+        return self.__mmu_type
+
+    @mmu_type.setter
+    def mmu_type(self, value):
+        self.__mmu_type = value
+        self._push_mmu()
+
+    @property
+    def job_id(self) -> Optional[int]:
+        return self._native.job_id()
+
+    @job_id.setter
+    def job_id(self, value):
+        self._native.set_job_id(None if value is None else int_id(value, "job_id") or None)
+
+    def get_info(self) -> Dict[str, Any]:
+        """The kwargs of ``Command.finish`` answering SEND_INFO."""
+        data = self._native.get_info()
+        info: Dict[str, Any] = {
+            "source": const.Source.CONNECT,
+            "event": const.Event.INFO,
+            "state": self.state,
+        }
+        for key in _INFO_KEYS:
+            info[key] = data.pop(key, None)
+        info["network_info"] = self.__network_info
+        info["api_key"] = self.__api_key
+        info["mbl"] = self.__mbl
+        info["sheet_settings"] = self.__sheet_settings
+        info["active_sheet"] = self.__active_sheet
+        info.update(data)  # mmu, slots, files-feature and extra keys
+        return info
+
+    # ------------------------------------------------------------ connection
+    @property
+    def server(self) -> Optional[str]:
+        return _text(self._native.server())
+
+    @server.setter
+    def server(self, value):
+        self._native.set_connection(value or "", self._native.token())
+
+    @property
+    def token(self) -> Optional[str]:
+        return _text(self._native.token())
+
+    @token.setter
+    def token(self, value):
+        self._native.set_connection(self._native.server(), value or "")
+
+    @property
+    def code(self) -> Optional[str]:
+        """The pending registration code, None when there is none."""
+        return _text(self._native.code())
+
+    @property
+    def registration_status(self) -> const.RegistrationStatus:
+        return _REGISTRATION[self._native.registration_status()]
+
+    def set_connection(self, server, token):
+        """Sets the server URL and the printer's token."""
+        self._native.set_connection(server or "", token or "")
+
+    def connection_from_config(self, path: str):
+        """Reads [service::connect] of a prusa_printer_settings.ini."""
+        try:
+            self._native.connection_from_config(str(path))
+        except ValueError as err:
+            if "missing" in str(err):  # configparser raises KeyError here
+                raise KeyError(str(err)) from None
+            raise
+
+    def register(self):
+        """Registers the printer with Connect and returns the temporary code
+        to type into Connect's "Add printer" form. The library then polls
+        for the token and calls ``register_handler(token)``.
+        RuntimeError when Connect refuses (or no server is set),
+        ConnectionError when it cannot be reached."""
+        return self._native.register_printer()
+
+    def _on_register(self, token):
+        """Called by the library (callback thread) with the new token."""
+        try:
+            self.register_handler(token)
+        except Exception:  # pylint: disable=broad-except
+            log.exception("register_handler failed")
+
+    # ------------------------------------------------------------ state, events
+    @property
+    def state(self) -> const.State:
+        return _STATES[self._native.state()]
+
+    @property
+    def ready(self) -> bool:
+        return self._native.ready()
+
+    def set_state(self,
+                  state: const.State,
+                  source: const.Source,
+                  ready: Optional[bool] = None,
+                  **kwargs):
+        """Sets the state and emits STATE_CHANGED (PRINTING clears ready)."""
+        if "state" in kwargs:
+            raise TypeError(
+                "set_state() got multiple values for keyword argument 'state'")
+        timestamp = kwargs.pop("timestamp", None)
+        command_id = kwargs.pop("command_id", None)
+        reason = kwargs.pop("reason", None)
+        self._native.set_state(
+            enum_value(state, const.State, "state"),
+            enum_value(source, const.Source, "source"),
+            -1 if ready is None else int(bool(ready)), float(timestamp or 0),
+            int_id(command_id, "command_id"),
+            int_id(kwargs.pop("job_id", None), "job_id"),
+            int_id(kwargs.pop("transfer_id", None), "transfer_id"),
+            int_id(kwargs.pop("dialog_id", None), "dialog_id"),
+            str(reason) if reason else "", kwargs)
+
+    def event_cb(self,
+                 event: const.Event,
+                 source: const.Source,
+                 timestamp: Optional[float] = None,
+                 command_id: Optional[int] = None,
+                 **kwargs) -> None:
+        """Queues an event; keywords other than job_id, transfer_id,
+        reason, state and dialog_id go into its data. Dropped without a
+        token, as in the SDK."""
+        reason = kwargs.pop("reason", None)
+        state = kwargs.pop("state", None)
+        self._native.event_cb(
+            enum_value(event, const.Event, "event"),
+            enum_value(source, const.Source, "source"), float(timestamp or 0),
+            int_id(command_id, "command_id"),
+            int_id(kwargs.pop("job_id", None), "job_id"),
+            int_id(kwargs.pop("transfer_id", None), "transfer_id"),
+            int_id(kwargs.pop("dialog_id", None), "dialog_id"),
+            str(reason) if reason else "",
+            enum_value(state, const.State, "state") if state else "", kwargs)
+
+    def telemetry(self,
+                  state: Optional[const.State] = None,
+                  timestamp: Optional[float] = None,
+                  **kwargs) -> None:
+        """Queues telemetry (send it at least once a second). None values
+        are dropped; the printer's state, command_id and job_id are added.
+        ``state`` is ignored (deprecated in the SDK; use set_state)."""
+        if state is not None and not self.__warned_state:
+            self.__warned_state = True
+            log.warning("State argument is deprecated. Use set_state method.")
+        self._native.telemetry(kwargs)
+
+    # ------------------------------------------------------------ handlers
+    def set_handler(self, command: const.Command,
+                    handler: Callable[[Command], Dict[str, Any]]):
+        """Sets the handler of ``command``: it receives ``printer.command``
+        and returns the kwargs of ``Command.finish`` (``source`` at least)."""
+        self.command.handlers[command] = handler
+
+    def handler(self, command: const.Command):
+        """Decorator form of :meth:`set_handler`."""
+
+        def wrapper(handler: Callable[[Command], Dict[str, Any]]):
+            self.set_handler(command, handler)
+            return handler
+
+        return wrapper
+
+    def _run_handler(self, command_id, command_name, args, kwargs, force):
+        """Called by the library in the thread running the command."""
+        cmd = self.command
+        cmd._started(command_id, command_name, args, kwargs, force)  # pylint: disable=protected-access
+        try:
+            handler = cmd.handlers[const.Command(command_name)]
+            result = handler(cmd)
+            return cmd._collect(command_id, result)  # pylint: disable=protected-access
+        except Exception as err:  # pylint: disable=broad-except
+            log.exception("")
+            return repr(err)
+
+    def _on_stop(self):
+        """Called by the library (callback thread) when RESET_PRINTER
+        preempts a running command."""
+        try:
+            self.command.stop_cb()
+        except Exception:  # pylint: disable=broad-except
+            log.exception("stop_cb failed")
+
+    def _on_condition(self, node, ok, old):
+        try:
+            self.conditions._changed(node, ok, old)  # pylint: disable=protected-access
+        except Exception:  # pylint: disable=broad-except
+            log.exception("condition handler failed")
+
+    def wait_for_command(self, timeout: Optional[float] = None) -> bool:
+        """Waits until a command is ready for ``command()``; True if one is.
+        ``timeout`` in seconds, None = forever (interruptible)."""
+        if timeout is not None:
+            return self._native.wait_for_command(int(timeout * 1000))
+        while not self._native.wait_for_command(_MAIN_THREAD_LOOP_SLICE_MS):
+            pass
+        return True
+
+    # ---- the built-in handlers (the library runs SEND_INFO and
+    # SEND_STATE_INFO itself; these are for handlers that wrap them) ----
+    def send_info(self, caller: Command) -> Dict[str, Any]:
+        # pylint: disable=unused-argument
+        return self.get_info()
+
+    def get_state_info(self, caller: Command) -> Dict[str, Any]:
+        # pylint: disable=unused-argument
+        return {
+            "source": const.Source.CONNECT,
+            "event": const.Event.STATE_CHANGED,
+            "state": self.state,
+        }
+
+    def set_printer_ready(self, caller: Command) -> Dict[str, Any]:
+        """READY; refused while printing (COMPATIBILITY.md Q50)."""
+        # pylint: disable=unused-argument
+        state = self.state
+        if state in (const.State.PRINTING, const.State.PAUSED):
+            raise ValueError(f"Can't set ready while {state.value}")
+        self.set_state(const.State.READY, const.Source.CONNECT, ready=True)
+        return {'source': const.Source.CONNECT}
+
+    def cancel_printer_ready(self, caller: Command) -> Dict[str, Any]:
+        # pylint: disable=unused-argument
+        if self.ready:
+            self.set_state(const.State.IDLE, const.Source.CONNECT, ready=False)
+            return {'source': const.Source.CONNECT}
+        raise ValueError("Can't cancel, printer isn't ready")
+
+    def dialog_action(self, caller: Command) -> Dict[str, Any]:
+        if not caller.kwargs:
+            raise ValueError(f"{const.Command.DIALOG_ACTION} requires kwargs")
+        return {'source': const.Source.CONNECT}
+
+    def get_file_info(self, caller: Command) -> Dict[str, Any]:
+        """SEND_FILE_INFO (the library answers it itself unless overridden)."""
+        if not caller.kwargs or "path" not in caller.kwargs:
+            raise ValueError("SEND_FILE_INFO requires kwargs")
+        info: Dict[str, Any] = {"source": const.Source.CONNECT, "event": const.Event.FILE_INFO}
+        info.update(self._native.fs_file_info(caller.kwargs["path"]))
+        return info
+
+    def create_folder(self, caller: Command) -> Dict[str, Any]:
+        if not caller.kwargs or "path" not in caller.kwargs:
+            raise ValueError(f"{caller.command_name} requires kwargs")
+        self._native.fs_create_folder(caller.kwargs["path"])
+        return {"source": const.Source.CONNECT}
+
+    def delete_file(self, caller: Command) -> Dict[str, Any]:
+        if not caller.kwargs or "path" not in caller.kwargs:
+            raise ValueError(f"{caller.command_name} requires kwargs")
+        self._native.fs_delete_file(caller.kwargs["path"])
+        return {"source": const.Source.CONNECT}
+
+    def delete_folder(self, caller: Command) -> Dict[str, Any]:
+        if not caller.kwargs or "path" not in caller.kwargs:
+            raise ValueError(f"{caller.command_name} requires kwargs")
+        self._native.fs_delete_folder(caller.kwargs["path"],
+                                      bool(caller.kwargs.get("force", False)))
+        return {"source": const.Source.CONNECT}
+
+    # ------------------------------------------------------------ files
+    def attach(self, folderpath: str, storage: str):
+        """Lists `folderpath` and attaches it as `storage` ("/<storage>/..."
+        in Connect), watching it for changes; emits MEDIUM_INSERTED.
+        ValueError for a bad name, FileExistsError for a name in use,
+        FileNotFoundError when the folder does not exist."""
+        self._native.attach(str(folderpath), storage)
+
+    def detach(self, storage: str):
+        """Detaches `storage`; emits MEDIUM_EJECTED."""
+        self._native.detach(storage)
+
+    @property
+    def printed_file_cb(self) -> Callable[[], Optional[str]]:
+        """Returns the virtual path of the file being printed (or None); the
+        delete commands refuse it. Called with the GIL on the thread running
+        the command."""
+        return self.__printed_file_cb
+
+    @printed_file_cb.setter
+    def printed_file_cb(self, value):
+        self.__printed_file_cb = value
+        self._native.set_printed_file_cb(value is not None)
+
+    def _printed_file(self):
+        try:
+            path = self.__printed_file_cb()
+        except Exception:  # pylint: disable=broad-except
+            log.exception("printed_file_cb failed")
+            return None
+        return str(path) if path else None
+
+    # ------------------------------------------------------------ running
+    @property
+    def running_loop(self) -> bool:
+        return self.__running_loop
+
+    def loop(self):
+        """Sends until :meth:`stop_loop` (the traffic itself flows on the
+        library's network thread; this only keeps the printer attached).
+        The GIL is released while waiting."""
+        self.__running_loop = True
+        native = self._native
+        native.loop_begin()
+        native.start()
+        try:
+            if threading.current_thread() is threading.main_thread():
+                while not native.loop_wait(_MAIN_THREAD_LOOP_SLICE_MS):
+                    pass  # lets KeyboardInterrupt through
+            else:
+                native.loop_wait(-1)
+        finally:
+            self.__running_loop = False
+            native.stop()
+
+    def stop_loop(self):
+        """Ends :meth:`loop` (from any thread or a handler)."""
+        self.__running_loop = False
+        self._native.stop_loop()
+
+    def start(self):
+        """Starts sending without blocking (libprusaconnect)."""
+        self._native.start()
+
+    def stop(self):
+        """Stops sending; unsent events stay buffered (libprusaconnect)."""
+        self._native.stop()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Waits until every queued event has been delivered."""
+        return self._native.flush(int(timeout * 1000))
+
+    def stats(self) -> Dict[str, int]:
+        """Traffic counters (events/telemetry queued, sent, dropped...)."""
+        return self._native.stats()
+
+
+_BUILTINS = {
+    const.Command.SEND_INFO: Printer.send_info,
+    const.Command.SEND_STATE_INFO: Printer.get_state_info,
+    const.Command.SET_PRINTER_READY: Printer.set_printer_ready,
+    const.Command.CANCEL_PRINTER_READY: Printer.cancel_printer_ready,
+    const.Command.DIALOG_ACTION: Printer.dialog_action,
+    const.Command.SEND_FILE_INFO: Printer.get_file_info,
+    const.Command.CREATE_FOLDER: Printer.create_folder,
+    const.Command.CREATE_DIRECTORY: Printer.create_folder,
+    const.Command.DELETE_FILE: Printer.delete_file,
+    const.Command.DELETE_FOLDER: Printer.delete_folder,
+    const.Command.DELETE_DIRECTORY: Printer.delete_folder,
+}
