@@ -493,15 +493,23 @@ Engine::Engine(NetworkOptions options) : options_(options) {}
 
 Engine::~Engine() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    stopping_ = true;
+    std::lock_guard<std::mutex> lock(pool_state_->mu);
+    pool_state_->stopping = true;
   }
-  pool_cv_.notify_all();
+  pool_state_->cv.notify_all();
   if (network_thread_.joinable()) {
     loop_->Wake();
     network_thread_.join();
   }
-  for (std::thread& t : pool_) t.join();
+  for (std::thread& t : pool_) {
+    // Dropped from a handler: that thread finishes on its own (it holds the
+    // pool state), the others are joined.
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();
+    } else {
+      t.join();
+    }
+  }
 }
 
 void Engine::EnsureStarted() {
@@ -517,9 +525,9 @@ void Engine::EnsureStarted() {
   });
   int n = std::max(1, options_.handler_threads);
   for (int i = 0; i < n; ++i) {
-    pool_.emplace_back([this] {
+    pool_.emplace_back([pool = pool_state_] {
       pthread_setname_np(pthread_self(), "pc-handler");
-      HandlerMain();
+      HandlerMain(pool);
     });
   }
 }
@@ -588,21 +596,21 @@ HttpResponse Engine::Execute(HttpRequest request) {
 void Engine::Post(std::function<void()> fn) {
   EnsureStarted();
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    pool_queue_.push_back(std::move(fn));
+    std::lock_guard<std::mutex> lock(pool_state_->mu);
+    pool_state_->queue.push_back(std::move(fn));
   }
-  pool_cv_.notify_one();
+  pool_state_->cv.notify_one();
 }
 
-void Engine::HandlerMain() {
+void Engine::HandlerMain(const std::shared_ptr<Pool>& pool) {
   for (;;) {
     std::function<void()> fn;
     {
-      std::unique_lock<std::mutex> lock(pool_mu_);
-      pool_cv_.wait(lock, [this] { return stopping_ || !pool_queue_.empty(); });
-      if (pool_queue_.empty()) return;  // stopping
-      fn = std::move(pool_queue_.front());
-      pool_queue_.pop_front();
+      std::unique_lock<std::mutex> lock(pool->mu);
+      pool->cv.wait(lock, [&pool] { return pool->stopping || !pool->queue.empty(); });
+      if (pool->queue.empty()) return;  // stopping
+      fn = std::move(pool->queue.front());
+      pool->queue.pop_front();
     }
     try {
       fn();
@@ -649,8 +657,8 @@ void Engine::NetworkMain() {
     for (Session* raw : wakes) scheduler.Pump(raw);
     if (!ops.empty() || !wakes.empty()) loop_->Kick();
     {
-      std::lock_guard<std::mutex> lock(pool_mu_);
-      if (stopping_) break;
+      std::lock_guard<std::mutex> lock(pool_state_->mu);
+      if (pool_state_->stopping) break;
     }
     next_timer = scheduler.RunTimers();
     int64_t timeout_ms = 60000;

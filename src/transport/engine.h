@@ -66,7 +66,15 @@ class Engine {
   void EnsureStarted();
   void Enqueue(std::unique_ptr<Op> op);
   void NetworkMain();
-  void HandlerMain();
+  // The handler pool's queue, shared with its threads so that the last
+  // reference to a Network may be dropped on one of them.
+  struct Pool {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::function<void()>> queue;  // guarded by mu
+    bool stopping = false;                    // guarded by mu
+  };
+  static void HandlerMain(const std::shared_ptr<Pool>& pool);
 
   const NetworkOptions options_;
   std::atomic<size_t> printer_count_{0};
@@ -82,11 +90,8 @@ class Engine {
   std::vector<Session*> wakes_;           // guarded by ops_mu_
   bool wake_pending_ = false;             // guarded by ops_mu_: eventfd written
 
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::deque<std::function<void()>> pool_queue_;
+  const std::shared_ptr<Pool> pool_state_ = std::make_shared<Pool>();
   std::vector<std::thread> pool_;
-  bool stopping_ = false;
 };
 
 }  // namespace prusaconnect::internal

@@ -7,13 +7,16 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prusaconnect/util.h"
+#include "transport/engine.h"
 
 namespace prusaconnect {
 namespace {
@@ -98,6 +101,28 @@ TEST(Printer, ConstructingPrintersStartsNoThread) {
     EXPECT_EQ(network->printer_count(), 0u);
   }
   EXPECT_EQ(ThreadCount(), before);
+}
+
+TEST(Network, LastReferenceMayBeDroppedOnAHandlerThread) {
+  auto network = std::make_shared<Network>();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool go = false, done = false;
+  network->engine()->Post([keep = network, &mu, &cv, &go, &done]() mutable {
+    {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return go; });
+    }
+    keep.reset();  // the last reference: ~Engine runs on this handler thread
+    std::lock_guard<std::mutex> l(mu);
+    done = true;
+    cv.notify_all();
+  });
+  network.reset();
+  std::unique_lock<std::mutex> l(mu);
+  go = true;
+  cv.notify_all();
+  EXPECT_TRUE(cv.wait_for(l, std::chrono::seconds(30), [&] { return done; }));
 }
 
 TEST(Printer, TelemetryStructRendersTypedFieldsThenExtra) {
