@@ -98,6 +98,16 @@ class Filesystem::Core {
   Status RefreshById(uint64_t id);
   Json FolderInfo(const TreeNode& node, const std::string& path) const;
   absl::Status RefusePrinted(const Target& t, bool folder, const std::string& real) const;
+  // The entry a local delete acts on: its parent folder opened inside the
+  // storage, its lstat() and its real path (for the printed-file check).
+  // `noun` ("File", "Folder") words the not-found error.
+  struct LocalEntry {
+    UniqueFd parent;
+    struct stat st;
+    std::string real;
+  };
+  static Status OpenLocalEntry(const Target& t, const std::string& path, const char* noun,
+                               LocalEntry* out);
   absl::Status CreateLocalFolder(const Target& t, int attempt);
 
   const EventSink sink_;
@@ -543,29 +553,39 @@ Status Filesystem::Core::DeleteFile(const std::string& path) {
     return Status();
   }
   const std::string& name = t->vp.parts.back();
-  absl::StatusOr<UniqueFd> parent =
-      internal::OpenDirInside(t->os_root, t->vp.parts, t->vp.parts.size() - 1, path);
-  if (!parent.ok()) {
-    if (absl::IsNotFound(parent.status())) return NotFoundError("File does not exist: " + path);
-    return Fail(parent.status());
-  }
-  struct stat st;
-  if (fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return NotFoundError("File does not exist: " + path);
-    return Fail(internal::ErrnoStatus(errno, path));
-  }
-  if (S_ISDIR(st.st_mode))
+  LocalEntry e;
+  Status opened = OpenLocalEntry(*t, path, "File", &e);
+  if (!opened.ok()) return opened;
+  if (S_ISDIR(e.st.st_mode))
     return FailedPreconditionError(path + " is a folder (use DELETE_FOLDER)");
-  if (S_ISREG(st.st_mode) && internal::ModeReadOnly(st, false)) {
+  if (S_ISREG(e.st.st_mode) && internal::ModeReadOnly(e.st, false)) {
     return FailedPreconditionError("File is read only");
   }
-  absl::StatusOr<std::string> dir_real = internal::FdPath(parent->get());
-  std::string real = dir_real.ok() ? *dir_real + (dir_real->back() == '/' ? "" : "/") + name : "";
-  absl::Status printed = RefusePrinted(*t, false, real);
+  absl::Status printed = RefusePrinted(*t, false, e.real);
   if (!printed.ok()) return Fail(printed);
-  if (unlinkat(parent->get(), name.c_str(), 0) != 0) {
+  if (unlinkat(e.parent.get(), name.c_str(), 0) != 0) {
     return Fail(internal::ErrnoStatus(errno, "Cannot delete " + path));
   }
+  return Status();
+}
+
+Status Filesystem::Core::OpenLocalEntry(const Target& t, const std::string& path, const char* noun,
+                                        LocalEntry* out) {
+  const std::string& name = t.vp.parts.back();
+  const std::string missing = std::string(noun) + " does not exist: " + path;
+  absl::StatusOr<UniqueFd> parent =
+      internal::OpenDirInside(t.os_root, t.vp.parts, t.vp.parts.size() - 1, path);
+  if (!parent.ok()) {
+    if (absl::IsNotFound(parent.status())) return NotFoundError(missing);
+    return Fail(parent.status());
+  }
+  if (fstatat(parent->get(), name.c_str(), &out->st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return NotFoundError(missing);
+    return Fail(internal::ErrnoStatus(errno, path));
+  }
+  absl::StatusOr<std::string> dir_real = internal::FdPath(parent->get());
+  out->real = dir_real.ok() ? *dir_real + (dir_real->back() == '/' ? "" : "/") + name : "";
+  out->parent = std::move(*parent);
   return Status();
 }
 
@@ -597,35 +617,25 @@ Status Filesystem::Core::DeleteFolder(const std::string& path, bool force) {
     return Status();
   }
   const std::string& name = t->vp.parts.back();
-  absl::StatusOr<UniqueFd> parent =
-      internal::OpenDirInside(t->os_root, t->vp.parts, t->vp.parts.size() - 1, path);
-  if (!parent.ok()) {
-    if (absl::IsNotFound(parent.status())) return NotFoundError("Folder does not exist: " + path);
-    return Fail(parent.status());
-  }
-  struct stat st;
-  if (fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return NotFoundError("Folder does not exist: " + path);
-    return Fail(internal::ErrnoStatus(errno, path));
-  }
-  if (S_ISLNK(st.st_mode)) {
+  LocalEntry e;
+  Status opened = OpenLocalEntry(*t, path, "Folder", &e);
+  if (!opened.ok()) return opened;
+  if (S_ISLNK(e.st.st_mode)) {
     return FailedPreconditionError(path + " is a symbolic link, not a folder");
   }
-  if (!S_ISDIR(st.st_mode))
+  if (!S_ISDIR(e.st.st_mode))
     return FailedPreconditionError(path + " is not a folder (use DELETE_FILE)");
-  if (internal::ModeReadOnly(st, false)) return FailedPreconditionError("Folder is read only");
-  absl::StatusOr<std::string> dir_real = internal::FdPath(parent->get());
-  std::string real = dir_real.ok() ? *dir_real + (dir_real->back() == '/' ? "" : "/") + name : "";
-  absl::Status printed = RefusePrinted(*t, true, real);
+  if (internal::ModeReadOnly(e.st, false)) return FailedPreconditionError("Folder is read only");
+  absl::Status printed = RefusePrinted(*t, true, e.real);
   if (!printed.ok()) return Fail(printed);
   if (force) {
-    absl::Status s = internal::RemoveTree(parent->get(), name);
+    absl::Status s = internal::RemoveTree(e.parent.get(), name);
     if (!s.ok())
       return Fail(
           absl::Status(s.code(), "Cannot delete " + path + ": " + std::string(s.message())));
     return Status();
   }
-  if (unlinkat(parent->get(), name.c_str(), AT_REMOVEDIR) != 0) {
+  if (unlinkat(e.parent.get(), name.c_str(), AT_REMOVEDIR) != 0) {
     if (errno == ENOTEMPTY || errno == EEXIST) {
       return FailedPreconditionError("Folder " + path + " is not empty (delete it with force)");
     }
