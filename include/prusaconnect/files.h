@@ -141,6 +141,13 @@ class StorageProvider {
   virtual Status CreateFolder(const std::string& path);
   virtual Status DeleteFile(const std::string& path);
   virtual Status DeleteFolder(const std::string& path, bool force);
+  // Downloads (transfer.h): true when StoreFile() works, so that a download
+  // into this storage is refused before it starts when it does not.
+  virtual bool CanStoreFiles() const { return false; }
+  // Receives a completed download: `local_file` holds all of its bytes; store
+  // it at `path` (e.g. upload it). The library removes local_file afterwards.
+  // Called on the transfer's thread. By default Unimplemented.
+  virtual Status StoreFile(const std::string& path, const std::string& local_file);
 };
 
 struct FilesystemOptions {

@@ -44,6 +44,7 @@
 #include "prusaconnect/models.h"
 #include "prusaconnect/network.h"
 #include "prusaconnect/status.h"
+#include "prusaconnect/transfer.h"
 
 namespace prusaconnect {
 
@@ -77,6 +78,8 @@ struct PrinterOptions {
   std::shared_ptr<Network> network;
   // How the printer's storages classify files (PRINT_FILE extensions).
   FilesystemOptions files;
+  // Downloads: size and rate limits, retries, staging folder.
+  TransferOptions transfer;
 };
 
 class Printer {
@@ -212,6 +215,30 @@ class Printer {
   // Returns the virtual path of the file being printed ("/usb/box.gcode"),
   // "" when none. The delete commands refuse it and any folder holding it.
   void set_printed_file_cb(std::function<std::string()> cb);
+
+  // ---- transfers (transfer.h) ----
+  // Starts a download into the virtual path `path` as Connect's
+  // START_URL_DOWNLOAD (type FROM_WEB) or START_CONNECT_DOWNLOAD (FROM_CONNECT,
+  // with the Connect URL) would, and returns it. Errors, all before anything
+  // is written: AlreadyExists ("Another transfer in progress"),
+  // InvalidArgument (bad URL or name, unknown storage, outside the storage),
+  // FailedPrecondition (the file being printed), ResourceExhausted (bigger
+  // than max_size or the free space).
+  StatusOr<TransferInfo> start_download(TransferType type, const std::string& path,
+                                        const std::string& url, bool to_print = false,
+                                        bool to_select = false);
+  // Stops the running transfer (TRANSFER_STOPPED follows); NotFound when
+  // `transfer_id` is given and is not the running one. Nothing running: OK.
+  Status stop_transfer(std::optional<uint32_t> transfer_id = std::nullopt);
+  // The running transfer, else the last one (type NO_TRANSFER: none yet).
+  TransferInfo transfer_info() const;
+  // Called on the transfer's thread after TRANSFER_FINISHED is queued, with
+  // the finished transfer: `to_print` / `to_select` tell the host to start
+  // or select the file.
+  void set_download_finished_cb(std::function<void(const TransferInfo&)> cb);
+  // Changes TransferOptions::max_bytes_per_second, also for a running
+  // transfer (0 = unlimited).
+  void set_transfer_rate_limit(int64_t bytes_per_second);
 
   // ---- running ----
   // Attaches the printer to its network: queued traffic starts flowing.

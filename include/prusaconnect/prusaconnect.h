@@ -13,6 +13,7 @@
 #include "prusaconnect/network.h"     // IWYU pragma: export
 #include "prusaconnect/printer.h"     // IWYU pragma: export
 #include "prusaconnect/status.h"      // IWYU pragma: export
+#include "prusaconnect/transfer.h"    // IWYU pragma: export
 #include "prusaconnect/util.h"        // IWYU pragma: export
 
 #endif  // PRUSACONNECT_PRUSACONNECT_H_

@@ -49,6 +49,9 @@ Status StorageProvider::DeleteFile(const std::string&) {
 Status StorageProvider::DeleteFolder(const std::string&, bool) {
   return Status(StatusCode::kUnimplemented, "deleting folders is not supported by this storage");
 }
+Status StorageProvider::StoreFile(const std::string&, const std::string&) {
+  return Status(StatusCode::kUnimplemented, "storing files is not supported by this storage");
+}
 
 class Filesystem::Core {
  public:
