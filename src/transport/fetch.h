@@ -41,6 +41,8 @@ struct FetchRequest {
   bool verify_tls = true;
   std::string ca_file;
   size_t buffer_size = 256 * 1024;
+  // libcurl paces the receiving at this rate (0 = unlimited).
+  int64_t max_bytes_per_second = 0;
 };
 
 struct FetchCallbacks {
