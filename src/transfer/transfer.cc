@@ -384,7 +384,7 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
     fr.max_bytes_per_second = rate_limit_.load();
     if (fr.max_bytes_per_second > 0) {
       fr.buffer_size = static_cast<size_t>(
-          std::clamp<int64_t>(fr.max_bytes_per_second / 10, 16 * 1024, 256 * 1024));
+          std::clamp<int64_t>(fr.max_bytes_per_second / 10, int64_t{16} << 10, int64_t{256} << 10));
     }
     if (!ranges && written_.load() > 0) {
       // Starting over: drop what was written.

@@ -170,7 +170,12 @@ FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
     curl_slist* next = curl_slist_append(list, line.c_str());
     if (next != nullptr) list = next;
   };
-  for (const auto& [name, value] : request.headers) add(name + ": " + value);
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name;
+    line += ": ";
+    line += value;
+    add(line);
+  }
   add("Expect:");
   if (request.offset > 0) add("Range: bytes=" + std::to_string(request.offset) + "-");
   headers.reset(list);
