@@ -60,7 +60,9 @@ struct InfoInput {
   std::optional<MMUType> mmu_type;
   Json extra;  // object or null
 };
-Json BuildInfo(const InfoInput& in);
+// Takes `in` by value so that the (possibly large) files tree is moved into
+// the result, not copied: pass std::move(in) when it is not needed after.
+Json BuildInfo(InfoInput in);
 
 // The legacy file tree of a printer without storages.
 Json EmptyLegacyTree();

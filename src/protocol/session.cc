@@ -873,7 +873,7 @@ Json Session::get_info() const {
     files = files_provider_;
   }
   in.files = files ? files() : EmptyLegacyTree();
-  return BuildInfo(in);
+  return BuildInfo(std::move(in));
 }
 
 void Session::set_connection(const std::string& server, const std::string& token) {
