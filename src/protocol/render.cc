@@ -25,16 +25,28 @@ void AppendKey(const char* key, std::string* out) {
 // dumping it (render_test.cc).
 std::string RenderEvent(Event event, Source source, const EventFields& fields, const Json& data) {
   std::string out;
-  out.append(R"({"event":)");
-  AppendJsonString(ToString(event), &out);
-  AppendKey("source", &out);
-  AppendJsonString(ToString(source), &out);
-  AppendKey("data", &out);
-  if (data.is_object()) {
-    AppendJson(data, /*skip_nulls=*/true, &out);
+  AppendEventHead(event, source, data, nullptr, &out);
+  AppendEventTail(fields, &out);
+  return out;
+}
+
+void AppendEventHead(Event event, Source source, const Json& data, const JsonSplice* splice,
+                     std::string* out) {
+  out->append(R"({"event":)");
+  AppendJsonString(ToString(event), out);
+  AppendKey("source", out);
+  AppendJsonString(ToString(source), out);
+  AppendKey("data", out);
+  if (!data.is_object()) {
+    out->append("{}");
+  } else if (splice != nullptr) {
+    AppendJson(data, /*skip_nulls=*/true, *splice, out);
   } else {
-    out.append("{}");
+    AppendJson(data, /*skip_nulls=*/true, out);
   }
+}
+
+void AppendEventTail(const EventFields& fields, std::string* out) {
   const std::pair<const char*, const std::optional<int64_t>*> ids[] = {
       {"command_id", &fields.command_id},
       {"job_id", &fields.job_id},
@@ -44,22 +56,21 @@ std::string RenderEvent(Event event, Source source, const EventFields& fields, c
   for (const auto& [key, value] : ids) {
     if (key == nullptr) {
       if (fields.reason && !fields.reason->empty()) {
-        AppendKey("reason", &out);
-        AppendJsonString(*fields.reason, &out);
+        AppendKey("reason", out);
+        AppendJsonString(*fields.reason, out);
       }
       continue;
     }
-    if (*value && **value != 0) {
-      AppendKey(key, &out);
-      AppendJsonInt(**value, &out);
+    if (value->value_or(0) != 0) {
+      AppendKey(key, out);
+      AppendJsonInt(**value, out);
     }
   }
   if (fields.state) {
-    AppendKey("state", &out);
-    AppendJsonString(ToString(*fields.state), &out);
+    AppendKey("state", out);
+    AppendJsonString(ToString(*fields.state), out);
   }
-  out.push_back('}');
-  return out;
+  out->push_back('}');
 }
 
 // What `fields.WithoutNulls()`, erase("state"), set("command_id"),

@@ -75,8 +75,12 @@ void WriteDouble(double d, std::string* out) {
   out->append(buffer, static_cast<size_t>(end - buffer));
 }
 
-template <bool kSkipNulls>
-void Write(const Json& v, std::string* out) {
+template <bool kSkipNulls, bool kSplice>
+void Write(const Json& v, const internal::JsonSplice* splice, std::string* out) {
+  if (kSplice && &v == splice->at) {
+    splice->write(out);
+    return;
+  }
   switch (v.type()) {
     case Json::Type::kNull:
       out->append("null", 4);
@@ -104,7 +108,7 @@ void Write(const Json& v, std::string* out) {
         if (kSkipNulls && item.is_null()) continue;
         if (!first) out->push_back(',');
         first = false;
-        Write<kSkipNulls>(item, out);
+        Write<kSkipNulls, kSplice>(item, splice, out);
       }
       out->push_back(']');
       break;
@@ -118,7 +122,7 @@ void Write(const Json& v, std::string* out) {
         first = false;
         WriteString(m.key, out);
         out->push_back(':');
-        Write<kSkipNulls>(m.value, out);
+        Write<kSkipNulls, kSplice>(m.value, splice, out);
       }
       out->push_back('}');
       break;
@@ -492,7 +496,7 @@ std::string Json::Dump() const {
   return out;
 }
 
-void Json::DumpTo(std::string* out) const { Write<false>(*this, out); }
+void Json::DumpTo(std::string* out) const { Write<false, false>(*this, nullptr, out); }
 
 Json Json::WithoutNulls() const {
   if (type_ == Type::kObject) {
@@ -547,9 +551,17 @@ namespace internal {
 
 void AppendJson(const Json& v, bool skip_nulls, std::string* out) {
   if (skip_nulls) {
-    Write<true>(v, out);
+    Write<true, false>(v, nullptr, out);
   } else {
-    Write<false>(v, out);
+    Write<false, false>(v, nullptr, out);
+  }
+}
+
+void AppendJson(const Json& v, bool skip_nulls, const JsonSplice& splice, std::string* out) {
+  if (skip_nulls) {
+    Write<true, true>(v, &splice, out);
+  } else {
+    Write<false, true>(v, &splice, out);
   }
 }
 

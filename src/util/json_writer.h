@@ -15,6 +15,7 @@
 #define PRUSACONNECT_UTIL_JSON_WRITER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,15 @@ namespace prusaconnect::internal {
 // items are left out at every level (as v.WithoutNulls().Dump(), without
 // the copy); `v` itself is written even when it is null.
 void AppendJson(const Json& v, bool skip_nulls, std::string* out);
+
+// A value written by a function instead of from the tree: when the writer
+// reaches the Json at address `at` (a placeholder inside the value being
+// written), it calls `write(out)`, which must append one JSON value.
+struct JsonSplice {
+  const Json* at = nullptr;
+  std::function<void(std::string*)> write;
+};
+void AppendJson(const Json& v, bool skip_nulls, const JsonSplice& splice, std::string* out);
 
 // Appends `s` as a JSON string (quoted and escaped).
 void AppendJsonString(std::string_view s, std::string* out);
