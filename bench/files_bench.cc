@@ -13,8 +13,11 @@
 //   BM_LegacyTreeCopy    that tree built and copied once (as BuildInfo does)
 //   BM_SendInfo          Printer::get_info() with that storage + Json::Dump
 //                        (the 1.2 MB body); reports its size
-//   BM_SendInfoEventBody the INFO event body as the session renders it
+//   BM_SendInfoEventBody the INFO event body rendered from get_info()
 //                        (get_info + RenderEvent: null filtering, Dump)
+//   BM_SendInfoAnswer    the built-in SEND_INFO answer as the session makes
+//                        it (Session::InfoEventHead + the command's fields:
+//                        the tree written as text, never built as Json)
 //   BM_TreeMemory        heap held by that storage's tree (counter
 //                        "bytes_held", "bytes_per_node")
 //
@@ -33,9 +36,11 @@
 #include <sstream>
 #include <string>
 
+#include "files/commands.h"
 #include "files/paths.h"
 #include "files/storage.h"
 #include "protocol/render.h"
+#include "protocol/session.h"
 #include "prusaconnect/files.h"
 #include "prusaconnect/printer.h"
 
@@ -230,6 +235,27 @@ void BM_SendInfoEventBody(benchmark::State& state) {
   state.counters["json_bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_SendInfoEventBody)->Unit(benchmark::kMillisecond);
+
+void BM_SendInfoAnswer(benchmark::State& state) {
+  auto session = std::make_shared<prusaconnect::internal::Session>(
+      prusaconnect::PrinterType::I3MK3S, "SN-BENCH", "fp", prusaconnect::PrinterOptions{},
+      prusaconnect::internal::RealClock());
+  auto fs = std::make_shared<Filesystem>(nullptr);
+  if (!fs->Attach(Workspace::Get().Storage(), "usb").ok()) state.SkipWithError("attach failed");
+  prusaconnect::internal::InstallFileCommands(session.get(), fs);
+  prusaconnect::EventFields fields;
+  fields.command_id = 42;
+  fields.state = prusaconnect::State::IDLE;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string body = session->InfoEventHead();
+    prusaconnect::internal::AppendEventTail(fields, &body);
+    bytes = body.size();
+    benchmark::DoNotOptimize(body);
+  }
+  state.counters["json_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_SendInfoAnswer)->Unit(benchmark::kMillisecond);
 
 void BM_TreeMemory(benchmark::State& state) {
   const std::string& dir = Workspace::Get().Storage();

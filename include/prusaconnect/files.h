@@ -199,6 +199,9 @@ class Filesystem {
   std::optional<Node> Get(const std::string& path, int depth = -1) const;
   // SEND_INFO's "files": the SDK's legacy tree of every storage.
   Json ToDictLegacy() const;
+  // Appends the JSON text of ToDictLegacy() (the same bytes as its Dump())
+  // to `out` without building the Json: what the SEND_INFO answer uses.
+  void AppendLegacyJson(std::string* out) const;
   // SEND_FILE_INFO's data for `path`: for a file its attributes, metadata
   // and preview; for a folder its children (as the Buddy firmware answers).
   // Errors carry a message for people ("File does not exist: /usb/x").

@@ -35,20 +35,26 @@ class Json {
   using Array = std::vector<Json>;
   using Object = std::vector<Member>;
 
-  Json() = default;                                                     // null
+  Json() {}                                                             // null
   Json(std::nullptr_t) {}                                               // NOLINT
-  Json(bool v) : type_(Type::kBool) { scalar_.b = v; }                  // NOLINT
-  Json(int v) : type_(Type::kInt) { scalar_.i = v; }                    // NOLINT
-  Json(long v) : type_(Type::kInt) { scalar_.i = v; }                   // NOLINT
-  Json(long long v) : type_(Type::kInt) { scalar_.i = v; }              // NOLINT
-  Json(unsigned v) : type_(Type::kInt) { scalar_.i = v; }               // NOLINT
+  Json(bool v) : type_(Type::kBool), b_(v) {}                           // NOLINT
+  Json(int v) : type_(Type::kInt), i_(v) {}                             // NOLINT
+  Json(long v) : type_(Type::kInt), i_(v) {}                            // NOLINT
+  Json(long long v) : type_(Type::kInt), i_(v) {}                       // NOLINT
+  Json(unsigned v) : type_(Type::kInt), i_(v) {}                        // NOLINT
   Json(unsigned long v);                                                // NOLINT
   Json(unsigned long long v);                                           // NOLINT
-  Json(double v) : type_(Type::kDouble) { scalar_.d = v; }              // NOLINT
+  Json(double v) : type_(Type::kDouble), d_(v) {}                       // NOLINT
   Json(const char* v) : type_(Type::kString), string_(v) {}             // NOLINT
   Json(std::string v) : type_(Type::kString), string_(std::move(v)) {}  // NOLINT
   Json(std::string_view v) : type_(Type::kString), string_(v) {}        // NOLINT
   Json(Array v);                                                        // NOLINT
+
+  Json(const Json& other);
+  Json(Json&& other) noexcept;
+  Json& operator=(const Json& other);
+  Json& operator=(Json&& other) noexcept;
+  ~Json();
 
   // An empty object / array, or an object built from key-value pairs:
   //   Json::MakeObject({{"path", "/usb/a.gcode"}, {"size", 42}})
@@ -71,16 +77,19 @@ class Json {
   bool is_array() const { return type_ == Type::kArray; }
   bool is_object() const { return type_ == Type::kObject; }
 
-  // Accessors. Each REQUIRES the matching type, except that as_double()
-  // accepts an int and as_int() a double (truncated).
-  bool as_bool() const { return scalar_.b; }
+  // Accessors. Each expects the matching type, except that as_double()
+  // accepts an int and as_int() a double (truncated). On another type the
+  // const accessors return false, 0, or an empty string, array or object;
+  // the mutable as_array() / as_object() first replace the value by an
+  // empty array / object.
+  bool as_bool() const { return type_ == Type::kBool && b_; }
   int64_t as_int() const;
   double as_double() const;
-  const std::string& as_string() const { return string_; }
-  const Array& as_array() const { return array_; }
-  Array& as_array() { return array_; }
-  const Object& as_object() const { return object_; }
-  Object& as_object() { return object_; }
+  const std::string& as_string() const { return type_ == Type::kString ? string_ : EmptyString(); }
+  const Array& as_array() const { return type_ == Type::kArray ? array_ : EmptyArray(); }
+  Array& as_array();
+  const Object& as_object() const { return type_ == Type::kObject ? object_ : EmptyObject(); }
+  Object& as_object();
 
   // Python truthiness, as the reference SDK tests values: null, false, 0,
   // 0.0, "", [] and {} are false; everything else is true.
@@ -99,6 +108,7 @@ class Json {
 
   // Array access. push_back() turns a null into an array.
   void push_back(Json value);
+  // REQUIRE an array with more than `index` items.
   const Json& operator[](size_t index) const { return array_[index]; }
   Json& operator[](size_t index) { return array_[index]; }
 
@@ -118,15 +128,28 @@ class Json {
   friend bool operator!=(const Json& a, const Json& b) { return !(a == b); }
 
  private:
+  static const std::string& EmptyString();
+  static const Array& EmptyArray();
+  static const Object& EmptyObject();
+  // Destroys the current value and becomes an empty value of type `t`
+  // (kNull, kString, kArray or kObject).
+  void Become(Type t);
+  void Destroy() noexcept;
+  // Move-constructs the value of `other` into this (destroyed or null) one.
+  void TakeFrom(Json&& other) noexcept;
+
+  // One value at a time (40 bytes on LP64): the type tag and a union of the
+  // scalar or the string / array / object; only the member named by type_
+  // is alive.
   Type type_ = Type::kNull;
   union {
-    bool b;
-    int64_t i;
-    double d;
-  } scalar_{};
-  std::string string_;
-  Array array_;
-  Object object_;
+    int64_t i_ = 0;
+    bool b_;
+    double d_;
+    std::string string_;
+    Array array_;
+    Object object_;
+  };
 };
 
 struct Json::Member {

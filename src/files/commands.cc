@@ -91,8 +91,10 @@ void InstallFileCommands(Session* session, std::shared_ptr<Filesystem> fs) {
   }
   if (fs) {
     session->set_files_provider([fs] { return fs->ToDictLegacy(); });
+    session->set_files_writer([fs](std::string* out) { fs->AppendLegacyJson(out); });
   } else {
     session->set_files_provider(nullptr);
+    session->set_files_writer(nullptr);
   }
 }
 

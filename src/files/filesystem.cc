@@ -82,6 +82,7 @@ class Filesystem::Core {
   SpaceInfo Space(const std::string& name);
   std::optional<Node> Get(const std::string& path, int depth) const;
   Json ToDictLegacy();
+  void AppendLegacyJson(std::string* out);
   StatusOr<Json> FileInfo(const std::string& path);
   StatusOr<std::string> OsPath(const std::string& path);
   bool WaitUntilPath(const std::string& path, int64_t timeout_ms, bool exists) const;
@@ -441,6 +442,18 @@ Json Filesystem::Core::ToDictLegacy() {
   children.as_array().reserve(storages_.size());
   for (const auto& s : storages_) children.push_back(internal::StorageLegacy(*s));
   return root;
+}
+
+void Filesystem::Core::AppendLegacyJson(std::string* out) {
+  out->append(R"({"type":"DIR","name":"/","read_only":true,"children":[)");
+  std::lock_guard<std::mutex> lock(mu_);
+  bool first = true;
+  for (const auto& s : storages_) {
+    if (!first) out->push_back(',');
+    first = false;
+    internal::AppendStorageLegacyJson(*s, out);
+  }
+  out->append("]}");
 }
 
 bool Filesystem::Core::WaitUntilPath(const std::string& path, int64_t timeout_ms,
@@ -951,6 +964,8 @@ std::optional<Node> Filesystem::Get(const std::string& path, int depth) const {
   return core_->Get(path, depth);
 }
 Json Filesystem::ToDictLegacy() const { return core_->ToDictLegacy(); }
+
+void Filesystem::AppendLegacyJson(std::string* out) const { core_->AppendLegacyJson(out); }
 StatusOr<Json> Filesystem::FileInfo(const std::string& path) const { return core_->FileInfo(path); }
 StatusOr<std::string> Filesystem::OsPath(const std::string& path) const {
   return core_->OsPath(path);

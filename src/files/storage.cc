@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "files/paths.h"
+#include "util/json_writer.h"
 #include "util/logging.h"
 
 namespace prusaconnect::internal {
@@ -233,6 +234,20 @@ Json StorageLegacy(StorageState& s) {
   if (space.free_space.value_or(0) != 0) tree.set("free_space", *space.free_space);
   if (space.total_space.value_or(0) != 0) tree.set("total_space", *space.total_space);
   return tree;
+}
+
+void AppendStorageLegacyJson(StorageState& s, std::string* out) {
+  SpaceInfo space = StorageSpace(s);
+  std::string extra;
+  if (space.free_space.value_or(0) != 0) {
+    extra += R"(,"free_space":)";
+    AppendJsonInt(*space.free_space, &extra);
+  }
+  if (space.total_space.value_or(0) != 0) {
+    extra += R"(,"total_space":)";
+    AppendJsonInt(*space.total_space, &extra);
+  }
+  AppendLegacyJson(*s.root, extra, out);
 }
 
 void ScanFolder(StorageState& s, TreeNode* dir, int fd, const std::string& os_path,

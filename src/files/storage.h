@@ -70,6 +70,8 @@ SpaceInfo StorageSpace(StorageState& s);
 // The storage's legacy dict for SEND_INFO and MEDIUM_INSERTED, with
 // free_space and total_space when non-zero.
 Json StorageLegacy(StorageState& s);
+// The text of StorageLegacy(s).Dump(), written without building the Json.
+void AppendStorageLegacyJson(StorageState& s, std::string* out);
 
 // Lists the local folder open as `fd` (node `dir`, at `os_path`) into the
 // tree, adding a watch on every folder listed and recording it in `wds`.

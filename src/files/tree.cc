@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "files/paths.h"
+#include "util/json_writer.h"
 
 namespace prusaconnect::internal {
 namespace {
@@ -177,6 +178,41 @@ Json ToDict(const TreeNode& node, const FileTyper& typer, bool include_children)
 Json ToDictLegacy(const TreeNode& node) {
   int64_t size = 0;
   return LegacyWithSize(node, &size);
+}
+
+namespace {
+
+// LegacyWithSize's members, written as text. A folder's size is needed
+// before its children: TotalSize() walks the subtree once per folder level,
+// still far cheaper than building the Json.
+void AppendLegacy(const TreeNode& node, std::string_view extra, std::string* out) {
+  out->append(node.is_dir ? R"({"type":"DIR","name":)" : R"({"type":"FILE","name":)");
+  AppendJsonString(node.name, out);
+  if (node.has_attrs) {
+    out->append(node.read_only ? R"(,"read_only":true,"m_timestamp":)"
+                               : R"(,"read_only":false,"m_timestamp":)");
+    AppendJsonInt(node.mtime, out);
+  }
+  out->append(R"(,"size":)");
+  AppendJsonInt(node.is_dir ? node.TotalSize() : node.size, out);
+  if (node.is_dir) {
+    out->append(R"(,"children":[)");
+    bool first = true;
+    for (const auto& c : node.children) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendLegacy(*c, {}, out);
+    }
+    out->push_back(']');
+  }
+  out->append(extra);
+  out->push_back('}');
+}
+
+}  // namespace
+
+void AppendLegacyJson(const TreeNode& node, std::string_view extra, std::string* out) {
+  AppendLegacy(node, extra, out);
 }
 
 Node ToNode(const TreeNode& node, const FileTyper& typer, int depth) {

@@ -76,6 +76,10 @@ Json ToDict(const TreeNode& node, const FileTyper& typer, bool include_children)
 // The SDK's File.to_dict_legacy(): {"type":"DIR"|"FILE", "name",
 // ["read_only"], ["m_timestamp"], "size", ["children" (recursive)]}.
 Json ToDictLegacy(const TreeNode& node);
+// Appends the JSON text of ToDictLegacy(node) (the same bytes as its Dump()),
+// without building the Json; with `extra`, that text is inserted before the
+// closing brace of the node's object (",\"free_space\":1").
+void AppendLegacyJson(const TreeNode& node, std::string_view extra, std::string* out);
 // A public snapshot with `depth` levels of children (-1: all).
 Node ToNode(const TreeNode& node, const FileTyper& typer, int depth);
 // A provider's tree: hidden and invalid names are skipped, children sorted.

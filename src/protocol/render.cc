@@ -3,41 +3,140 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
+
+#include "util/json_writer.h"
 
 namespace prusaconnect::internal {
 
-std::string RenderEvent(Event event, Source source, const EventFields& fields, const Json& data) {
-  Json payload = Json::MakeObject();
-  payload.set("event", ToString(event));
-  payload.set("source", ToString(source));
-  payload.set("data", data.is_object() ? data.WithoutNulls() : Json::MakeObject());
-  if (fields.command_id && *fields.command_id != 0) payload.set("command_id", *fields.command_id);
-  if (fields.job_id && *fields.job_id != 0) payload.set("job_id", *fields.job_id);
-  if (fields.transfer_id && *fields.transfer_id != 0) {
-    payload.set("transfer_id", *fields.transfer_id);
-  }
-  if (fields.reason && !fields.reason->empty()) payload.set("reason", *fields.reason);
-  if (fields.dialog_id && *fields.dialog_id != 0) payload.set("dialog_id", *fields.dialog_id);
-  if (fields.state) payload.set("state", ToString(*fields.state));
-  return payload.Dump();
+namespace {
+
+void AppendKey(const char* key, std::string* out) {
+  out->push_back(',');
+  AppendJsonString(key, out);
+  out->push_back(':');
 }
 
+}  // namespace
+
+// Written directly rather than as a Json payload: `data` (for SEND_INFO the
+// whole file tree) is neither copied nor filtered into a new Json; nulls are
+// skipped while writing. Same bytes as building the payload object and
+// dumping it (render_test.cc).
+std::string RenderEvent(Event event, Source source, const EventFields& fields, const Json& data) {
+  std::string out;
+  AppendEventHead(event, source, data, nullptr, &out);
+  AppendEventTail(fields, &out);
+  return out;
+}
+
+void AppendEventHead(Event event, Source source, const Json& data, const JsonSplice* splice,
+                     std::string* out) {
+  out->append(R"({"event":)");
+  AppendJsonString(ToString(event), out);
+  AppendKey("source", out);
+  AppendJsonString(ToString(source), out);
+  AppendKey("data", out);
+  if (!data.is_object()) {
+    out->append("{}");
+  } else if (splice != nullptr) {
+    AppendJson(data, /*skip_nulls=*/true, *splice, out);
+  } else {
+    AppendJson(data, /*skip_nulls=*/true, out);
+  }
+}
+
+void AppendEventTail(const EventFields& fields, std::string* out) {
+  const std::pair<const char*, const std::optional<int64_t>*> ids[] = {
+      {"command_id", &fields.command_id},
+      {"job_id", &fields.job_id},
+      {"transfer_id", &fields.transfer_id},
+      {nullptr, nullptr},  // reason goes here
+      {"dialog_id", &fields.dialog_id}};
+  for (const auto& [key, value] : ids) {
+    if (key == nullptr) {
+      if (fields.reason && !fields.reason->empty()) {
+        AppendKey("reason", out);
+        AppendJsonString(*fields.reason, out);
+      }
+      continue;
+    }
+    if (value->value_or(0) != 0) {
+      AppendKey(key, out);
+      AppendJsonInt(**value, out);
+    }
+  }
+  if (fields.state) {
+    AppendKey("state", out);
+    AppendJsonString(ToString(*fields.state), out);
+  }
+  out->push_back('}');
+}
+
+// What `fields.WithoutNulls()`, erase("state"), set("command_id"),
+// set("job_id") and set("state") would make of the payload object, kept as
+// references to the caller's values and written once (no copy of `fields`).
+// set() replaces the first member of that key in place, erase() removes the
+// first one, exactly as Json does.
 std::string RenderTelemetry(const Json& fields, State state, std::optional<int64_t> command_id,
                             std::optional<int64_t> job_id, bool initialised, const Json& transfer) {
-  Json payload = Json::MakeObject();
-  if (initialised) {
-    payload = fields.is_object() ? fields.WithoutNulls() : Json::MakeObject();
-    payload.erase("state");
-    if (command_id) payload.set("command_id", *command_id);
-    if (job_id && *job_id != 0) payload.set("job_id", *job_id);
-    if (transfer.is_object()) {
-      for (const Json::Member& m : transfer.as_object()) {
-        if (!m.value.is_null()) payload.set(m.key, m.value);
+  struct Item {
+    std::string_view key;
+    const Json* value;  // nullptr: `number` or, for "state", the state name
+    int64_t number;
+  };
+  std::vector<Item> items;
+  if (initialised && fields.is_object()) {
+    items.reserve(fields.size() + 3);
+    for (const Json::Member& m : fields.as_object()) {
+      if (!m.value.is_null()) items.push_back(Item{m.key, &m.value, 0});
+    }
+    for (auto it = items.begin(); it != items.end(); ++it) {
+      if (it->key == "state") {
+        items.erase(it);
+        break;
       }
     }
   }
-  payload.set("state", ToString(state));
-  return payload.Dump();
+  auto set = [&items](std::string_view key, const Json* value, int64_t number) {
+    for (Item& item : items) {
+      if (item.key == key) {
+        item.value = value;
+        item.number = number;
+        return;
+      }
+    }
+    items.push_back(Item{key, value, number});
+  };
+  if (initialised) {
+    if (command_id) set("command_id", nullptr, *command_id);
+    if (job_id.value_or(0) != 0) set("job_id", nullptr, *job_id);
+    if (transfer.is_object()) {
+      for (const Json::Member& m : transfer.as_object()) {
+        if (!m.value.is_null()) set(m.key, &m.value, 0);
+      }
+    }
+  }
+  set("state", nullptr, 0);
+  std::string out;
+  out.reserve(64 + 24 * items.size());
+  out.push_back('{');
+  bool first = true;
+  for (const Item& item : items) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(item.key, &out);
+    out.push_back(':');
+    if (item.value != nullptr) {
+      AppendJson(*item.value, /*skip_nulls=*/true, &out);
+    } else if (item.key == "state") {
+      AppendJsonString(ToString(state), &out);
+    } else {
+      AppendJsonInt(item.number, &out);
+    }
+  }
+  out.push_back('}');
+  return out;
 }
 
 std::optional<int64_t> ParseCommandId(std::string_view text) {
@@ -87,7 +186,7 @@ Json EmptyLegacyTree() {
       {{"type", "DIR"}, {"name", "/"}, {"read_only", true}, {"children", Json::MakeArray()}});
 }
 
-Json BuildInfo(const InfoInput& in) {
+Json BuildInfo(InfoInput in) {
   Json info = Json::MakeObject();
   if (in.type) {
     info.set("type", in.type->type());
@@ -108,7 +207,7 @@ Json BuildInfo(const InfoInput& in) {
   }
   info.set("network_info", std::move(net));
   if (!in.api_key.empty()) info.set("api_key", in.api_key);
-  info.set("files", in.files.is_null() ? EmptyLegacyTree() : in.files);
+  info.set("files", in.files.is_null() ? EmptyLegacyTree() : std::move(in.files));
   if (!in.sn.empty()) info.set("sn", in.sn);
   if (!in.fingerprint.empty()) info.set("fingerprint", in.fingerprint);
   if (in.has_mbl) {

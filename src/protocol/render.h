@@ -16,6 +16,7 @@
 #include "prusaconnect/const.h"
 #include "prusaconnect/json.h"
 #include "prusaconnect/models.h"
+#include "util/json_writer.h"
 
 namespace prusaconnect::internal {
 
@@ -23,6 +24,12 @@ namespace prusaconnect::internal {
 // source, data (nulls filtered, always present), then command_id, job_id,
 // transfer_id, reason, dialog_id when truthy, then state when set.
 std::string RenderEvent(Event event, Source source, const EventFields& fields, const Json& data);
+// RenderEvent in two parts, for bodies whose data is written outside the
+// session lock: the head ({"event":..,"source":..,"data":{..}) and the tail
+// (the top-level fields and the closing brace).
+void AppendEventHead(Event event, Source source, const Json& data, const JsonSplice* splice,
+                     std::string* out);
+void AppendEventTail(const EventFields& fields, std::string* out);
 
 // The JSON body of POST /p/telemetry: `fields` without nulls, with
 // command_id / job_id (when given) set in place or appended, then state last.
@@ -63,7 +70,9 @@ struct InfoInput {
   std::optional<MMUType> mmu_type;
   Json extra;  // object or null
 };
-Json BuildInfo(const InfoInput& in);
+// Takes `in` by value so that the (possibly large) files tree is moved into
+// the result, not copied: pass std::move(in) when it is not needed after.
+Json BuildInfo(InfoInput in);
 
 // The legacy file tree of a printer without storages.
 Json EmptyLegacyTree();

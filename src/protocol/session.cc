@@ -157,7 +157,8 @@ void Session::DeduceFromStatusLocked(int status) {
   }
 }
 
-void Session::EmitLocked(Event event, Source source, EventFields fields, const Json& data) {
+void Session::EmitLocked(Event event, Source source, EventFields fields, const Json& data,
+                         std::string* head) {
   if (token_.empty()) {
     PC_LOG(kDebug, kComponent) << "no token: event " << ToString(event) << " not queued";
     return;
@@ -172,7 +173,13 @@ void Session::EmitLocked(Event event, Source source, EventFields fields, const J
   }
   std::string timestamp =
       fields.timestamp ? FormatSeconds(*fields.timestamp) : NowTimestampLocked();
-  std::string body = RenderEvent(event, source, fields, data);
+  std::string body;
+  if (head != nullptr) {
+    body = std::move(*head);
+    AppendEventTail(fields, &body);
+  } else {
+    body = RenderEvent(event, source, fields, data);
+  }
   if (events_.size() >= std::max<size_t>(1, options_.event_buffer_size)) {
     // Drop the oldest event that is not on the wire right now.
     auto victim = events_.begin();
@@ -585,9 +592,9 @@ void Session::AcceptLocked(int64_t id, std::string name, Json args, Json kwargs,
 }
 
 void Session::EndLocked(int64_t id, Event event, Source source, EventFields fields,
-                        const Json& data) {
+                        const Json& data, std::string* head) {
   fields.command_id = id;
-  EmitLocked(event, source, fields, data);
+  EmitLocked(event, source, fields, data, head);
   if (cmd_.accepted && id == cmd_.command_id) {
     cmd_.last_state = TerminalLastState(event);
     cmd_.accepted = false;
@@ -597,7 +604,7 @@ void Session::EndLocked(int64_t id, Event event, Source source, EventFields fiel
 }
 
 Status Session::EndCommand(std::optional<int64_t> command_id, Event event, Source source,
-                           const EventFields& fields, const Json& data) {
+                           const EventFields& fields, const Json& data, std::string* head) {
   SessionGuard guard(this);
   int64_t id = command_id.value_or(cmd_.command_id);
   bool current = cmd_.accepted && id == cmd_.command_id;
@@ -606,7 +613,7 @@ Status Session::EndCommand(std::optional<int64_t> command_id, Event event, Sourc
     return FailedPreconditionError("no command " + std::to_string(id) + " is running");
   }
   if (!current) preempted_.erase(pre);
-  EndLocked(id, event, source, fields, data);
+  EndLocked(id, event, source, fields, data, head);
   return Status();
 }
 
@@ -614,6 +621,7 @@ void Session::RunCommand() {
   CommandRequest req;
   CommandHandler handler;
   bool known;
+  bool builtin_info = false;  // SEND_INFO answered by the library itself
   {
     SessionGuard guard(this);
     if (!cmd_.accepted || cmd_.run != RunState::kPending) return;
@@ -635,6 +643,7 @@ void Session::RunCommand() {
         handler = def->second;
       } else {
         handler = BuiltinHandler(c);
+        builtin_info = c == Command::SEND_INFO;
       }
     }
   }
@@ -649,8 +658,22 @@ void Session::RunCommand() {
     EndCommand(req.command_id, Event::REJECTED, Source::WUI, f, Json());
     return;
   }
-  std::optional<StatusOr<CommandResult>> result;
   std::string error;
+  if (builtin_info) {
+    // BuiltinHandler(SEND_INFO)'s answer, rendered without building the
+    // file tree as Json (a storage of 10,000 files is a 1.2 MB text).
+    try {
+      std::string head = InfoEventHead();
+      EndCommand(req.command_id, Event::INFO, Source::CONNECT, f, Json(), &head);
+      return;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    f.reason = "Command error";
+    EndCommand(req.command_id, Event::FAILED, Source::WUI, f, Json::MakeObject({{"error", error}}));
+    return;
+  }
+  std::optional<StatusOr<CommandResult>> result;
   try {
     result.emplace(handler(req));
   } catch (const std::exception& e) {
@@ -856,6 +879,33 @@ void Session::set_mmu(bool enabled, const std::string& fw, std::optional<MMUType
 void Session::set_files_provider(std::function<Json()> provider) {
   std::lock_guard<std::mutex> lock(mu_);
   files_provider_ = std::move(provider);
+  files_writer_ = nullptr;  // a writer of the former provider's tree
+}
+
+void Session::set_files_writer(std::function<void(std::string*)> writer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  files_writer_ = std::move(writer);
+}
+
+InfoInput Session::InfoInputLocked() const {
+  InfoInput in;
+  in.type = type_;
+  in.firmware = firmware_;
+  in.network_info = network_info_;
+  in.api_key = api_key_;
+  in.sn = sn_;
+  in.fingerprint = fingerprint_;
+  in.mbl = mbl_;
+  in.has_mbl = has_mbl_;
+  in.sheet_settings = sheets_;
+  in.has_sheet_settings = has_sheets_;
+  in.active_sheet = active_sheet_;
+  in.mmu_supported = options_.mmu_supported;
+  in.mmu_enabled = mmu_enabled_;
+  in.mmu_fw = mmu_fw_;
+  in.mmu_type = mmu_type_;
+  in.extra = info_extra_;
+  return in;
 }
 
 Json Session::get_info() const {
@@ -863,26 +913,38 @@ Json Session::get_info() const {
   std::function<Json()> files;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    in.type = type_;
-    in.firmware = firmware_;
-    in.network_info = network_info_;
-    in.api_key = api_key_;
-    in.sn = sn_;
-    in.fingerprint = fingerprint_;
-    in.mbl = mbl_;
-    in.has_mbl = has_mbl_;
-    in.sheet_settings = sheets_;
-    in.has_sheet_settings = has_sheets_;
-    in.active_sheet = active_sheet_;
-    in.mmu_supported = options_.mmu_supported;
-    in.mmu_enabled = mmu_enabled_;
-    in.mmu_fw = mmu_fw_;
-    in.mmu_type = mmu_type_;
-    in.extra = info_extra_;
+    in = InfoInputLocked();
     files = files_provider_;
   }
   in.files = files ? files() : EmptyLegacyTree();
-  return BuildInfo(in);
+  return BuildInfo(std::move(in));
+}
+
+std::string Session::InfoEventHead() const {
+  InfoInput in;
+  std::function<Json()> files;
+  std::function<void(std::string*)> writer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in = InfoInputLocked();
+    files = files_provider_;
+    writer = files_writer_;
+  }
+  // Without a writer the tree comes as Json; with one, a placeholder object
+  // stands in its place and the writer writes the text there (outside the
+  // session lock, straight into the body).
+  in.files = writer ? Json::MakeObject() : files ? files() : EmptyLegacyTree();
+  Json info = BuildInfo(std::move(in));
+  std::string head;
+  head.reserve(info_size_hint_.load(std::memory_order_relaxed) + 1024);
+  if (writer) {
+    JsonSplice splice{info.find("files"), writer};
+    AppendEventHead(Event::INFO, Source::CONNECT, info, &splice, &head);
+  } else {
+    AppendEventHead(Event::INFO, Source::CONNECT, info, nullptr, &head);
+  }
+  info_size_hint_.store(head.size(), std::memory_order_relaxed);
+  return head;
 }
 
 void Session::set_connection(const std::string& server, const std::string& token) {

@@ -19,6 +19,7 @@
 #ifndef PRUSACONNECT_PROTOCOL_SESSION_H_
 #define PRUSACONNECT_PROTOCOL_SESSION_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "protocol/http_types.h"
+#include "protocol/render.h"
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
 #include "prusaconnect/json.h"
@@ -118,7 +120,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_info_extra(const Json& extra);
   // Replaces the source of the legacy file tree of SEND_INFO (files issue).
   void set_files_provider(std::function<Json()> provider);
+  // Writes the same tree as JSON text (Filesystem::AppendLegacyJson): the
+  // built-in SEND_INFO answer then never builds the tree as Json.
+  void set_files_writer(std::function<void(std::string*)> writer);
   Json get_info() const;
+  // The start of the built-in SEND_INFO answer (INFO event from CONNECT):
+  // {"event":"INFO","source":"CONNECT","data":<get_info() without nulls>
+  // with the files tree written by the files writer when there is one.
+  // The command's fields and the closing brace follow (AppendEventTail).
+  std::string InfoEventHead() const;
 
   void set_connection(const std::string& server, const std::string& token);
   std::string server() const;
@@ -143,8 +153,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void RunCommand();
   bool WaitForCommand(int64_t timeout_ms);
   std::optional<CommandRequest> current_command() const;
+  // With `head` (see EmitLocked) the event's data is already rendered.
   Status EndCommand(std::optional<int64_t> command_id, Event event, Source source,
-                    const EventFields& fields, const Json& data);
+                    const EventFields& fields, const Json& data, std::string* head = nullptr);
   // Waits up to `timeout_ms` until command `command_id` is no longer the
   // running one (its terminal event is queued); true when it is not.
   bool WaitCommandEnded(int64_t command_id, int64_t timeout_ms);
@@ -208,7 +219,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // All *Locked methods REQUIRE mu_ held. Condition changes and host work
   // they decide are collected in pending_* and carried out by SessionGuard
   // after the lock is released.
-  void EmitLocked(Event event, Source source, EventFields fields, const Json& data);
+  // With `head` (AppendEventHead's text, data already written), `data` is
+  // ignored and the body is head + tail.
+  void EmitLocked(Event event, Source source, EventFields fields, const Json& data,
+                  std::string* head = nullptr);
   void SetStateLocked(State state, Source source, std::optional<bool> ready,
                       const EventFields& fields, const Json& data);
   bool IsInitialisedLocked();
@@ -219,7 +233,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void AcceptLocked(int64_t id, std::string name, Json args, Json kwargs, bool force);
   // Emits the terminal event and, when `id` is the current command, tears
   // it down with its last_state.
-  void EndLocked(int64_t id, Event event, Source source, EventFields fields, const Json& data);
+  void EndLocked(int64_t id, Event event, Source source, EventFields fields, const Json& data,
+                 std::string* head = nullptr);
+  InfoInput InfoInputLocked() const;
   void DeduceFromStatusLocked(int status);
   void BackoffLocked(int64_t now_us);
   std::string NowTimestampLocked() const;
@@ -250,6 +266,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<MMUType> mmu_type_;
   Json info_extra_;
   std::function<Json()> files_provider_;
+  std::function<void(std::string*)> files_writer_;
+  mutable std::atomic<size_t> info_size_hint_{0};  // the last SEND_INFO answer's size
 
   std::string server_;
   std::string token_;

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -43,23 +44,51 @@ void RaiseFdLimit() {
 
 // ---------------------------------------------------------------- CurlLoop
 
-// A request on the wire: owns the easy handle's inputs and collects the
-// response.
+// What an easy handle was last configured with. Handles are reused without
+// curl_easy_reset() when these match: only the per-request options (URL,
+// method, body, headers, the transfer's pointers) are set again.
+struct EasyConfig {
+  bool configured = false;
+  bool verify_tls = true;
+  std::string ca_file;
+  int64_t timeout_ms = 0;
+  std::string url;  // the last CURLOPT_URL (libcurl copies it)
+  bool custom_request = false;
+};
+
+// A request on the wire: refers to the request (kept alive by its owner)
+// and collects the response.
 struct Transfer {
   CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  HttpRequest request;
+  EasyConfig config;
+  std::shared_ptr<const HttpRequest> request;
+  // The header lines, NUL-separated, and libcurl's list nodes pointing into
+  // them: two allocations instead of two per header.
+  std::string header_text;
+  std::vector<curl_slist> header_nodes;
   HttpResponse response;
   bool too_large = false;
   char error[CURL_ERROR_SIZE] = {0};
   std::function<void(HttpResponse)> done;
 };
 
+// True when the environment names a proxy for libcurl (or exceptions to
+// one). Read once: without any, the engine tells libcurl there is no proxy,
+// which spares it the environment lookups on every request.
+bool ProxyFromEnvironment() {
+  for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                           "no_proxy", "NO_PROXY"}) {
+    const char* v = getenv(name);  // NOLINT(concurrency-mt-unsafe): read-only use
+    if (v != nullptr && *v != '\0') return true;
+  }
+  return false;
+}
+
 // libcurl multi + epoll + eventfd. Used only on the network thread (except
 // Wake(), which is thread-safe).
 class CurlLoop {
  public:
-  CurlLoop() {
+  CurlLoop() : proxy_from_env_(ProxyFromEnvironment()) {
     GlobalInit();
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -77,10 +106,9 @@ class CurlLoop {
   ~CurlLoop() {
     for (auto& [easy, t] : active_) {
       curl_multi_remove_handle(multi_, easy);
-      curl_slist_free_all(t->headers);
       curl_easy_cleanup(easy);
     }
-    for (CURL* e : free_) curl_easy_cleanup(e);
+    for (auto& [e, config] : free_) curl_easy_cleanup(e);
     curl_multi_cleanup(multi_);
     close(event_fd_);
     close(epoll_fd_);
@@ -98,53 +126,60 @@ class CurlLoop {
   }
 
   // Starts a request; `done` runs on the network thread when it ends.
-  Transfer* Start(HttpRequest request, std::function<void(HttpResponse)> done) {
+  // `request` stays alive (and unchanged) until then.
+  Transfer* Start(std::shared_ptr<const HttpRequest> request,
+                  std::function<void(HttpResponse)> done) {
     auto t = std::make_unique<Transfer>();
     t->request = std::move(request);
     t->done = std::move(done);
     CURL* e;
     if (!free_.empty()) {
-      e = free_.back();
+      e = free_.back().first;
+      t->config = std::move(free_.back().second);
       free_.pop_back();
-      curl_easy_reset(e);
     } else {
       e = curl_easy_init();
     }
     t->easy = e;
-    const HttpRequest& r = t->request;
-    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    const HttpRequest& r = *t->request;
+    EasyConfig& c = t->config;
+    if (!c.configured || c.verify_tls != r.verify_tls || c.ca_file != r.ca_file ||
+        c.timeout_ms != r.timeout_ms) {
+      if (c.configured) curl_easy_reset(e);
+      c = EasyConfig{true, r.verify_tls, r.ca_file, r.timeout_ms, "", false};
+      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+      curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+      curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));  // NOLINT
+      curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                       static_cast<long>(std::min<int64_t>(r.timeout_ms, 10000)));  // NOLINT
+      curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+      curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
+      if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+      if (!proxy_from_env_) curl_easy_setopt(e, CURLOPT_PROXY, "");
+      curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlLoop::HeaderCallback);
+      curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlLoop::WriteCallback);
+    }
+    if (c.url != r.url) {
+      curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+      c.url = r.url;
+    }
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));  // NOLINT
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(std::min<int64_t>(r.timeout_ms, 10000)));  // NOLINT
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
-    if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlLoop::HeaderCallback);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlLoop::WriteCallback);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-    for (const auto& [name, value] : r.headers) {
-      std::string line = name;
-      line += ": ";
-      line += value;
-      t->headers = curl_slist_append(t->headers, line.c_str());
+    BuildHeaders(t.get());
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_nodes.data());
+    bool custom = r.method != "GET" && r.method != "POST";
+    if (custom || c.custom_request) {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom ? r.method.c_str() : nullptr);
+      c.custom_request = custom;
     }
-    if (!r.content_type.empty()) {
-      t->headers = curl_slist_append(t->headers, ("Content-Type: " + r.content_type).c_str());
-    }
-    t->headers = curl_slist_append(t->headers, "Expect:");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     if (r.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
-      if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     }
@@ -209,6 +244,39 @@ class CurlLoop {
  private:
   using ActiveMap = std::unordered_map<CURL*, std::unique_ptr<Transfer>>;
 
+  // The request's headers, then Content-Type, then "Expect:" (no 100
+  // Continue), as one text and one node array.
+  static void BuildHeaders(Transfer* t) {
+    const HttpRequest& r = *t->request;
+    std::string& text = t->header_text;
+    size_t size = 32 + r.content_type.size();
+    for (const auto& [name, value] : r.headers) size += name.size() + value.size() + 3;
+    text.reserve(size);
+    std::vector<size_t> starts;
+    starts.reserve(r.headers.size() + 2);
+    for (const auto& [name, value] : r.headers) {
+      starts.push_back(text.size());
+      text += name;
+      text += ": ";
+      text += value;
+      text += '\0';
+    }
+    if (!r.content_type.empty()) {
+      starts.push_back(text.size());
+      text += "Content-Type: ";
+      text += r.content_type;
+      text += '\0';
+    }
+    starts.push_back(text.size());
+    text += "Expect:";
+    text += '\0';
+    t->header_nodes.resize(starts.size());
+    for (size_t i = 0; i < starts.size(); ++i) {
+      t->header_nodes[i].data = &text[starts[i]];
+      t->header_nodes[i].next = i + 1 < starts.size() ? &t->header_nodes[i + 1] : nullptr;
+    }
+  }
+
   void Drain() {
     CURLMsg* msg;
     int left = 0;
@@ -238,11 +306,9 @@ class CurlLoop {
       }
     }
     curl_multi_remove_handle(multi_, e);
-    curl_slist_free_all(t->headers);
-    t->headers = nullptr;
-    // Keep a few easy handles for reuse; each holds buffers.
+    // Keep a few easy handles for reuse, configured; each holds buffers.
     if (free_.size() < 256) {
-      free_.push_back(e);
+      free_.emplace_back(e, std::move(t->config));
     } else {
       curl_easy_cleanup(e);
     }
@@ -269,7 +335,7 @@ class CurlLoop {
   static size_t WriteCallback(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     size_t len = size * n;
-    if (t->response.body.size() + len > t->request.max_response_body) {
+    if (t->response.body.size() + len > t->request->max_response_body) {
       t->too_large = true;
       return 0;  // aborts the transfer with CURLE_WRITE_ERROR
     }
@@ -310,7 +376,8 @@ class CurlLoop {
   CURLM* multi_ = nullptr;
   int64_t curl_deadline_ms_ = -1;
   ActiveMap active_;
-  std::vector<CURL*> free_;
+  std::vector<std::pair<CURL*, EasyConfig>> free_;
+  const bool proxy_from_env_;
 };
 
 // ---------------------------------------------------------------- Engine
@@ -389,7 +456,8 @@ class Scheduler {
     }
     entry.timer_at = kNever;
     auto shared_out = std::make_shared<Session::Outgoing>(std::move(*out));
-    HttpRequest request = shared_out->request;
+    // The transfer refers to the request inside the Outgoing (no copy).
+    std::shared_ptr<const HttpRequest> request(shared_out, &shared_out->request);
     ++in_flight_count_;
     entry.in_flight =
         loop_->Start(std::move(request), [this, raw, shared_out](const HttpResponse& r) {
@@ -476,6 +544,14 @@ void Engine::EnsureStarted() {
     pthread_setname_np(pthread_self(), "pc-network");
     NetworkMain();
   });
+}
+
+// The handler threads start with the first Post(): most hosts never need
+// them (telemetry alone), and each costs a stack and a malloc arena.
+void Engine::EnsurePoolStarted() {
+  std::lock_guard<std::mutex> lock(start_mu_);
+  if (pool_started_) return;
+  pool_started_ = true;
   int n = std::max(1, options_.handler_threads);
   for (int i = 0; i < n; ++i) {
     pool_.emplace_back([pool = pool_state_] {
@@ -548,6 +624,7 @@ HttpResponse Engine::Execute(HttpRequest request) {
 
 void Engine::Post(std::function<void()> fn) {
   EnsureStarted();
+  EnsurePoolStarted();
   {
     std::lock_guard<std::mutex> lock(pool_state_->mu);
     pool_state_->queue.push_back(std::move(fn));
@@ -601,7 +678,7 @@ void Engine::NetworkMain() {
           break;
         case Op::kExecute: {
           auto promise = std::make_shared<std::promise<HttpResponse>>(std::move(op->response));
-          loop_->Start(std::move(op->request),
+          loop_->Start(std::make_shared<const HttpRequest>(std::move(op->request)),
                        [promise](HttpResponse r) { promise->set_value(std::move(r)); });
           break;
         }

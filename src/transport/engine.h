@@ -64,6 +64,7 @@ class Engine {
   struct Op;  // work handed to the network thread
 
   void EnsureStarted();
+  void EnsurePoolStarted();
   void Enqueue(std::unique_ptr<Op> op);
   void NetworkMain();
   // The handler pool's queue, shared with its threads so that the last
@@ -81,6 +82,7 @@ class Engine {
 
   std::mutex start_mu_;
   bool started_ = false;
+  bool pool_started_ = false;  // guarded by start_mu_
   std::unique_ptr<CurlLoop> loop_;
   std::thread network_thread_;
   std::atomic<std::thread::id> network_thread_id_{};

@@ -1,72 +1,132 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
-// Json parsing and serialisation on top of RapidJSON's SAX reader and writer:
-// parsing builds our Json directly (no intermediate DOM), iteratively, so a
-// hostile deeply nested text cannot exhaust the stack.
+// Json parsing on top of RapidJSON's SAX reader: parsing builds our Json
+// directly (no intermediate DOM), iteratively, so a hostile deeply nested
+// text cannot exhaust the stack. Serialisation is our own writer (byte for
+// byte RapidJSON's Writer output, see util/json_writer.h) appending runs of
+// text instead of single characters.
 #include "prusaconnect/json.h"
 
 #include <cmath>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "rapidjson/error/en.h"
+#include "rapidjson/internal/dtoa.h"
+#include "rapidjson/internal/itoa.h"
 #include "rapidjson/reader.h"
-#include "rapidjson/writer.h"
+#include "util/json_writer.h"
 
 namespace prusaconnect {
 namespace {
 
 constexpr size_t kMaxDepth = 512;
 
-// Output stream adapter writing straight into a std::string.
-class StringOut {
- public:
-  using Ch = char;
-  explicit StringOut(std::string* out) : out_(out) {}
-  void Put(char c) { out_->push_back(c); }
-  void Flush() {}
-
- private:
-  std::string* out_;
+// Escapes of RapidJSON's Writer: 'u' for \u00XX, the letter of a short
+// escape, 0 for a byte written as is.
+// clang-format off
+constexpr char kEscape[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',  // 00
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',  // 10
+    0,   0,   '"', 0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    // 20
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    // 30
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    // 40
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   '\\', 0, 0,   0,    // 50
 };
+// clang-format on
+constexpr char kHexDigits[] = "0123456789ABCDEF";
 
-using Writer = rapidjson::Writer<StringOut, rapidjson::UTF8<>, rapidjson::UTF8<>,
-                                 rapidjson::CrtAllocator, rapidjson::kWriteNanAndInfFlag>;
+void WriteString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p != end) {
+    const char* run = p;
+    while (p != end && kEscape[static_cast<unsigned char>(*p)] == 0) ++p;
+    out->append(run, static_cast<size_t>(p - run));
+    if (p == end) break;
+    auto c = static_cast<unsigned char>(*p++);
+    char esc = kEscape[c];
+    if (esc == 'u') {
+      const char u[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
+      out->append(u, sizeof u);
+    } else {
+      const char e[2] = {'\\', esc};
+      out->append(e, sizeof e);
+    }
+  }
+  out->push_back('"');
+}
 
-void Write(const Json& v, Writer* w) {
+void WriteInt(int64_t i, std::string* out) {
+  char buffer[21];
+  const char* end = rapidjson::internal::i64toa(i, buffer);
+  out->append(buffer, static_cast<size_t>(end - buffer));
+}
+
+void WriteDouble(double d, std::string* out) {
+  if (!std::isfinite(d)) {
+    out->append("null", 4);
+    return;
+  }
+  char buffer[25];
+  const char* end = rapidjson::internal::dtoa(d, buffer);
+  out->append(buffer, static_cast<size_t>(end - buffer));
+}
+
+template <bool kSkipNulls, bool kSplice>
+void Write(const Json& v, const internal::JsonSplice* splice, std::string* out) {
+  if (kSplice && &v == splice->at) {
+    splice->write(out);
+    return;
+  }
   switch (v.type()) {
     case Json::Type::kNull:
-      w->Null();
+      out->append("null", 4);
       break;
     case Json::Type::kBool:
-      w->Bool(v.as_bool());
+      if (v.as_bool()) {
+        out->append("true", 4);
+      } else {
+        out->append("false", 5);
+      }
       break;
     case Json::Type::kInt:
-      w->Int64(v.as_int());
+      WriteInt(v.as_int(), out);
       break;
     case Json::Type::kDouble:
-      if (std::isfinite(v.as_double())) {
-        w->Double(v.as_double());
-      } else {
-        w->Null();
-      }
+      WriteDouble(v.as_double(), out);
       break;
     case Json::Type::kString:
-      w->String(v.as_string().data(), static_cast<rapidjson::SizeType>(v.as_string().size()));
+      WriteString(v.as_string(), out);
       break;
-    case Json::Type::kArray:
-      w->StartArray();
-      for (const Json& item : v.as_array()) Write(item, w);
-      w->EndArray();
-      break;
-    case Json::Type::kObject:
-      w->StartObject();
-      for (const Json::Member& m : v.as_object()) {
-        w->Key(m.key.data(), static_cast<rapidjson::SizeType>(m.key.size()));
-        Write(m.value, w);
+    case Json::Type::kArray: {
+      out->push_back('[');
+      bool first = true;
+      for (const Json& item : v.as_array()) {
+        if (kSkipNulls && item.is_null()) continue;
+        if (!first) out->push_back(',');
+        first = false;
+        Write<kSkipNulls, kSplice>(item, splice, out);
       }
-      w->EndObject();
+      out->push_back(']');
       break;
+    }
+    case Json::Type::kObject: {
+      out->push_back('{');
+      bool first = true;
+      for (const Json::Member& m : v.as_object()) {
+        if (kSkipNulls && m.value.is_null()) continue;
+        if (!first) out->push_back(',');
+        first = false;
+        WriteString(m.key, out);
+        out->push_back(':');
+        Write<kSkipNulls, kSplice>(m.value, splice, out);
+      }
+      out->push_back('}');
+      break;
+    }
   }
 }
 
@@ -145,10 +205,10 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
 Json::Json(unsigned long v) {                                                 // NOLINT(runtime/int)
   if (v > static_cast<unsigned long>(std::numeric_limits<int64_t>::max())) {  // NOLINT
     type_ = Type::kDouble;
-    scalar_.d = static_cast<double>(v);
+    d_ = static_cast<double>(v);
   } else {
     type_ = Type::kInt;
-    scalar_.i = static_cast<int64_t>(v);
+    i_ = static_cast<int64_t>(v);
   }
 }
 
@@ -156,9 +216,145 @@ Json::Json(unsigned long long v) : Json(static_cast<unsigned long>(v)) {}  // NO
 
 Json::Json(Array v) : type_(Type::kArray), array_(std::move(v)) {}
 
+Json::Json(const Json& other) : type_(other.type_) {
+  switch (type_) {
+    case Type::kString:
+      new (&string_) std::string(other.string_);
+      break;
+    case Type::kArray:
+      new (&array_) Array(other.array_);
+      break;
+    case Type::kObject:
+      new (&object_) Object(other.object_);
+      break;
+    default:
+      i_ = other.i_;  // the whole scalar
+      break;
+  }
+}
+
+// The moved-from value keeps its type with an empty string / array / object
+// (or its scalar), as a defaulted move of the former member-wise Json did.
+Json::Json(Json&& other) noexcept { TakeFrom(std::move(other)); }
+
+void Json::TakeFrom(Json&& other) noexcept {
+  switch (other.type_) {
+    case Type::kString:
+      new (&string_) std::string(std::move(other.string_));
+      break;
+    case Type::kArray:
+      new (&array_) Array(std::move(other.array_));
+      break;
+    case Type::kObject:
+      new (&object_) Object(std::move(other.object_));
+      break;
+    default:
+      i_ = other.i_;  // the whole scalar
+      break;
+  }
+  type_ = other.type_;
+}
+
+Json& Json::operator=(const Json& other) {
+  if (this != &other) {
+    Json copy(other);  // first, so that assigning a part of *this to *this works
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+Json& Json::operator=(Json&& other) noexcept {
+  if (this == &other) return *this;
+  if (type_ == other.type_) {
+    switch (type_) {
+      case Type::kString:
+        string_ = std::move(other.string_);
+        return *this;
+      case Type::kArray:
+        array_ = std::move(other.array_);
+        return *this;
+      case Type::kObject:
+        object_ = std::move(other.object_);
+        return *this;
+      default:
+        i_ = other.i_;
+        return *this;
+    }
+  }
+  // `other` may live inside this value (an item or member of it): take it
+  // out before destroying what this holds.
+  Json taken(std::move(other));
+  Destroy();
+  TakeFrom(std::move(taken));
+  return *this;
+}
+
+Json::~Json() { Destroy(); }
+
+void Json::Destroy() noexcept {
+  switch (type_) {
+    case Type::kString:
+      string_.~basic_string();
+      break;
+    case Type::kArray:
+      array_.~Array();
+      break;
+    case Type::kObject:
+      object_.~Object();
+      break;
+    default:
+      break;
+  }
+  type_ = Type::kNull;
+  i_ = 0;
+}
+
+void Json::Become(Type t) {
+  Destroy();
+  switch (t) {
+    case Type::kString:
+      new (&string_) std::string();
+      break;
+    case Type::kArray:
+      new (&array_) Array();
+      break;
+    case Type::kObject:
+      new (&object_) Object();
+      break;
+    default:
+      break;
+  }
+  type_ = t;
+}
+
+const std::string& Json::EmptyString() {
+  static const std::string* empty = new std::string();
+  return *empty;
+}
+
+const Json::Array& Json::EmptyArray() {
+  static const Array* empty = new Array();
+  return *empty;
+}
+
+const Json::Object& Json::EmptyObject() {
+  static const Object* empty = new Object();
+  return *empty;
+}
+
+Json::Array& Json::as_array() {
+  if (type_ != Type::kArray) Become(Type::kArray);
+  return array_;
+}
+
+Json::Object& Json::as_object() {
+  if (type_ != Type::kObject) Become(Type::kObject);
+  return object_;
+}
+
 Json Json::MakeObject() {
   Json j;
-  j.type_ = Type::kObject;
+  j.Become(Type::kObject);
   return j;
 }
 
@@ -171,7 +367,7 @@ Json Json::MakeObject(std::initializer_list<std::pair<std::string, Json>> member
 
 Json Json::MakeArray() {
   Json j;
-  j.type_ = Type::kArray;
+  j.Become(Type::kArray);
   return j;
 }
 
@@ -202,13 +398,29 @@ StatusOr<Json> Json::Parse(std::string_view text) {
 }
 
 int64_t Json::as_int() const {
-  if (type_ == Type::kDouble) return static_cast<int64_t>(scalar_.d);
-  return scalar_.i;
+  switch (type_) {
+    case Type::kInt:
+      return i_;
+    case Type::kDouble:
+      return static_cast<int64_t>(d_);
+    case Type::kBool:
+      return b_ ? 1 : 0;
+    default:
+      return 0;
+  }
 }
 
 double Json::as_double() const {
-  if (type_ == Type::kInt) return static_cast<double>(scalar_.i);
-  return scalar_.d;
+  switch (type_) {
+    case Type::kInt:
+      return static_cast<double>(i_);
+    case Type::kDouble:
+      return d_;
+    case Type::kBool:
+      return b_ ? 1.0 : 0.0;
+    default:
+      return 0.0;
+  }
 }
 
 bool Json::truthy() const {
@@ -216,11 +428,11 @@ bool Json::truthy() const {
     case Type::kNull:
       return false;
     case Type::kBool:
-      return scalar_.b;
+      return b_;
     case Type::kInt:
-      return scalar_.i != 0;
+      return i_ != 0;
     case Type::kDouble:
-      return scalar_.d != 0.0;
+      return d_ != 0.0;
     case Type::kString:
       return !string_.empty();
     case Type::kArray:
@@ -244,7 +456,7 @@ Json* Json::find(std::string_view key) {
 }
 
 Json& Json::operator[](std::string_view key) {
-  if (type_ == Type::kNull) type_ = Type::kObject;
+  if (type_ != Type::kObject) Become(Type::kObject);
   if (Json* v = find(key)) return *v;
   object_.push_back(Member{std::string(key), Json()});
   return object_.back().value;
@@ -268,7 +480,7 @@ bool Json::erase(std::string_view key) {
 }
 
 void Json::push_back(Json value) {
-  if (type_ == Type::kNull) type_ = Type::kArray;
+  if (type_ != Type::kArray) Become(Type::kArray);
   array_.push_back(std::move(value));
 }
 
@@ -284,11 +496,7 @@ std::string Json::Dump() const {
   return out;
 }
 
-void Json::DumpTo(std::string* out) const {
-  StringOut os(out);
-  Writer w(os);
-  Write(*this, &w);
-}
+void Json::DumpTo(std::string* out) const { Write<false, false>(*this, nullptr, out); }
 
 Json Json::WithoutNulls() const {
   if (type_ == Type::kObject) {
@@ -320,7 +528,7 @@ bool operator==(const Json& a, const Json& b) {
     case Json::Type::kNull:
       return true;
     case Json::Type::kBool:
-      return a.scalar_.b == b.scalar_.b;
+      return a.b_ == b.b_;
     case Json::Type::kString:
       return a.string_ == b.string_;
     case Json::Type::kArray:
@@ -339,4 +547,27 @@ bool operator==(const Json& a, const Json& b) {
   }
 }
 
+namespace internal {
+
+void AppendJson(const Json& v, bool skip_nulls, std::string* out) {
+  if (skip_nulls) {
+    Write<true, false>(v, nullptr, out);
+  } else {
+    Write<false, false>(v, nullptr, out);
+  }
+}
+
+void AppendJson(const Json& v, bool skip_nulls, const JsonSplice& splice, std::string* out) {
+  if (skip_nulls) {
+    Write<true, true>(v, &splice, out);
+  } else {
+    Write<false, true>(v, &splice, out);
+  }
+}
+
+void AppendJsonString(std::string_view s, std::string* out) { WriteString(s, out); }
+
+void AppendJsonInt(int64_t i, std::string* out) { WriteInt(i, out); }
+
+}  // namespace internal
 }  // namespace prusaconnect
