@@ -52,6 +52,7 @@ Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
       },
       session_->options().files);
   internal::InstallFileCommands(session_.get(), fs_);
+  cameras_ = std::make_unique<CameraController>(session_);
 }
 
 Printer::~Printer() {
@@ -232,5 +233,9 @@ Json Telemetry::ToJson() const {
   }
   return j;
 }
+
+// ---- cameras ----
+
+CameraController& Printer::cameras() { return *cameras_; }
 
 }  // namespace prusaconnect
