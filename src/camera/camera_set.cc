@@ -118,6 +118,48 @@ std::string RenderCameraRegistration(const CameraConfig& c, const std::string& f
   return body.Dump();
 }
 
+SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const SnapshotTarget& target,
+                             const CameraOptions& options) {
+  SnapshotOutcome out;
+  StatusOr<std::string> image = driver.Capture();
+  if (!image.ok()) {
+    out.kind = SnapshotOutcome::kCaptureFailed;
+    out.error = absl::StrCat("capture failed: ", image.status().ToString());
+    return out;
+  }
+  absl::StatusOr<std::string> jpeg = ToJpeg(std::move(*image), options.jpeg_quality);
+  if (!jpeg.ok()) {
+    out.kind = SnapshotOutcome::kCaptureFailed;
+    out.error = absl::StrCat("capture failed: ", jpeg.status().message());
+    return out;
+  }
+  out.bytes = jpeg->size();
+  if (jpeg->size() > options.max_image_bytes) {
+    out.kind = SnapshotOutcome::kOversize;
+    return out;
+  }
+  if (target.server.empty() || http == nullptr) {
+    out.kind = SnapshotOutcome::kNoServer;
+    return out;
+  }
+  HttpRequest r;
+  r.method = "PUT";
+  r.url = target.server + "/c/snapshot";
+  r.headers.reserve(3);
+  r.headers.emplace_back("Timestamp", FormatTimestamp(target.wall_micros));
+  r.headers.emplace_back("Fingerprint", target.fingerprint);
+  r.headers.emplace_back("Token", target.token);
+  r.content_type = "image/jpg";  // sic: Connect's (and the SDK's) type, Q30
+  r.body = *std::move(jpeg);
+  r.timeout_ms = options.upload_timeout_ms;
+  r.verify_tls = target.verify_tls;
+  r.ca_file = target.ca_file;
+  r.max_response_body = 64 * 1024;
+  out.response = http->Send(r);
+  out.kind = SnapshotOutcome::kSent;
+  return out;
+}
+
 // ---------------------------------------------------------------- Camera
 
 struct CameraSet::Camera {
@@ -459,41 +501,20 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
     CameraOptions options = options_;
     lock.unlock();
 
-    // Capture and convert, without the lock.
-    StatusOr<std::string> image = driver->Capture();
-    std::string error;
-    bool capture_failed = !image.ok();
-    absl::StatusOr<std::string> jpeg = absl::InternalError("no image");
-    if (capture_failed) {
-      error = absl::StrCat("capture failed: ", image.status().ToString());
-    } else {
-      jpeg = ToJpeg(std::move(*image), options.jpeg_quality);
-      if (!jpeg.ok()) {
-        capture_failed = true;
-        error = absl::StrCat("capture failed: ", jpeg.status().message());
-      }
-    }
-    bool oversize = !capture_failed && jpeg->size() > options.max_image_bytes;
-    HttpResponse resp;
-    bool sent = false;
-    std::string server = deps_.session->server();
-    if (!capture_failed && !oversize && !server.empty()) {
-      HttpRequest r;
-      r.method = "PUT";
-      r.url = server + "/c/snapshot";
-      r.headers.emplace_back("Timestamp", FormatTimestamp(deps_.clock->WallMicros()));
-      r.headers.emplace_back("Fingerprint", fingerprint);
-      r.headers.emplace_back("Token", token);
-      r.content_type = "image/jpg";  // sic: Connect's (and the SDK's) type, Q30
-      r.body = std::move(*jpeg);
-      r.timeout_ms = options.upload_timeout_ms;
-      r.verify_tls = deps_.session->options().verify_tls;
-      r.ca_file = deps_.session->options().ca_file;
-      r.max_response_body = 64 * 1024;
-      resp = cam->http->Send(r);
-      sent = true;
-      jpeg = std::move(r.body);  // keep the size for the status
-    }
+    // Capture, convert and upload, without the lock.
+    SnapshotTarget target;
+    target.server = deps_.session->server();
+    target.token = token;
+    target.fingerprint = fingerprint;
+    target.wall_micros = deps_.clock->WallMicros();
+    target.verify_tls = deps_.session->options().verify_tls;
+    target.ca_file = deps_.session->options().ca_file;
+    SnapshotOutcome out = TakeSnapshot(*driver, cam->http.get(), target, options);
+    const bool capture_failed = out.kind == SnapshotOutcome::kCaptureFailed;
+    const bool oversize = out.kind == SnapshotOutcome::kOversize;
+    const bool sent = out.kind == SnapshotOutcome::kSent;
+    const std::string& error = out.error;
+    const HttpResponse& resp = out.response;
 
     lock.lock();
     CameraTokenCallback rejected_cb;
@@ -503,9 +524,9 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
       FailLocked(*cam, error, true);
     } else if (oversize) {
       ++st.oversize_skipped;
-      st.last_image_bytes = jpeg->size();
+      st.last_image_bytes = out.bytes;
       FailLocked(*cam,
-                 absl::StrCat("image of ", jpeg->size(), " bytes is over Connect's limit of ",
+                 absl::StrCat("image of ", out.bytes, " bytes is over Connect's limit of ",
                               options.max_image_bytes, " bytes; not sent"),
                  false);
     } else if (!sent) {
@@ -538,7 +559,7 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
       }
     } else if (resp.status >= 200 && resp.status < 300) {
       ++st.snapshots_uploaded;
-      st.last_image_bytes = jpeg->size();
+      st.last_image_bytes = out.bytes;
       st.last_upload_time = static_cast<double>(deps_.clock->WallMicros()) / 1e6;
       st.last_error.clear();
       st.state = CameraState::READY;

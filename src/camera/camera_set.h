@@ -46,6 +46,29 @@ Status ValidateCameraConfig(const CameraConfig& config);
 std::string RenderCameraRegistration(const CameraConfig& config, const std::string& fingerprint,
                                      const std::string& token);
 
+// Where and as what a snapshot is uploaded.
+struct SnapshotTarget {
+  std::string server;  // "" : nowhere (kNoServer)
+  std::string token;
+  std::string fingerprint;
+  int64_t wall_micros = 0;  // for the Timestamp header
+  bool verify_tls = true;
+  std::string ca_file;
+};
+
+struct SnapshotOutcome {
+  enum Kind { kCaptureFailed, kOversize, kNoServer, kSent } kind = kCaptureFailed;
+  std::string error;      // kCaptureFailed
+  size_t bytes = 0;       // the JPEG's size (kOversize, kSent)
+  HttpResponse response;  // kSent: the answer to PUT /c/snapshot
+};
+
+// One snapshot, start to end, in the calling thread: capture with the
+// driver, convert to JPEG, check the size, PUT /c/snapshot (spec §8.6).
+// The camera worker's step, and what bench/camera_bench.cc measures.
+SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const SnapshotTarget& target,
+                             const CameraOptions& options);
+
 class CameraSet {
  public:
   struct Deps {
