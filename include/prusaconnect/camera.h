@@ -83,7 +83,7 @@ struct HttpSnapshotOptions {
   int64_t timeout_ms = 5000;
   bool verify_tls = true;
   // Bigger answers are an error (a stream URL instead of a snapshot URL).
-  size_t max_bytes = 32 * 1024 * 1024;
+  size_t max_bytes = size_t{32} * 1024 * 1024;
 };
 // GETs the URL; any status but 200 is an error.
 std::shared_ptr<CameraDriver> MakeHttpSnapshotDriver(const HttpSnapshotOptions& options);
@@ -94,7 +94,7 @@ struct CommandOptions {
   std::vector<std::string> argv;
   // The command is killed (SIGKILL) when it runs longer.
   int64_t timeout_ms = 10000;
-  size_t max_bytes = 32 * 1024 * 1024;
+  size_t max_bytes = size_t{32} * 1024 * 1024;
 };
 // Runs the command; its stdout is the image. A non-zero exit is an error.
 std::shared_ptr<CameraDriver> MakeCommandDriver(const CommandOptions& options);

@@ -154,7 +154,7 @@ SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const Snaps
   r.timeout_ms = options.upload_timeout_ms;
   r.verify_tls = target.verify_tls;
   r.ca_file = target.ca_file;
-  r.max_response_body = 64 * 1024;
+  r.max_response_body = size_t{64} * 1024;
   out.response = http->Send(r);
   out.kind = SnapshotOutcome::kSent;
   return out;

@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "camera/http_client.h"
+#include "files/paths.h"
 #include "prusaconnect/camera.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration)
@@ -38,7 +39,7 @@ std::string SafeUrl(const std::string& url) {
   size_t scheme = u.find("://");
   size_t at = u.find('@');
   if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
-    u = u.substr(0, scheme + 3) + u.substr(at + 1);
+    u.erase(scheme + 3, at + 1 - (scheme + 3));
   }
   return u;
 }
@@ -101,7 +102,7 @@ class CommandDriver : public CameraDriver {
     }
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) {
-      return UnavailableError(absl::StrCat("camera command: pipe: ", std::strerror(errno)));
+      return UnavailableError(absl::StrCat("camera command: pipe: ", internal::ErrnoText(errno)));
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -119,7 +120,7 @@ class CommandDriver : public CameraDriver {
     if (rc != 0) {
       close(out[0]);
       return UnavailableError(
-          absl::StrCat("camera command ", options_.argv[0], ": ", std::strerror(rc)));
+          absl::StrCat("camera command ", options_.argv[0], ": ", internal::ErrnoText(rc)));
     }
     std::string data;
     Status error;
@@ -183,7 +184,8 @@ class FileDriver : public CameraDriver {
   StatusOr<std::string> Capture() override {
     int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      return UnavailableError(absl::StrCat("camera file ", path_, ": ", std::strerror(errno)));
+      return UnavailableError(
+          absl::StrCat("camera file ", path_, ": ", internal::ErrnoText(errno)));
     }
     std::string data;
     char buf[65536];
@@ -191,7 +193,7 @@ class FileDriver : public CameraDriver {
     while ((got = read(fd, buf, sizeof(buf))) != 0) {
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) {
-        std::string err = std::strerror(errno);
+        std::string err = internal::ErrnoText(errno);
         close(fd);
         return UnavailableError(absl::StrCat("camera file ", path_, ": ", err));
       }

@@ -125,7 +125,10 @@ class CurlCameraHttp : public CameraHttp {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
     curl_slist* headers = nullptr;
     for (const auto& [name, value] : r.headers) {
-      headers = curl_slist_append(headers, (name + ": " + value).c_str());
+      std::string line = name;
+      line += ": ";
+      line += value;
+      headers = curl_slist_append(headers, line.c_str());
     }
     if (!r.content_type.empty()) {
       headers = curl_slist_append(headers, ("Content-Type: " + r.content_type).c_str());

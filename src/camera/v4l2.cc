@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "camera/image.h"
+#include "files/paths.h"
 #include "prusaconnect/camera.h"
 
 namespace prusaconnect {
@@ -75,7 +76,7 @@ class V4L2Driver : public CameraDriver {
   };
 
   std::string Err(const char* what) const {
-    return absl::StrCat(Describe(), ": ", what, ": ", std::strerror(errno));
+    return absl::StrCat(Describe(), ": ", what, ": ", internal::ErrnoText(errno));
   }
 
   StatusOr<std::string> CaptureFrom(Device* dev) {

@@ -799,6 +799,21 @@ TEST(CameraDrivers, CommandDriverReportsFailuresAndKillsHungCommands) {
   EXPECT_EQ(MakeCommandDriver(o)->Capture().status().code(), StatusCode::kResourceExhausted);
 }
 
+TEST(CameraDrivers, HttpDriverDescriptionHidesCredentialsAndQuery) {
+  HttpSnapshotOptions o;
+  o.url = "http://user:pw@cam.local:8080/snapshot?token=secret";
+  EXPECT_EQ(MakeHttpSnapshotDriver(o)->Describe(), "http://cam.local:8080/snapshot");
+  o.url = "http://cam.local/webcam/?action=snapshot";
+  EXPECT_EQ(MakeHttpSnapshotDriver(o)->Describe(), "http://cam.local/webcam/");
+}
+
+TEST(CameraDrivers, HttpDriverReportsAnUnreachableCamera) {
+  HttpSnapshotOptions o;
+  o.url = "http://127.0.0.1:1/snapshot";  // nothing listens on port 1
+  o.timeout_ms = 2000;
+  EXPECT_EQ(MakeHttpSnapshotDriver(o)->Capture().status().code(), StatusCode::kUnavailable);
+}
+
 // No camera here: V4L2 is tested on its error paths (the capture path is
 // compile-tested only; see docs/CAMERAS.md).
 TEST(CameraDrivers, V4L2DriverReportsMissingAndNonVideoDevices) {
