@@ -147,7 +147,6 @@ void RunUploads(benchmark::State& state, CameraDriver& driver) {
   CameraOptions options;
   internal::SnapshotTarget target = world.target;
   for (auto _ : state) {
-    target.wall_micros = internal::RealClock()->WallMicros();
     internal::SnapshotOutcome out = internal::TakeSnapshot(driver, http.get(), target, options);
     if (out.kind != internal::SnapshotOutcome::kSent || out.response.status != 204) {
       state.SkipWithError(("snapshot not delivered: " + out.error + " status " +

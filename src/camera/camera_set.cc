@@ -122,6 +122,7 @@ SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const Snaps
                              const CameraOptions& options) {
   SnapshotOutcome out;
   StatusOr<std::string> image = driver.Capture();
+  const int64_t taken_us = (target.clock != nullptr ? target.clock : RealClock())->WallMicros();
   if (!image.ok()) {
     out.kind = SnapshotOutcome::kCaptureFailed;
     out.error = absl::StrCat("capture failed: ", image.status().ToString());
@@ -146,7 +147,7 @@ SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const Snaps
   r.method = "PUT";
   r.url = target.server + "/c/snapshot";
   r.headers.reserve(3);
-  r.headers.emplace_back("Timestamp", FormatTimestamp(target.wall_micros));
+  r.headers.emplace_back("Timestamp", FormatTimestamp(taken_us));
   r.headers.emplace_back("Fingerprint", target.fingerprint);
   r.headers.emplace_back("Token", target.token);
   r.content_type = "image/jpg";  // sic: Connect's (and the SDK's) type, Q30
@@ -177,9 +178,8 @@ struct CameraSet::Camera {
   std::thread thread;
 };
 
-CameraSet::CameraSet(Deps deps) : deps_(std::move(deps)) {
-  if (deps_.run_ticker) ticker_ = std::thread([this] { TickerMain(); });
-}
+// No thread until the first camera: constructing printers starts none.
+CameraSet::CameraSet(Deps deps) : deps_(std::move(deps)) {}
 
 CameraSet::~CameraSet() {
   std::map<std::string, std::shared_ptr<Camera>> cams;
@@ -234,6 +234,7 @@ Status CameraSet::Add(const CameraConfig& config) {
     int seconds = TriggerSchemeSeconds(config.trigger_scheme);
     if (seconds > 0) cam->next_due_us = now + int64_t{seconds} * 1000000;
     cameras_.emplace(config.id, cam);
+    if (deps_.run_ticker && !ticker_.joinable()) ticker_ = std::thread([this] { TickerMain(); });
     if (st.registered) TriggerLocked(*cam, Why::kInitial);
     cam->thread = std::thread([this, cam] { Work(cam); });
   }
@@ -506,7 +507,7 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
     target.server = deps_.session->server();
     target.token = token;
     target.fingerprint = fingerprint;
-    target.wall_micros = deps_.clock->WallMicros();
+    target.clock = deps_.clock;
     target.verify_tls = deps_.session->options().verify_tls;
     target.ca_file = deps_.session->options().ca_file;
     SnapshotOutcome out = TakeSnapshot(*driver, cam->http.get(), target, options);

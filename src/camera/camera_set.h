@@ -51,7 +51,9 @@ struct SnapshotTarget {
   std::string server;  // "" : nowhere (kNoServer)
   std::string token;
   std::string fingerprint;
-  int64_t wall_micros = 0;  // for the Timestamp header
+  // The Timestamp header is this clock's wall time when the image arrived
+  // (RealClock() when null).
+  const Clock* clock = nullptr;
   bool verify_tls = true;
   std::string ca_file;
 };
@@ -126,7 +128,7 @@ class CameraSet {
   CameraTokenCallback token_cb_;
   int64_t layers_ = 0;
   bool stopping_ = false;
-  std::thread ticker_;
+  std::thread ticker_;  // started with the first camera
 };
 
 }  // namespace prusaconnect::internal

@@ -734,6 +734,30 @@ TEST_F(CameraSetTest, SchemeChangeTakesEffect) {
   EXPECT_EQ(StatusOf("cam").trigger_scheme, TriggerScheme::TEN_SEC);
 }
 
+// A camera that takes 5 s (of the fake clock) to deliver its image.
+class SlowClockDriver : public CameraDriver {
+ public:
+  explicit SlowClockDriver(FakeClock* clock) : clock_(clock) {}
+  StatusOr<std::string> Capture() override {
+    clock_->Advance(5 * kSecond);
+    return MakeJpeg();
+  }
+  std::string Describe() const override { return "slow clock"; }
+
+ private:
+  FakeClock* clock_;
+};
+
+TEST_F(CameraSetTest, TimestampIsWhenTheImageArrived) {
+  CameraConfig c = Config("cam", TriggerScheme::MANUAL);
+  c.driver = std::make_shared<SlowClockDriver>(&clock_);
+  ASSERT_TRUE(set_->Add(c).ok());
+  ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
+  auto snaps = hub_.Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(*Header(snaps[0], "Timestamp"), "1700000005.0");
+}
+
 // ---------------------------------------------------------------- drivers
 
 class TempFile {
