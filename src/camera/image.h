@@ -36,6 +36,13 @@ absl::StatusOr<std::string> EncodeYuyvJpeg(std::string_view yuyv, int width, int
 // for corrupt PNG data.
 absl::StatusOr<std::string> ToJpeg(std::string data, int quality);
 
+// MJPEG frames of many UVC cameras carry no Huffman tables (DHT): the
+// format lets them rely on the standard tables of ITU T.81 Annex K.3, but
+// not every viewer knows that. Returns the frame with those tables inserted
+// before the start of scan when it has none; anything else (tables present,
+// not a JPEG, malformed) is returned unchanged.
+std::string AddDefaultHuffmanTables(std::string jpeg);
+
 }  // namespace prusaconnect::internal
 
 #endif  // PRUSACONNECT_CAMERA_IMAGE_H_

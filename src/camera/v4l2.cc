@@ -172,7 +172,7 @@ class V4L2Driver : public CameraDriver {
           if (!jpeg.ok()) return InternalError(std::string(jpeg.status().message()));
           return *std::move(jpeg);
         }
-        return data;
+        return internal::AddDefaultHuffmanTables(std::move(data));
       }
       if (Xioctl(dev->fd, VIDIOC_QBUF, &buf) != 0) return UnavailableError(Err("VIDIOC_QBUF"));
     }

@@ -6,8 +6,10 @@
 // conversion; the command, file and V4L2 drivers on what this machine has.
 #include <png.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <csetjmp>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -63,29 +65,64 @@ std::string MakePng(int w, int h) {
   return out;
 }
 
-// Decodes a JPEG's size and first pixel (RGB); false when libjpeg refuses it.
-bool DecodeJpeg(const std::string& data, int* w, int* h, unsigned char first[3]) {
+struct TestJpegError {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+};
+
+void OnTestJpegError(j_common_ptr cinfo) {
+  std::longjmp(reinterpret_cast<TestJpegError*>(cinfo->err)->jump, 1);
+}
+
+// Decodes a JPEG to packed RGB; false when libjpeg refuses it.
+bool DecodeRgb(const std::string& data, int* w, int* h, std::string* rgb) {
   jpeg_decompress_struct cinfo{};
-  jpeg_error_mgr err{};
-  cinfo.err = jpeg_std_error(&err);
-  // Corrupt input would call exit(); the tests only decode what we encoded.
-  jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+  TestJpegError err{};
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = &OnTestJpegError;
+  if (setjmp(err.jump) != 0) {
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  jpeg_read_header(&cinfo, TRUE);
   cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&cinfo);
   *w = static_cast<int>(cinfo.output_width);
   *h = static_cast<int>(cinfo.output_height);
-  std::vector<unsigned char> row(static_cast<size_t>(cinfo.output_width) * 3);
-  JSAMPROW rows[1] = {row.data()};
-  while (cinfo.output_scanline < cinfo.output_height) jpeg_read_scanlines(&cinfo, rows, 1);
-  std::copy(row.begin(), row.begin() + 3, first);
+  rgb->assign(static_cast<size_t>(cinfo.output_width) * cinfo.output_height * 3, '\0');
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW row = reinterpret_cast<JSAMPROW>(rgb->data()) +
+                   static_cast<size_t>(cinfo.output_scanline) * cinfo.output_width * 3;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
   return true;
+}
+
+// Decodes a JPEG's size and first pixel (RGB); false when libjpeg refuses it.
+bool DecodeJpeg(const std::string& data, int* w, int* h, unsigned char first[3]) {
+  std::string rgb;
+  if (!DecodeRgb(data, w, h, &rgb) || rgb.size() < 3) return false;
+  std::copy(rgb.begin(), rgb.begin() + 3, first);
+  return true;
+}
+
+// The JPEG without its DHT segments (as many UVC cameras send MJPEG).
+std::string StripHuffmanTables(const std::string& jpeg) {
+  std::string out = jpeg.substr(0, 2);
+  size_t i = 2;
+  while (i + 3 < jpeg.size()) {
+    auto marker = static_cast<unsigned char>(jpeg[i + 1]);
+    if (marker == 0xDA) break;
+    size_t len = (static_cast<size_t>(static_cast<unsigned char>(jpeg[i + 2])) << 8) |
+                 static_cast<unsigned char>(jpeg[i + 3]);
+    if (marker != 0xC4) out += jpeg.substr(i, 2 + len);
+    i += 2 + len;
+  }
+  return out + jpeg.substr(i);
 }
 
 // A driver whose images and failures the test controls; it can be held
@@ -386,6 +423,33 @@ TEST(CameraImage, YuyvFramesAreEncoded) {
   EXPECT_FALSE(EncodeYuyvJpeg(yuyv, 8, 8, 0, 85).ok());  // too short
   EXPECT_FALSE(EncodeYuyvJpeg(yuyv, 0, 2, 0, 85).ok());
   EXPECT_FALSE(EncodeRgbJpeg("", 1, 1, 85).ok());
+}
+
+TEST(CameraImage, MjpegFramesWithoutHuffmanTablesGetTheStandardOnes) {
+  // A varied image, so that many codes of the tables are used.
+  const int w = 64;
+  const int h = 48;
+  std::string rgb(static_cast<size_t>(w) * h * 3, '\0');
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<char>((i * 7919) % 251);
+  std::string jpeg = *EncodeRgbJpeg(rgb, w, h, 90);  // libjpeg: the standard tables
+  std::string bare = StripHuffmanTables(jpeg);
+  ASSERT_EQ(bare.find("\xff\xc4"), std::string::npos);
+  ASSERT_LT(bare.size(), jpeg.size());
+  std::string fixed = AddDefaultHuffmanTables(bare);
+  EXPECT_EQ(fixed.size(), bare.size() + 420);
+  EXPECT_NE(fixed.find("\xff\xc4\x01\xa2"), std::string::npos);
+  int w1 = 0, h1 = 0, w2 = 0, h2 = 0;
+  std::string want, got;
+  ASSERT_TRUE(DecodeRgb(jpeg, &w1, &h1, &want));
+  ASSERT_TRUE(DecodeRgb(fixed, &w2, &h2, &got));
+  EXPECT_EQ(w2, w);
+  EXPECT_EQ(h2, h);
+  EXPECT_TRUE(got == want) << "pixels differ: wrong tables";
+  // Frames that have tables, and non-JPEG input, are left alone.
+  EXPECT_EQ(AddDefaultHuffmanTables(jpeg), jpeg);
+  EXPECT_EQ(AddDefaultHuffmanTables("not a jpeg"), "not a jpeg");
+  std::string cut = bare.substr(0, 30);
+  EXPECT_EQ(AddDefaultHuffmanTables(cut), cut);
 }
 
 // ---------------------------------------------------------------- camera set
