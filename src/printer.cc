@@ -56,6 +56,7 @@ Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
   transfers_ =
       std::make_shared<internal::TransferManager>(session_, fs_, session_->options().transfer);
   internal::InstallTransferCommands(session_.get(), transfers_);
+  cameras_ = std::make_unique<CameraController>(session_);
 }
 
 Printer::~Printer() {
@@ -270,5 +271,9 @@ void Printer::set_download_finished_cb(std::function<void(const TransferInfo&)> 
 void Printer::set_transfer_rate_limit(int64_t bytes_per_second) {
   transfers_->SetRateLimit(bytes_per_second);
 }
+
+// ---- cameras ----
+
+CameraController& Printer::cameras() { return *cameras_; }
 
 }  // namespace prusaconnect

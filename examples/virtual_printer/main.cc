@@ -7,9 +7,13 @@
 //
 //   virtual_printer --server http://127.0.0.1:8000 [--token T] [--sn SN]
 //                   [--seconds N] [--token-file PATH]
+//                   [--camera-url URL | --camera-file PATH]
 //
 // Without a token it registers and prints the code to type into Connect's
 // "Add printer" form; the token is written to --token-file when given.
+// With a camera (a snapshot URL such as mjpg-streamer's ?action=snapshot, or
+// a JPEG/PNG file), it registers the camera and uploads a snapshot every 10
+// seconds and on every simulated layer.
 #include <prusaconnect/prusaconnect.h>
 
 #include <algorithm>
@@ -44,6 +48,8 @@ struct Options {
   std::string sn = "VIRTUAL-0001";
   std::string storage;  // a folder attached as "/usb"
   int seconds = 0;      // 0: run until SIGINT/SIGTERM
+  std::string camera_url;
+  std::string camera_file;
 };
 
 bool ParseArgs(int argc, char** argv, Options* o) {
@@ -60,13 +66,15 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     if (a == "--token-file" && value(&o->token_file)) continue;
     if (a == "--sn" && value(&o->sn)) continue;
     if (a == "--storage" && value(&o->storage)) continue;
+    if (a == "--camera-url" && value(&o->camera_url)) continue;
+    if (a == "--camera-file" && value(&o->camera_file)) continue;
     if (a == "--seconds" && value(&tmp)) {
       o->seconds = std::atoi(tmp.c_str());
       continue;
     }
     std::fprintf(stderr,
                  "usage: %s [--server URL] [--token TOKEN] [--token-file PATH] [--sn SERIAL] "
-                 "[--storage DIR] [--seconds N]\n",
+                 "[--storage DIR] [--seconds N] [--camera-url URL | --camera-file PATH]\n",
                  argv[0]);
     return false;
   }
@@ -210,6 +218,26 @@ int main(int argc, char** argv) {
   printer.set_state(pc::State::READY, pc::Source::USER, true);
   Say("online as " + opt.sn + "; sending telemetry every second");
 
+  if (!opt.camera_url.empty() || !opt.camera_file.empty()) {
+    pc::CameraConfig cam;
+    cam.id = "camera";
+    cam.name = "Virtual camera";
+    cam.trigger_scheme = pc::TriggerScheme::TEN_SEC;
+    if (!opt.camera_url.empty()) {
+      pc::HttpSnapshotOptions http;
+      http.url = opt.camera_url;
+      cam.driver = pc::MakeHttpSnapshotDriver(http);
+    } else {
+      cam.driver = pc::MakeFileDriver(opt.camera_file);
+    }
+    printer.cameras().set_upload_policy(pc::UploadPolicy::ALWAYS);
+    pc::Status added = printer.cameras().add_camera(cam);
+    pc::StatusOr<std::string> camera_token =
+        added.ok() ? printer.cameras().register_camera("camera") : pc::StatusOr<std::string>(added);
+    Say(camera_token.ok() ? "camera registered; a snapshot every 10 s"
+                          : "camera not registered: " + camera_token.status().ToString());
+  }
+
   auto start = std::chrono::steady_clock::now();
   int tick = 0;
   while (!g_stop) {
@@ -222,6 +250,7 @@ int main(int argc, char** argv) {
       if (m.printing && !m.paused) {
         ++m.printed_s;
         m.progress = std::min(100, m.progress + 5);
+        printer.cameras().layer_changed();  // one "layer" a second
       }
       t.temp_nozzle = static_cast<int>(m.nozzle * 10) / 10.0;
       t.temp_bed = static_cast<int>(m.bed * 10) / 10.0;

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "prusaconnect/camera.h"
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
 #include "prusaconnect/files.h"
@@ -241,6 +242,11 @@ class Printer {
   // transfer (0 = unlimited).
   void set_transfer_rate_limit(int64_t bytes_per_second);
 
+  // ---- cameras ----
+  // This printer's cameras (camera.h): add them, register them, and they
+  // upload snapshots to the printer's current server on their own threads.
+  CameraController& cameras();
+
   // ---- running ----
   // Attaches the printer to its network: queued traffic starts flowing.
   void start();
@@ -264,6 +270,8 @@ class Printer {
   std::shared_ptr<internal::Session> session_;
   std::shared_ptr<Filesystem> fs_;
   std::shared_ptr<internal::TransferManager> transfers_;
+  // Declared last: destroyed first, while the session is still attached.
+  std::unique_ptr<CameraController> cameras_;
 };
 
 }  // namespace prusaconnect

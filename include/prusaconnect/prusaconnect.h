@@ -5,6 +5,7 @@
 #ifndef PRUSACONNECT_PRUSACONNECT_H_
 #define PRUSACONNECT_PRUSACONNECT_H_
 
+#include "prusaconnect/camera.h"      // IWYU pragma: export
 #include "prusaconnect/conditions.h"  // IWYU pragma: export
 #include "prusaconnect/const.h"       // IWYU pragma: export
 #include "prusaconnect/json.h"        // IWYU pragma: export

@@ -419,6 +419,14 @@ void Session::StopLoop() {
   loop_cv_.notify_all();
 }
 
+StatusOr<HttpRequest> Session::MakePrinterRequest(const char* method, const std::string& path) {
+  SessionGuard guard(this);
+  if (server_.empty()) return FailedPreconditionError("Server is not set");
+  HttpRequest r = BaseRequestLocked(method, path);
+  r.headers = MakeHeadersLocked(NowTimestampLocked());
+  return r;
+}
+
 StatusOr<HttpRequest> Session::MakeRegisterRequest() {
   SessionGuard guard(this);
   if (server_.empty()) return FailedPreconditionError("Server is not set");

@@ -96,6 +96,11 @@ class Session : public std::enable_shared_from_this<Session> {
   StatusOr<HttpRequest> MakeRegisterRequest();
   // Applies its response; returns the code or an error.
   StatusOr<std::string> CompleteRegister(const HttpResponse& response);
+  // A request to the printer API with the printer's headers (Fingerprint,
+  // Token, Timestamp, User-Agent...), for library features that send their
+  // own requests on their own connection (cameras: POST /p/camera).
+  // FailedPrecondition without a server.
+  StatusOr<HttpRequest> MakePrinterRequest(const char* method, const std::string& path);
 
   // ---- host side (Printer delegates here) ----
   std::optional<PrinterType> type() const;

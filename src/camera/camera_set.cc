@@ -1,0 +1,599 @@
+// Copyright 2026 The libprusaconnect Authors.
+#include "camera/camera_set.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "camera/image.h"
+#include "protocol/session.h"
+#include "prusaconnect/json.h"
+#include "util/logging.h"
+#include "util/sha256.h"
+#include "util/status_internal.h"
+
+namespace prusaconnect::internal {
+
+namespace {
+
+constexpr char kLog[] = "camera";
+
+bool Has(const CameraConfig& c, CapabilityType t) {
+  return std::find(c.capabilities.begin(), c.capabilities.end(), t) != c.capabilities.end();
+}
+
+Json ResolutionJson(const Resolution& r) {
+  return Json::MakeObject({{"width", r.width}, {"height", r.height}});
+}
+
+int64_t Pixels(const Resolution& r) { return int64_t{r.width} * r.height; }
+
+}  // namespace
+
+std::string DefaultCameraFingerprint(std::string_view printer_fingerprint,
+                                     std::string_view camera_id) {
+  std::string seed(printer_fingerprint);
+  if (!seed.empty()) seed += '/';
+  seed.append(camera_id.data(), camera_id.size());
+  return Sha256Hex(seed).substr(0, 40);
+}
+
+bool ValidCameraFingerprint(std::string_view fp) {
+  if (fp.size() < 16 || fp.size() > 64) return false;
+  return std::all_of(fp.begin(), fp.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  });
+}
+
+Status ValidateCameraConfig(const CameraConfig& c) {
+  if (c.id.empty()) return InvalidArgumentError("camera id is empty");
+  if (!c.fingerprint.empty() && !ValidCameraFingerprint(c.fingerprint)) {
+    return InvalidArgumentError("camera fingerprint must be 16 to 64 ASCII letters and digits");
+  }
+  if (!Has(c, CapabilityType::TRIGGER_SCHEME)) {
+    return InvalidArgumentError("camera capabilities must include TRIGGER_SCHEME");
+  }
+  if (!c.driver) return InvalidArgumentError("camera has no driver");
+  if (c.rotation != 0 && c.rotation != 90 && c.rotation != 180 && c.rotation != 270) {
+    return InvalidArgumentError(
+        absl::StrCat("rotation must be 0, 90, 180 or 270, not ", c.rotation));
+  }
+  if (!(c.exposure >= -2 && c.exposure <= 2)) {
+    return InvalidArgumentError("exposure must be within [-2, 2]");
+  }
+  if (!(c.focus >= 0 && c.focus <= 1)) return InvalidArgumentError("focus must be within [0, 1]");
+  for (const Resolution& r : c.resolutions) {
+    if (r.width <= 0 || r.height <= 0) return InvalidArgumentError("resolution must be positive");
+  }
+  if (c.resolution) {
+    bool known = std::any_of(c.resolutions.begin(), c.resolutions.end(), [&](const Resolution& r) {
+      return r.width == c.resolution->width && r.height == c.resolution->height;
+    });
+    if (!known) return InvalidArgumentError("resolution is not one of the available resolutions");
+  }
+  if (Has(c, CapabilityType::RESOLUTION) && c.resolutions.empty()) {
+    return InvalidArgumentError("the RESOLUTION capability needs available resolutions");
+  }
+  return Status();
+}
+
+std::string RenderCameraRegistration(const CameraConfig& c, const std::string& fingerprint,
+                                     const std::string& token) {
+  Json config = Json::MakeObject();
+  config.set("trigger_scheme", ToString(c.trigger_scheme));
+  if (Has(c, CapabilityType::RESOLUTION) && !c.resolutions.empty()) {
+    Resolution r = c.resolution ? *c.resolution
+                                : *std::max_element(c.resolutions.begin(), c.resolutions.end(),
+                                                    [](const Resolution& a, const Resolution& b) {
+                                                      return Pixels(a) < Pixels(b);
+                                                    });
+    config.set("resolution", ResolutionJson(r));
+  }
+  if (Has(c, CapabilityType::FOCUS)) config.set("focus", c.focus);
+  if (Has(c, CapabilityType::ROTATION)) config.set("rotation", c.rotation);
+  if (Has(c, CapabilityType::EXPOSURE)) config.set("exposure", c.exposure);
+  config.set("name", c.name.empty() ? c.id : c.name);
+  config.set("camera_id", c.id);
+  if (!token.empty()) config.set("token", token);  // Q29: the old token
+  Json options = Json::MakeObject();
+  if (Has(c, CapabilityType::RESOLUTION)) {
+    Json list = Json::MakeArray();
+    std::vector<Resolution> sorted = c.resolutions;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Resolution& a, const Resolution& b) {
+      return Pixels(a) < Pixels(b);
+    });
+    for (const Resolution& r : sorted) list.push_back(ResolutionJson(r));
+    options.set("available_resolutions", std::move(list));
+  }
+  Json caps = Json::MakeArray();
+  for (CapabilityType t : c.capabilities) caps.push_back(ToString(t));
+  Json body = Json::MakeObject();
+  body.set("config", std::move(config));
+  body.set("options", std::move(options));
+  body.set("capabilities", std::move(caps));
+  body.set("fingerprint", fingerprint);
+  return body.Dump();
+}
+
+SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const SnapshotTarget& target,
+                             const CameraOptions& options) {
+  SnapshotOutcome out;
+  StatusOr<std::string> image = driver.Capture();
+  const int64_t taken_us = (target.clock != nullptr ? target.clock : RealClock())->WallMicros();
+  if (!image.ok()) {
+    out.kind = SnapshotOutcome::kCaptureFailed;
+    out.error = absl::StrCat("capture failed: ", image.status().ToString());
+    return out;
+  }
+  absl::StatusOr<std::string> jpeg = ToJpeg(std::move(*image), options.jpeg_quality);
+  if (!jpeg.ok()) {
+    out.kind = SnapshotOutcome::kCaptureFailed;
+    out.error = absl::StrCat("capture failed: ", jpeg.status().message());
+    return out;
+  }
+  out.bytes = jpeg->size();
+  if (jpeg->size() > options.max_image_bytes) {
+    out.kind = SnapshotOutcome::kOversize;
+    return out;
+  }
+  if (target.server.empty() || http == nullptr) {
+    out.kind = SnapshotOutcome::kNoServer;
+    return out;
+  }
+  HttpRequest r;
+  r.method = "PUT";
+  r.url = target.server + "/c/snapshot";
+  r.headers.reserve(3);
+  r.headers.emplace_back("Timestamp", FormatTimestamp(taken_us));
+  r.headers.emplace_back("Fingerprint", target.fingerprint);
+  r.headers.emplace_back("Token", target.token);
+  r.content_type = "image/jpg";  // sic: Connect's (and the SDK's) type, Q30
+  r.body = *std::move(jpeg);
+  r.timeout_ms = options.upload_timeout_ms;
+  r.verify_tls = target.verify_tls;
+  r.ca_file = target.ca_file;
+  r.max_response_body = size_t{64} * 1024;
+  out.response = http->Send(r);
+  out.kind = SnapshotOutcome::kSent;
+  return out;
+}
+
+// ---------------------------------------------------------------- Camera
+
+struct CameraSet::Camera {
+  CameraConfig config;  // config.token/fingerprint are the live values
+  CameraStatus status;
+  std::unique_ptr<CameraHttp> http;
+  bool pending = false;
+  Why why = Why::kTimed;
+  bool busy = false;
+  bool stop = false;
+  int failures = 0;
+  int64_t next_due_us = INT64_MAX;  // timed schemes
+  int64_t retry_at_us = 0;          // 0: no retry planned
+  std::condition_variable cv;       // pending or stop
+  std::thread thread;
+};
+
+// No thread until the first camera: constructing printers starts none.
+CameraSet::CameraSet(Deps deps) : deps_(std::move(deps)) {}
+
+CameraSet::~CameraSet() {
+  std::map<std::string, std::shared_ptr<Camera>> cams;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cams.swap(cameras_);
+  }
+  ticker_cv_.notify_all();
+  for (auto& [id, cam] : cams) StopCamera(cam);
+  if (ticker_.joinable()) ticker_.join();
+}
+
+void CameraSet::StopCamera(const std::shared_ptr<Camera>& cam) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cam->stop = true;
+  }
+  cam->cv.notify_all();
+  if (!cam->thread.joinable()) return;
+  if (cam->thread.get_id() == std::this_thread::get_id()) {
+    cam->thread.detach();  // removed from its own callback: let it end alone
+  } else {
+    cam->thread.join();
+  }
+}
+
+Status CameraSet::Add(const CameraConfig& config) {
+  Status s = ValidateCameraConfig(config);
+  if (!s.ok()) return s;
+  auto cam = std::make_shared<Camera>();
+  cam->config = config;
+  if (cam->config.name.empty()) cam->config.name = config.id;
+  if (cam->config.fingerprint.empty()) {
+    cam->config.fingerprint = DefaultCameraFingerprint(deps_.session->fingerprint(), config.id);
+  }
+  cam->http = deps_.http_factory ? deps_.http_factory() : MakeCurlCameraHttp();
+  CameraStatus& st = cam->status;
+  st.id = cam->config.id;
+  st.name = cam->config.name;
+  st.fingerprint = cam->config.fingerprint;
+  st.trigger_scheme = config.trigger_scheme;
+  st.registered = !config.token.empty();
+  st.state = st.registered ? CameraState::READY : CameraState::UNREGISTERED;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return FailedPreconditionError("the camera controller is shutting down");
+    if (cameras_.count(config.id) != 0) {
+      return AlreadyExistsError(absl::StrCat("camera ", config.id, " already exists"));
+    }
+    int64_t now = deps_.clock->MonoMicros();
+    int seconds = TriggerSchemeSeconds(config.trigger_scheme);
+    if (seconds > 0) cam->next_due_us = now + int64_t{seconds} * 1000000;
+    cameras_.emplace(config.id, cam);
+    if (deps_.run_ticker && !ticker_.joinable()) ticker_ = std::thread([this] { TickerMain(); });
+    if (st.registered) TriggerLocked(*cam, Why::kInitial);
+    cam->thread = std::thread([this, cam] { Work(cam); });
+  }
+  ticker_cv_.notify_all();
+  PC_LOG(kInfo, kLog) << "camera " << config.id << " (" << config.driver->Describe() << ", "
+                      << ToString(config.trigger_scheme) << ") added"
+                      << (st.registered ? "" : "; not registered yet");
+  return Status();
+}
+
+Status CameraSet::Remove(const std::string& id) {
+  std::shared_ptr<Camera> cam;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cameras_.find(id);
+    if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+    cam = it->second;
+    cameras_.erase(it);
+  }
+  StopCamera(cam);
+  idle_cv_.notify_all();
+  return Status();
+}
+
+std::vector<std::string> CameraSet::Ids() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, cam] : cameras_) ids.push_back(id);
+  return ids;
+}
+
+StatusOr<CameraStatus> CameraSet::GetStatus(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cameras_.find(id);
+  if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+  return it->second->status;
+}
+
+std::vector<CameraStatus> CameraSet::Statuses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<CameraStatus> out;
+  for (const auto& [id, cam] : cameras_) out.push_back(cam->status);
+  return out;
+}
+
+StatusOr<std::string> CameraSet::Register(const std::string& id) {
+  CameraConfig config;
+  CameraOptions options;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cameras_.find(id);
+    if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+    config = it->second->config;
+    options = options_;
+  }
+  if (deps_.session->token().empty()) {
+    return FailedPreconditionError("the printer has no token: register the printer first");
+  }
+  StatusOr<HttpRequest> req = deps_.session->MakePrinterRequest("POST", "/p/camera");
+  if (!req.ok()) return req.status();
+  req->content_type = "application/json";
+  req->body = RenderCameraRegistration(config, config.fingerprint, config.token);
+  req->timeout_ms = options.upload_timeout_ms;
+  std::unique_ptr<CameraHttp> http =
+      deps_.http_factory ? deps_.http_factory() : MakeCurlCameraHttp();
+  HttpResponse resp = http->Send(*req);
+  if (resp.error != TransportError::kNone) {
+    return UnavailableError(absl::StrCat("camera registration: ", resp.error_message));
+  }
+  if (resp.status == 401 || resp.status == 403) {
+    return PermissionDeniedError(absl::StrCat("Connect refused the printer's token (HTTP ",
+                                              resp.status, ") while registering camera ", id));
+  }
+  const std::string* token = resp.header("token");
+  if (resp.status != 200 || token == nullptr || token->empty()) {
+    return InternalError(absl::StrCat("camera registration answered HTTP ", resp.status,
+                                      token == nullptr ? " without a token" : "", ": ",
+                                      resp.body.substr(0, 200)));
+  }
+  std::string fingerprint;
+  CameraTokenCallback cb;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cameras_.find(id);
+    if (it == cameras_.end()) return NotFoundError(absl::StrCat("camera ", id, " was removed"));
+    Camera& cam = *it->second;
+    cam.config.token = *token;
+    cam.status.registered = true;
+    cam.failures = 0;
+    cam.retry_at_us = 0;
+    if (!cam.busy) cam.status.state = CameraState::READY;
+    cam.status.last_error.clear();
+    fingerprint = cam.config.fingerprint;
+    cb = token_cb_;
+    TriggerLocked(cam, Why::kInitial);
+  }
+  PC_LOG(kInfo, kLog) << "camera " << id << " registered";
+  if (cb) cb(id, fingerprint, *token);
+  return *token;
+}
+
+Status CameraSet::SetTriggerScheme(const std::string& id, TriggerScheme scheme) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cameras_.find(id);
+    if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+    Camera& cam = *it->second;
+    cam.config.trigger_scheme = scheme;
+    cam.status.trigger_scheme = scheme;
+    int seconds = TriggerSchemeSeconds(scheme);
+    cam.next_due_us =
+        seconds > 0 ? deps_.clock->MonoMicros() + int64_t{seconds} * 1000000 : INT64_MAX;
+  }
+  ticker_cv_.notify_all();
+  return Status();
+}
+
+void CameraSet::LayerChanged() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++layers_;
+  if (!PolicyAllowsLocked()) return;
+  for (auto& [id, cam] : cameras_) {
+    TriggerScheme s = cam->config.trigger_scheme;
+    if (s == TriggerScheme::EACH_LAYER || (s == TriggerScheme::FIFTH_LAYER && layers_ % 5 == 0)) {
+      TriggerLocked(*cam, Why::kLayer);
+    }
+  }
+}
+
+Status CameraSet::TriggerManual(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (id.empty()) {
+    for (auto& [cid, cam] : cameras_) TriggerLocked(*cam, Why::kManual);
+    return Status();
+  }
+  auto it = cameras_.find(id);
+  if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+  TriggerLocked(*it->second, Why::kManual);
+  return Status();
+}
+
+void CameraSet::SetTokenCallback(CameraTokenCallback cb) {
+  std::lock_guard<std::mutex> lock(mu_);
+  token_cb_ = std::move(cb);
+}
+
+void CameraSet::SetOptions(const CameraOptions& options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_ = options;
+}
+
+CameraOptions CameraSet::options() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return options_;
+}
+
+bool CameraSet::PolicyAllowsLocked() const {
+  if (options_.policy == UploadPolicy::ALWAYS) return true;
+  State s = deps_.session->state();
+  return s == State::PRINTING || s == State::PAUSED;
+}
+
+void CameraSet::TriggerLocked(Camera& cam, Why why) {
+  const bool forced = why == Why::kManual || why == Why::kInitial || why == Why::kRetry;
+  if (cam.config.token.empty() || cam.status.state == CameraState::STOPPED) {
+    ++cam.status.triggers_skipped;
+    return;
+  }
+  if (cam.busy) {
+    // A snapshot is in progress: timed and layer triggers are dropped (a
+    // slow camera does not pile up stale work); a manual one waits.
+    if (why == Why::kManual) {
+      cam.pending = true;
+      cam.why = why;
+    } else {
+      ++cam.status.triggers_skipped;
+    }
+    return;
+  }
+  if (cam.status.state == CameraState::RETRYING && !forced) {
+    ++cam.status.triggers_skipped;  // backing off
+    return;
+  }
+  cam.pending = true;
+  cam.why = why;
+  cam.cv.notify_all();
+}
+
+int64_t CameraSet::Tick() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return TickLocked(deps_.clock->MonoMicros());
+}
+
+int64_t CameraSet::TickLocked(int64_t now) {
+  int64_t next = INT64_MAX;
+  bool allowed = PolicyAllowsLocked();
+  for (auto& [id, cam] : cameras_) {
+    Camera& c = *cam;
+    if (c.retry_at_us != 0 && c.retry_at_us <= now && !c.busy) {
+      c.retry_at_us = 0;
+      TriggerLocked(c, Why::kRetry);
+    }
+    int seconds = TriggerSchemeSeconds(c.config.trigger_scheme);
+    if (seconds > 0 && c.next_due_us <= now) {
+      int64_t interval = int64_t{seconds} * 1000000;
+      // Keep the cadence; after a long gap (suspend) start again from now.
+      c.next_due_us += interval;
+      if (c.next_due_us <= now) c.next_due_us = now + interval;
+      if (allowed) {
+        TriggerLocked(c, Why::kTimed);
+      } else {
+        ++c.status.triggers_skipped;
+      }
+    }
+    if (seconds > 0) next = std::min(next, c.next_due_us);
+    if (c.retry_at_us != 0) next = std::min(next, c.retry_at_us);
+  }
+  return next;
+}
+
+void CameraSet::TickerMain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    int64_t now = deps_.clock->MonoMicros();
+    int64_t next = TickLocked(now);
+    // Re-check at least once a second: the policy follows the printer state.
+    int64_t wait_us = std::min<int64_t>(next - now, 1000000);
+    ticker_cv_.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(wait_us, 1000)));
+  }
+}
+
+void CameraSet::FailLocked(Camera& cam, const std::string& what, bool retry) {
+  cam.status.last_error = what;
+  if (!retry) {
+    cam.status.state = CameraState::READY;
+    PC_LOG(kWarning, kLog) << "camera " << cam.config.id << ": " << what;
+    return;
+  }
+  ++cam.failures;
+  int64_t delay_ms = std::max<int64_t>(options_.backoff_min_ms, 1);
+  for (int i = 1; i < cam.failures && delay_ms < options_.backoff_max_ms; ++i) delay_ms *= 2;
+  delay_ms = std::min(delay_ms, std::max<int64_t>(options_.backoff_max_ms, 1));
+  cam.retry_at_us = deps_.clock->MonoMicros() + delay_ms * 1000;
+  cam.status.state = CameraState::RETRYING;
+  PC_LOG(kWarning, kLog) << "camera " << cam.config.id << ": " << what << "; retrying in "
+                         << delay_ms << " ms (failure " << cam.failures << ")";
+  ticker_cv_.notify_all();
+}
+
+void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cam->cv.wait(lock, [&] { return cam->pending || cam->stop; });
+    if (cam->stop) break;
+    cam->pending = false;
+    if (cam->config.token.empty() || cam->status.state == CameraState::STOPPED) {
+      idle_cv_.notify_all();  // e.g. a manual trigger queued before a 401
+      continue;
+    }
+    cam->busy = true;
+    cam->status.state = CameraState::BUSY;
+    std::shared_ptr<CameraDriver> driver = cam->config.driver;
+    std::string token = cam->config.token;
+    std::string fingerprint = cam->config.fingerprint;
+    CameraOptions options = options_;
+    lock.unlock();
+
+    // Capture, convert and upload, without the lock.
+    SnapshotTarget target;
+    target.server = deps_.session->server();
+    target.token = token;
+    target.fingerprint = fingerprint;
+    target.clock = deps_.clock;
+    target.verify_tls = deps_.session->options().verify_tls;
+    target.ca_file = deps_.session->options().ca_file;
+    SnapshotOutcome out = TakeSnapshot(*driver, cam->http.get(), target, options);
+    const bool capture_failed = out.kind == SnapshotOutcome::kCaptureFailed;
+    const bool oversize = out.kind == SnapshotOutcome::kOversize;
+    const bool sent = out.kind == SnapshotOutcome::kSent;
+    const std::string& error = out.error;
+    const HttpResponse& resp = out.response;
+
+    lock.lock();
+    CameraTokenCallback rejected_cb;
+    CameraStatus& st = cam->status;
+    if (capture_failed) {
+      ++st.capture_failures;
+      FailLocked(*cam, error, true);
+    } else if (oversize) {
+      ++st.oversize_skipped;
+      st.last_image_bytes = out.bytes;
+      FailLocked(*cam,
+                 absl::StrCat("image of ", out.bytes, " bytes is over Connect's limit of ",
+                              options.max_image_bytes, " bytes; not sent"),
+                 false);
+    } else if (!sent) {
+      ++st.upload_failures;
+      FailLocked(*cam, "the printer has no server; snapshot not sent", true);
+    } else if (resp.error != TransportError::kNone) {
+      ++st.upload_failures;
+      FailLocked(
+          *cam,
+          absl::StrCat("upload failed: ", TransportErrorName(resp.error), ": ", resp.error_message),
+          true);
+    } else if (resp.status == 401 || resp.status == 403) {
+      ++st.upload_failures;
+      // Q30 fixed: the token is forgotten by the host too (callback), so a
+      // restart does not bring the rejected token back.
+      if (cam->config.token == token) {
+        cam->config.token.clear();
+        st.registered = false;
+        st.state = CameraState::STOPPED;
+        st.last_error = absl::StrCat("Connect rejected the camera token (HTTP ", resp.status,
+                                     "); register the camera again to resume");
+        cam->failures = 0;
+        cam->retry_at_us = 0;
+        rejected_cb = token_cb_;
+        PC_LOG(kError, kLog) << "camera " << cam->config.id << " stopped: Connect rejected its "
+                             << "token (HTTP " << resp.status
+                             << "); register the camera again (register_camera) to resume";
+      } else {
+        st.state = CameraState::READY;  // re-registered meanwhile
+      }
+    } else if (resp.status >= 200 && resp.status < 300) {
+      ++st.snapshots_uploaded;
+      st.last_image_bytes = out.bytes;
+      st.last_upload_time = static_cast<double>(deps_.clock->WallMicros()) / 1e6;
+      st.last_error.clear();
+      st.state = CameraState::READY;
+      cam->failures = 0;
+      cam->retry_at_us = 0;
+    } else if (resp.status >= 500 || resp.status == 429 || resp.status == 408) {
+      ++st.upload_failures;
+      FailLocked(*cam, absl::StrCat("upload answered HTTP ", resp.status), true);
+    } else {
+      ++st.upload_failures;
+      FailLocked(
+          *cam,
+          absl::StrCat("upload refused with HTTP ", resp.status, ": ", resp.body.substr(0, 200)),
+          false);
+    }
+    cam->busy = false;
+    bool idle = !cam->pending;
+    if (rejected_cb) {
+      std::string id = cam->config.id;
+      lock.unlock();
+      rejected_cb(id, fingerprint, "");
+      lock.lock();
+    }
+    if (idle) idle_cv_.notify_all();
+  }
+}
+
+bool CameraSet::WaitIdle(const std::string& id, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    auto it = cameras_.find(id);
+    return it == cameras_.end() || (!it->second->busy && !it->second->pending);
+  });
+}
+
+}  // namespace prusaconnect::internal

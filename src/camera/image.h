@@ -1,0 +1,48 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// Image formats for snapshots: Connect takes JPEG only, so PNG frames (some
+// HTTP snapshot sources, screenshots of virtual printers) are decoded with
+// libpng and re-encoded with libjpeg(-turbo); raw YUYV frames of V4L2
+// cameras without MJPEG are encoded too. Pure functions, no state.
+//
+// Thread safety: all functions are safe to call concurrently.
+#ifndef PRUSACONNECT_CAMERA_IMAGE_H_
+#define PRUSACONNECT_CAMERA_IMAGE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace prusaconnect::internal {
+
+enum class ImageFormat { kUnknown, kJpeg, kPng };
+
+// From the magic bytes.
+ImageFormat DetectImageFormat(std::string_view data);
+
+// JPEG of `width` x `height` pixels given as packed 8-bit RGB rows.
+// InvalidArgument on bad sizes.
+absl::StatusOr<std::string> EncodeRgbJpeg(std::string_view rgb, int width, int height, int quality);
+
+// JPEG of a packed YUYV 4:2:2 frame (V4L2_PIX_FMT_YUYV). `stride` is the
+// bytes per row (0: 2 * width).
+absl::StatusOr<std::string> EncodeYuyvJpeg(std::string_view yuyv, int width, int height, int stride,
+                                           int quality);
+
+// JPEG input is returned unchanged; PNG is decoded (any colour type, alpha
+// composited on white) and encoded. InvalidArgument for anything else and
+// for corrupt PNG data.
+absl::StatusOr<std::string> ToJpeg(std::string data, int quality);
+
+// MJPEG frames of many UVC cameras carry no Huffman tables (DHT): the
+// format lets them rely on the standard tables of ITU T.81 Annex K.3, but
+// not every viewer knows that. Returns the frame with those tables inserted
+// before the start of scan when it has none; anything else (tables present,
+// not a JPEG, malformed) is returned unchanged.
+std::string AddDefaultHuffmanTables(std::string jpeg);
+
+}  // namespace prusaconnect::internal
+
+#endif  // PRUSACONNECT_CAMERA_IMAGE_H_
