@@ -618,6 +618,11 @@ Json NativePrinter::start_download(const std::string& type, const std::string& p
                                    const std::string& url, bool to_print, bool to_select) {
   TransferType t = ParseOrThrow<TransferType>(type, "transfer type");
   StatusOr<TransferInfo> started = printer_.start_download(t, path, url, to_print, to_select);
+  // An unknown storage is the SDK's ValueError("Invalid storage ..."), not
+  // a FileNotFoundError.
+  if (started.status().code() == StatusCode::kNotFound) {
+    throw Error(StatusCode::kInvalidArgument, started.status().message());
+  }
   ThrowIfError(started.status());
   return TransferToJson(*started);
 }

@@ -153,7 +153,7 @@ class NativePrinter {
   // ---- transfers (transfer.h) ----
   // Starts a download (`type` "FROM_WEB" or "FROM_CONNECT") and returns
   // transfer_info() of it. FileExistsError "Another transfer in progress",
-  // ValueError for a bad URL, name, storage or path, RuntimeError for the
+  // ValueError for a bad URL, name, path or an unknown storage, RuntimeError for the
   // file being printed, a bigger-than-allowed size or a shut-down printer.
   Json start_download(const std::string& type, const std::string& path, const std::string& url,
                       bool to_print, bool to_select);

@@ -144,8 +144,11 @@ class Transfer:
         return self._get().get("reason") or None
 
     def time_remaining(self) -> Optional[int]:
-        """Seconds left (estimate), None while unknown, 0 once stopped."""
-        return self._get().get("time_remaining")
+        """Seconds left (estimate), None while unknown, 0 once ended."""
+        info = self._get()
+        if not info["in_progress"] and info.get("outcome"):
+            return 0
+        return info.get("time_remaining")
 
     def time_transferring(self) -> int:
         """Whole seconds since the transfer started (monotonic clock)."""
@@ -161,27 +164,31 @@ class Transfer:
     def to_dict(self) -> Dict[str, Any]:
         """The SDK's ``Transfer.to_dict()`` (TRANSFER_INFO's data):
         ``{"type": "NO_TRANSFER"}`` when none runs."""
-        info = self._get()
-        if not info["in_progress"]:
-            return {"type": TransferType.NO_TRANSFER.value}
-        return {
-            "transfer_id": info["transfer_id"],
-            "start_cmd_id": info["start_cmd_id"],
-            "type": info["type"],
-            "path": info["path"],
-            "url": info["url"],
-            "size": info["size"],
-            "progress": round(info["progress"], 2),
-            "transferred": info["transferred"],
-            "time_remaining": info["time_remaining"],
-            "time_transferring": info["time_transferring"],
-            "to_print": info["to_print"],
-        }
+        return _to_dict(self._get())
 
     def __repr__(self):
         info = self._get()
         return (f"<Transfer {info.get('transfer_id')} {info.get('type')} "
                 f"{info.get('path')!r} in_progress={info.get('in_progress')}>")
+
+
+def _to_dict(info):
+    """download.py's ``Transfer.to_dict()`` of the library's transfer_info."""
+    if not info["in_progress"]:
+        return {"type": TransferType.NO_TRANSFER.value}
+    return {
+        "transfer_id": info["transfer_id"],
+        "start_cmd_id": info["start_cmd_id"],
+        "type": info["type"],
+        "path": info["path"],
+        "url": info["url"],
+        "size": info["size"],
+        "progress": round(info["progress"], 2),
+        "transferred": info["transferred"],
+        "time_remaining": info["time_remaining"],
+        "time_transferring": info["time_transferring"],
+        "to_print": info["to_print"],
+    }
 
 
 class DownloadMgr:
@@ -201,6 +208,7 @@ class DownloadMgr:
         self.__rate_limit = max(0, int(rate_limit))
         self.__throttle = 0.0 if not self.__rate_limit else self.buffer_size / self.__rate_limit
         self.__loop_stop = threading.Event()
+        self.__running_loop = False
 
     def _native(self):
         printer = self._printer()
@@ -230,7 +238,7 @@ class DownloadMgr:
             raise TypeError(f"type_ must be a const.TransferType, not {type_!r}")
         type_text = type_.value if type_.__class__ is TransferType else type_
         try:
-            self._native().start_download(type_text, str(path), url or "",
+            started = self._native().start_download(type_text, str(path), url or "",
                                           bool(to_print), bool(to_select))
         except FileExistsError as err:
             if str(err) != _ALREADY_RUNNING:
@@ -240,7 +248,7 @@ class DownloadMgr:
                 "source": Source.CONNECT,
                 "reason": _ALREADY_RUNNING,
             }
-        retval = self.transfer.to_dict()
+        retval = _to_dict(started)  # as it started, whatever arrived since
         retval["event"] = Event.TRANSFER_INFO
         retval["source"] = Source.WUI
         return retval
@@ -310,8 +318,17 @@ class DownloadMgr:
         """Returns after :meth:`stop_loop`. Downloads run on the library's
         own thread; the SDK's programs run this in a thread of their own."""
         self.__loop_stop.clear()
-        while not self.__loop_stop.wait(0.2):
-            pass
+        self.__running_loop = True
+        try:
+            while not self.__loop_stop.wait(0.2):
+                pass
+        finally:
+            self.__running_loop = False
+
+    @property
+    def running_loop(self) -> bool:
+        """True while :meth:`loop` runs."""
+        return self.__running_loop
 
     def stop_loop(self) -> None:
         """Ends :meth:`loop` (a running download goes on; stop it with
