@@ -172,6 +172,14 @@ def test_download_mgr_start_info_while_running_and_stop(emulator, make_printer, 
     assert isinstance(info["time_transferring"], int)
     assert transfer.size == size
 
+    # Telemetry carries the transfer (added by the library, as the SDK).
+    printer.telemetry(temp_nozzle=20)
+    assert wait_for(lambda: (emulator.printer(fp)["last_telemetry"] or {}).get(
+        "transfer_id") == transfer_id)
+    last = emulator.printer(fp)["last_telemetry"]
+    assert last["temp_nozzle"] == 20 and last["transfer_transferred"] > 0
+    assert "transfer_progress" in last and "time_transferring" in last
+
     # A second one is refused as the SDK does, the first one goes on.
     again = mgr.start(const.TransferType.FROM_WEB, "/usb/other.gcode", url)
     assert again == {"event": const.Event.REJECTED, "source": const.Source.CONNECT,
@@ -355,3 +363,26 @@ def test_download_mgr_loop_returns_after_stop_loop(make_printer):
     mgr.stop_loop()
     thread.join(WAIT)
     assert not thread.is_alive() and not mgr.running_loop
+
+
+def test_printer_collected_while_downloading(emulator, usb):
+    """Dropping the last reference to a Printer mid-download ends the
+    transfer (its thread is joined with the GIL released) and leaves
+    nothing half-written behind."""
+    import gc  # pylint: disable=import-outside-toplevel
+    import weakref  # pylint: disable=import-outside-toplevel
+
+    sn, fp, token = emulator.add_printer()
+    printer = Printer(const.PrinterType.I3MK3S, sn, fp)
+    printer.set_connection(emulator.url, token)
+    printer.attach(str(usb), "usb")
+    printer.printed_file_cb = lambda: None  # Python asked from the transfer's thread
+    printer.download_finished_cb = lambda transfer: None
+    url = file_url(emulator, add_file(emulator, 32 << 20, throttle=512 * 1024))
+    printer.download_mgr.start(const.TransferType.FROM_WEB, "/usb/gone.gcode", url)
+    assert wait_for(lambda: printer.transfer.transferred > 0)
+    ref = weakref.ref(printer)
+    del printer
+    gc.collect()
+    assert wait_for(lambda: ref() is None)
+    assert wait_for(lambda: list(usb.iterdir()) == [])
