@@ -95,6 +95,8 @@ class Json;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::fs_delete_file;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::fs_delete_folder;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::fs_space;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::start_download;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::stop_transfer;
 %feature("nothread", "0") prusaconnect::python::shutdown;
 
 %include "py_printer.h"

@@ -11,6 +11,7 @@
 #include "prusaconnect/files.h"
 #include "prusaconnect/log.h"
 #include "prusaconnect/models.h"
+#include "prusaconnect/transfer.h"
 #include "prusaconnect/util.h"
 
 namespace prusaconnect::python {
@@ -43,6 +44,14 @@ PrinterOptions MakeOptions(const NativeConfig& c) {
   o.register_poll_interval_ms = c.register_poll_interval_ms;
   o.backoff_min_ms = c.backoff_min_ms;
   o.backoff_max_ms = c.backoff_max_ms;
+  o.transfer.max_size = c.transfer_max_size;
+  o.transfer.max_bytes_per_second = c.transfer_rate_limit;
+  o.transfer.max_retries = static_cast<int>(c.transfer_max_retries);
+  o.transfer.retry_backoff_min_ms = c.transfer_backoff_min_ms;
+  o.transfer.retry_backoff_max_ms = c.transfer_backoff_max_ms;
+  o.transfer.connect_timeout_ms = c.transfer_connect_timeout_ms;
+  o.transfer.stall_timeout_ms = c.transfer_stall_timeout_ms;
+  o.transfer.staging_dir = c.transfer_staging_dir;
   return o;
 }
 
@@ -261,6 +270,30 @@ Json NodeToJson(const Node& n) {
     for (const Node& c : n.children) children.push_back(NodeToJson(c));
     out.set("children", std::move(children));
   }
+  return out;
+}
+
+Json TransferToJson(const TransferInfo& t) {
+  auto opt = [](const std::optional<int64_t>& v) { return v ? Json(*v) : Json(); };
+  Json out = Json::MakeObject();
+  out.set("transfer_id", t.transfer_id != 0 ? Json(static_cast<int64_t>(t.transfer_id)) : Json());
+  out.set("type", ToString(t.type));
+  out.set("in_progress", t.in_progress);
+  out.set("path", t.path);
+  out.set("url", t.url);
+  out.set("os_path", t.os_path);
+  out.set("to_print", t.to_print);
+  out.set("to_select", t.to_select);
+  out.set("start_cmd_id", opt(t.start_cmd_id));
+  out.set("hash", t.hash);
+  out.set("team_id", t.team_id);
+  out.set("size", opt(t.size));
+  out.set("transferred", t.transferred);
+  out.set("progress", t.progress());
+  out.set("time_transferring", t.time_transferring);
+  out.set("time_remaining", opt(t.time_remaining));
+  out.set("outcome", t.outcome ? Json(ToString(*t.outcome)) : Json());
+  out.set("reason", t.reason);
   return out;
 }
 
@@ -579,6 +612,52 @@ void NativePrinter::set_printed_file_cb(bool enabled) {
     ReleaseOwnerLater(self);
     return path;
   });
+}
+
+Json NativePrinter::start_download(const std::string& type, const std::string& path,
+                                   const std::string& url, bool to_print, bool to_select) {
+  TransferType t = ParseOrThrow<TransferType>(type, "transfer type");
+  StatusOr<TransferInfo> started = printer_.start_download(t, path, url, to_print, to_select);
+  // An unknown storage is the SDK's ValueError("Invalid storage ..."), not
+  // a FileNotFoundError.
+  if (started.status().code() == StatusCode::kNotFound) {
+    throw Error(StatusCode::kInvalidArgument, started.status().message());
+  }
+  ThrowIfError(started.status());
+  return TransferToJson(*started);
+}
+
+void NativePrinter::stop_transfer(int64_t transfer_id) {
+  std::optional<uint32_t> id;
+  if (transfer_id != 0) {
+    if (transfer_id < 0 || transfer_id > int64_t{UINT32_MAX}) {
+      throw Error(StatusCode::kNotFound, "Wrong transfer_id");
+    }
+    id = static_cast<uint32_t>(transfer_id);
+  }
+  ThrowIfError(printer_.stop_transfer(id));
+}
+
+Json NativePrinter::transfer_info() const { return TransferToJson(printer_.transfer_info()); }
+
+void NativePrinter::set_download_finished_cb(bool enabled) {
+  if (!enabled) {
+    printer_.set_download_finished_cb(nullptr);
+    return;
+  }
+  std::shared_ptr<PyRef> weak = owner_;
+  printer_.set_download_finished_cb([weak](const TransferInfo& done) {
+    // On the transfer's thread: no GIL here, the callback thread calls Python.
+    Json info = TransferToJson(done);
+    CallOwnerLater(weak, "_on_download_finished", [info = std::move(info)]() -> PyObject* {
+      PyObject* dict = FromJson(info);
+      return dict != nullptr ? Py_BuildValue("(N)", dict) : nullptr;
+    });
+  });
+}
+
+void NativePrinter::set_transfer_rate_limit(int64_t bytes_per_second) {
+  printer_.set_transfer_rate_limit(bytes_per_second < 0 ? 0 : bytes_per_second);
 }
 
 void NativePrinter::start() { printer_.start(); }

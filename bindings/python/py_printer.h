@@ -41,6 +41,15 @@ struct NativeConfig {
   int64_t register_poll_interval_ms = 1000;
   int64_t backoff_min_ms = 100;
   int64_t backoff_max_ms = 60000;
+  // TransferOptions (transfer.h); content_types keep the library's default.
+  int64_t transfer_max_size = 0;
+  int64_t transfer_rate_limit = 0;
+  int64_t transfer_max_retries = 5;
+  int64_t transfer_backoff_min_ms = 500;
+  int64_t transfer_backoff_max_ms = 15000;
+  int64_t transfer_connect_timeout_ms = 10000;
+  int64_t transfer_stall_timeout_ms = 30000;
+  std::string transfer_staging_dir;
 };
 
 class NativePrinter {
@@ -140,6 +149,27 @@ class NativePrinter {
   // Asks the owner's _printed_file() (with the GIL, on the thread running
   // the file command) for the file being printed; false: none.
   void set_printed_file_cb(bool enabled);
+
+  // ---- transfers (transfer.h) ----
+  // Starts a download (`type` "FROM_WEB" or "FROM_CONNECT") and returns
+  // transfer_info() of it. FileExistsError "Another transfer in progress",
+  // ValueError for a bad URL, name, path or an unknown storage, RuntimeError for the
+  // file being printed, a bigger-than-allowed size or a shut-down printer.
+  Json start_download(const std::string& type, const std::string& path, const std::string& url,
+                      bool to_print, bool to_select);
+  // Stops the running transfer; `transfer_id` 0 = whichever runs.
+  // FileNotFoundError("Wrong transfer_id") for another id.
+  void stop_transfer(int64_t transfer_id);
+  // Every field of TransferInfo: {"transfer_id" (None before the first),
+  // "type", "in_progress", "path", "url", "os_path", "to_print",
+  // "to_select", "start_cmd_id", "hash", "team_id", "size",
+  // "transferred", "progress", "time_transferring", "time_remaining",
+  // "outcome", "reason"} (None = unset).
+  Json transfer_info() const;
+  // Reports finished downloads to the owner's
+  // _on_download_finished(info) on the callback thread; false stops it.
+  void set_download_finished_cb(bool enabled);
+  void set_transfer_rate_limit(int64_t bytes_per_second);
 
   // ---- running ----
   void start();

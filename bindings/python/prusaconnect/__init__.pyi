@@ -1,6 +1,7 @@
 from . import command as command
 from . import conditions as conditions
 from . import const as const
+from . import download as download
 from . import files as files
 from . import models as models
 from . import util as util

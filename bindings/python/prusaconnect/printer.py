@@ -10,12 +10,14 @@ docs/PYTHON.md for the few differences.
 """
 import logging
 import threading
+import urllib.parse
 from typing import Any, Callable, Dict, List, Optional
 
 from . import const
 from ._prusaconnect import NativeConfig, NativePrinter
-from .command import Command, enum_value, event_parts, int_id
+from .command import Command, CommandFailed, enum_value, event_parts, int_id
 from .conditions import PrinterConditions, _bind_default
+from .download import DownloadMgr, Transfer
 from .files import Filesystem
 
 log = logging.getLogger("connect-printer")
@@ -35,7 +37,11 @@ _REGISTRATION = const.RegistrationStatus._value2member_map_
 _NATIVE_BUILTINS = (const.Command.SEND_INFO, const.Command.SEND_STATE_INFO,
                     const.Command.SEND_FILE_INFO, const.Command.CREATE_FOLDER,
                     const.Command.CREATE_DIRECTORY, const.Command.DELETE_FILE,
-                    const.Command.DELETE_FOLDER, const.Command.DELETE_DIRECTORY)
+                    const.Command.DELETE_FOLDER, const.Command.DELETE_DIRECTORY,
+                    const.Command.START_URL_DOWNLOAD,
+                    const.Command.START_CONNECT_DOWNLOAD,
+                    const.Command.STOP_TRANSFER,
+                    const.Command.SEND_TRANSFER_INFO)
 # Loop slices in the main thread, so that Ctrl-C interrupts loop().
 _MAIN_THREAD_LOOP_SLICE_MS = 200
 
@@ -116,12 +122,22 @@ class Printer:
                  request_timeout: float = const.CONNECTION_TIMEOUT,
                  register_poll_interval: float = 1.0,
                  backoff_min: float = 0.1,
-                 backoff_max: float = 60.0):
+                 backoff_max: float = 60.0,
+                 transfer_max_size: int = 0,
+                 transfer_rate_limit: int = 0,
+                 transfer_max_retries: int = 5,
+                 transfer_backoff_min: float = 0.5,
+                 transfer_backoff_max: float = 15.0,
+                 transfer_connect_timeout: float = 10.0,
+                 transfer_stall_timeout: float = 30.0,
+                 transfer_staging_dir: Optional[str] = None):
         """``max_retries`` is accepted for compatibility: every request is
         retried with backoff anyway. The keyword-only arguments are
         libprusaconnect's (PrinterOptions): ``background_handlers`` runs
         handlers on library threads as soon as a command is accepted,
-        without ``command()``; times are in seconds."""
+        without ``command()``; the ``transfer_*`` ones are TransferOptions
+        (size and rate limits in bytes and bytes/s, 0 = none); times are in
+        seconds."""
         # pylint: disable=too-many-arguments,too-many-locals,unused-argument
         config = NativeConfig()
         config.mmu_supported = bool(mmu_supported)
@@ -133,6 +149,14 @@ class Printer:
         config.register_poll_interval_ms = int(register_poll_interval * 1000)
         config.backoff_min_ms = int(backoff_min * 1000)
         config.backoff_max_ms = int(backoff_max * 1000)
+        config.transfer_max_size = max(0, int(transfer_max_size))
+        config.transfer_rate_limit = max(0, int(transfer_rate_limit))
+        config.transfer_max_retries = max(0, int(transfer_max_retries))
+        config.transfer_backoff_min_ms = int(transfer_backoff_min * 1000)
+        config.transfer_backoff_max_ms = int(transfer_backoff_max * 1000)
+        config.transfer_connect_timeout_ms = int(transfer_connect_timeout * 1000)
+        config.transfer_stall_timeout_ms = int(transfer_stall_timeout * 1000)
+        config.transfer_staging_dir = str(transfer_staging_dir or "")
         self.__mmu_supported = bool(mmu_supported)
         self._native = NativePrinter(self, self._type_text(type_), sn or "",
                                      fingerprint or "", config)
@@ -149,8 +173,11 @@ class Printer:
         self.__warned_state = False
         self.register_handler: Callable[[str], Any] = default_register_handler
         self.__printed_file_cb: Callable[[], Optional[str]] = lambda: None
+        self.__download_finished_cb: Optional[Callable[[Transfer], Any]] = None
         self.download_finished_cb = lambda transfer: None
         self.fs = Filesystem(self)
+        self.transfer = Transfer(self)
+        self.download_mgr = DownloadMgr(self, config.transfer_rate_limit)
 
         self.command = Command(self)
         handlers = self.command.handlers
@@ -165,6 +192,10 @@ class Printer:
         handlers[const.Command.DELETE_FILE] = self.delete_file
         handlers[const.Command.DELETE_FOLDER] = self.delete_folder
         handlers[const.Command.DELETE_DIRECTORY] = self.delete_folder
+        handlers[const.Command.START_URL_DOWNLOAD] = self.start_url_download
+        handlers[const.Command.START_CONNECT_DOWNLOAD] = self.start_connect_download
+        handlers[const.Command.STOP_TRANSFER] = self.transfer_stop
+        handlers[const.Command.SEND_TRANSFER_INFO] = self.transfer_info
 
         self.conditions = PrinterConditions(self)
         _bind_default(self)
@@ -622,6 +653,95 @@ class Printer:
             return None
         return str(path) if path else None
 
+    # ------------------------------------------------------------ transfers
+    @property
+    def download_finished_cb(self) -> Optional[Callable[[Transfer], Any]]:
+        """Called with the finished :class:`Transfer` (a snapshot) after
+        TRANSFER_FINISHED, on the bindings' callback thread with the GIL:
+        ``transfer.to_print`` / ``to_select`` ask to print or select the
+        file. Assigning it works at any time (unlike the SDK, Q27); it is
+        the same as ``download_mgr.download_finished_cb``."""
+        return self.__download_finished_cb
+
+    @download_finished_cb.setter
+    def download_finished_cb(self, value):
+        if value is not None and not callable(value):
+            raise TypeError(f"download_finished_cb must be callable, not {value!r}")
+        self.__download_finished_cb = value
+        self._native.set_download_finished_cb(value is not None)
+
+    def _on_download_finished(self, info):
+        """Called by the library (callback thread) for a finished download."""
+        callback = self.__download_finished_cb
+        if callback is None:
+            return
+        try:
+            callback(Transfer(info=info))
+        except Exception:  # pylint: disable=broad-except
+            log.exception("download_finished_cb failed")
+
+    # The library answers the transfer commands itself; these return the
+    # same answers for handlers that wrap them (without start_cmd_id, which
+    # only the library's own handlers record).
+    def start_url_download(self, caller: Command) -> Dict[str, Any]:
+        """START_URL_DOWNLOAD: kwargs path, url, printing, selecting."""
+        name = const.Command.START_URL_DOWNLOAD
+        if not caller.kwargs:
+            raise ValueError(f"{name} requires kwargs")
+        try:
+            retval = self.download_mgr.start(
+                const.TransferType.FROM_WEB, caller.kwargs["path"],
+                caller.kwargs["url"],
+                to_print=caller.kwargs.get("printing", False),
+                to_select=caller.kwargs.get("selecting", False),
+                start_cmd_id=caller.command_id)
+        except KeyError as err:
+            raise ValueError(f"{name} requires kwarg {err}.") from None
+        retval["source"] = const.Source.CONNECT
+        return retval
+
+    def start_connect_download(self, caller: Command) -> Dict[str, Any]:
+        """START_CONNECT_DOWNLOAD: kwargs path, team_id, hash, printing,
+        selecting; the URL is Connect's (team_id and hash percent-encoded)."""
+        name = const.Command.START_CONNECT_DOWNLOAD
+        if not caller.kwargs:
+            raise ValueError(f"{name} requires kwargs")
+        if not self.server:
+            raise RuntimeError("Printer.server must be set!")
+        kwargs = caller.kwargs
+        try:
+            team_id, hash_, path = kwargs["team_id"], kwargs["hash"], kwargs["path"]
+        except KeyError as err:
+            raise ValueError(f"{name} requires kwarg {err}.") from None
+        url = (self.server.rstrip("/") + "/p/teams/"
+               + urllib.parse.quote(str(team_id), safe="") + "/files/"
+               + urllib.parse.quote(str(hash_), safe="") + "/raw")
+        retval = self.download_mgr.start(
+            const.TransferType.FROM_CONNECT, path, url,
+            to_print=kwargs.get("printing", False),
+            to_select=kwargs.get("selecting", False),
+            start_cmd_id=caller.command_id, hash_=hash_, team_id=team_id)
+        retval["source"] = const.Source.CONNECT
+        return retval
+
+    def transfer_stop(self, caller: Command) -> Dict[str, Any]:
+        """STOP_TRANSFER: optional kwarg transfer_id."""
+        transfer_id = (caller.kwargs or {}).get("transfer_id")
+        if transfer_id and transfer_id != self.transfer.transfer_id:
+            raise RuntimeError("Wrong transfer_id")
+        self.transfer.stop()
+        return {"source": const.Source.CONNECT}
+
+    def transfer_info(self, caller: Command) -> Dict[str, Any]:
+        """SEND_TRANSFER_INFO: optional kwarg transfer_id."""
+        transfer_id = (caller.kwargs or {}).get("transfer_id")
+        if transfer_id and transfer_id != self.transfer.transfer_id:
+            raise CommandFailed("Not current transfer.")
+        info = self.download_mgr.info()
+        info["source"] = const.Source.CONNECT
+        info["event"] = const.Event.TRANSFER_INFO
+        return info
+
     # ------------------------------------------------------------ running
     @property
     def running_loop(self) -> bool:
@@ -679,4 +799,8 @@ _BUILTINS = {
     const.Command.DELETE_FILE: Printer.delete_file,
     const.Command.DELETE_FOLDER: Printer.delete_folder,
     const.Command.DELETE_DIRECTORY: Printer.delete_folder,
+    const.Command.START_URL_DOWNLOAD: Printer.start_url_download,
+    const.Command.START_CONNECT_DOWNLOAD: Printer.start_connect_download,
+    const.Command.STOP_TRANSFER: Printer.transfer_stop,
+    const.Command.SEND_TRANSFER_INFO: Printer.transfer_info,
 }

@@ -3,6 +3,7 @@ from typing import Any, Callable, Dict, List, Optional
 from . import const
 from .command import Command
 from .conditions import PrinterConditions
+from .download import DownloadMgr, Transfer
 from .files import Filesystem
 from .models import Sheet
 
@@ -13,8 +14,9 @@ class Printer:
     command: Command
     conditions: PrinterConditions
     fs: Filesystem
+    transfer: Transfer
+    download_mgr: DownloadMgr
     register_handler: Callable[[str], Any]
-    download_finished_cb: Callable[[Any], Any]
 
     def __init__(self,
                  type_: Optional[const.PrinterType] = ...,
@@ -30,7 +32,15 @@ class Printer:
                  request_timeout: float = ...,
                  register_poll_interval: float = ...,
                  backoff_min: float = ...,
-                 backoff_max: float = ...) -> None: ...
+                 backoff_max: float = ...,
+                 transfer_max_size: int = ...,
+                 transfer_rate_limit: int = ...,
+                 transfer_max_retries: int = ...,
+                 transfer_backoff_min: float = ...,
+                 transfer_backoff_max: float = ...,
+                 transfer_connect_timeout: float = ...,
+                 transfer_stall_timeout: float = ...,
+                 transfer_staging_dir: Optional[str] = ...) -> None: ...
     @staticmethod
     def connect_url(host: str, tls: bool, port: int = ...) -> str: ...
 
@@ -151,6 +161,16 @@ class Printer:
     def printed_file_cb(self) -> Callable[[], Optional[str]]: ...
     @printed_file_cb.setter
     def printed_file_cb(self, value: Callable[[], Optional[str]]) -> None: ...
+
+    # transfers
+    @property
+    def download_finished_cb(self) -> Optional[Callable[[Transfer], Any]]: ...
+    @download_finished_cb.setter
+    def download_finished_cb(self, value: Optional[Callable[[Transfer], Any]]) -> None: ...
+    def start_url_download(self, caller: Command) -> Dict[str, Any]: ...
+    def start_connect_download(self, caller: Command) -> Dict[str, Any]: ...
+    def transfer_stop(self, caller: Command) -> Dict[str, Any]: ...
+    def transfer_info(self, caller: Command) -> Dict[str, Any]: ...
 
     # running
     @property
