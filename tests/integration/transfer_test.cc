@@ -618,6 +618,7 @@ TEST_F(TransferWire, ProvidedStorageReceivesTheFile) {
     EXPECT_FALSE(FileExists(receiver->staged));  // removed afterwards
   }
   EXPECT_TRUE(printer_->fs().WaitUntilPath("/remote/up.gcode", 30000));
+  ASSERT_TRUE(Eventually([&] { return !printer_->transfer_info().in_progress; }));
   // A provider that cannot store is refused up front.
   class ReadOnly : public StorageProvider {
    public:
