@@ -380,8 +380,11 @@ void Adapter::Report(const Snapshot& s) {
       } else if (stop_requested_) {
         ended = pc::State::STOPPED;
       } else {
-        ended = last_completion_ && *last_completion_ >= 99.9 ? pc::State::FINISHED
-                                                              : pc::State::STOPPED;
+        // Polling may miss the last moments: OctoPrint keeps the finished
+        // job's progress (100 after PrintDone, the cancel point otherwise).
+        bool done = (last_completion_ && *last_completion_ >= 99.9) ||
+                    (s.completion && *s.completion >= 99.9 && s.file_path == job_path_);
+        ended = done ? pc::State::FINISHED : pc::State::STOPPED;
       }
       hold_ = ended;
       job_end_event_.reset();
