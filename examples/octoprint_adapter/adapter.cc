@@ -42,16 +42,26 @@ std::string KwString(const pc::CommandRequest& c, const char* key) {
 
 const char* NotOperationalReason(OctoState o) {
   switch (o) {
-    case OctoState::kUnreachable: return "OctoPrint cannot be reached";
-    case OctoState::kOffline: return "OctoPrint is not connected to the printer";
-    case OctoState::kError: return "the printer is in an error state";
-    case OctoState::kConnecting: return "OctoPrint is still connecting to the printer";
-    case OctoState::kBusy: return "the printer is busy";
-    case OctoState::kPrinting: return "the printer is printing";
-    case OctoState::kPausing: return "the printer is pausing";
-    case OctoState::kPaused: return "the printer is paused";
-    case OctoState::kCancelling: return "the print is being cancelled";
-    case OctoState::kOperational: return "the printer is idle";
+    case OctoState::kUnreachable:
+      return "OctoPrint cannot be reached";
+    case OctoState::kOffline:
+      return "OctoPrint is not connected to the printer";
+    case OctoState::kError:
+      return "the printer is in an error state";
+    case OctoState::kConnecting:
+      return "OctoPrint is still connecting to the printer";
+    case OctoState::kBusy:
+      return "the printer is busy";
+    case OctoState::kPrinting:
+      return "the printer is printing";
+    case OctoState::kPausing:
+      return "the printer is pausing";
+    case OctoState::kPaused:
+      return "the printer is paused";
+    case OctoState::kCancelling:
+      return "the print is being cancelled";
+    case OctoState::kOperational:
+      return "the printer is idle";
   }
   return "unknown state";
 }
@@ -107,8 +117,9 @@ pc::StatusOr<pc::CommandResult> Adapter::StartPrint(const pc::CommandRequest& c)
     return Reject(std::string("Cannot start a print: ") + NotOperationalReason(o));
   }
   std::string local = path.substr(prefix.size());
-  pc::StatusOr<pc::Json> r = client_->Post(
-      OctoPrintClient::FilePath(local), pc::Json::MakeObject({{"command", "select"}, {"print", true}}));
+  pc::StatusOr<pc::Json> r =
+      client_->Post(OctoPrintClient::FilePath(local),
+                    pc::Json::MakeObject({{"command", "select"}, {"print", true}}));
   if (!r.ok()) return Fail("Starting " + path, r.status());
   LogInfo("START_PRINT " + path + ": OctoPrint is starting the print");
   {
@@ -277,8 +288,8 @@ void Adapter::EnsureStorage() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     Clock::time_point now = Clock::now();
-    bool poll_due = !socket_up_ &&
-                    now - files_polled_ >= std::chrono::milliseconds(config_.files_poll_ms);
+    bool poll_due =
+        !socket_up_ && now - files_polled_ >= std::chrono::milliseconds(config_.files_poll_ms);
     if (!storage_attached_) {
       attach = true;
     } else if (files_dirty_ || poll_due) {
@@ -339,8 +350,8 @@ void Adapter::Step() {
     } else {
       ++rest_failures_;
       if (error.message() != last_error_logged_) {
-        (error.code() == pc::StatusCode::kPermissionDenied ? LogError : LogWarning)(
-            error.message());
+        (error.code() == pc::StatusCode::kPermissionDenied ? LogError
+                                                           : LogWarning)(error.message());
         last_error_logged_ = error.message();
       }
       if (rest_failures_ >= kUnreachableAfter ||

@@ -86,7 +86,7 @@ class Adapter : public PushSink {
   std::mutex mu_;
   std::condition_variable cv_;
   bool wake_ = false;
-  Snapshot snap_;               // the newest view of OctoPrint
+  Snapshot snap_;                    // the newest view of OctoPrint
   Clock::time_point socket_seen_{};  // last `current` from the socket
   bool socket_up_ = false;
   int rest_failures_ = 0;
@@ -96,7 +96,7 @@ class Adapter : public PushSink {
   bool had_job_ = false;
   std::string job_path_;
   std::optional<double> last_completion_;
-  bool stop_requested_ = false;  // STOP_PRINT sent: the job ends STOPPED
+  bool stop_requested_ = false;                       // STOP_PRINT sent: the job ends STOPPED
   std::optional<prusaconnect::State> job_end_event_;  // from PrintDone / PrintFailed
   prusaconnect::Source next_source_ = prusaconnect::Source::MARLIN;
   bool files_dirty_ = true;

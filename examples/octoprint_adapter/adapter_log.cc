@@ -20,10 +20,20 @@ void Write(pc::LogLevel level, const std::string& component, const std::string& 
   const char* prio = "<6>";
   const char* name = "info";
   switch (level) {
-    case pc::LogLevel::kDebug: prio = "<7>"; name = "debug"; break;
-    case pc::LogLevel::kInfo: break;
-    case pc::LogLevel::kWarning: prio = "<4>"; name = "warning"; break;
-    case pc::LogLevel::kError: prio = "<3>"; name = "error"; break;
+    case pc::LogLevel::kDebug:
+      prio = "<7>";
+      name = "debug";
+      break;
+    case pc::LogLevel::kInfo:
+      break;
+    case pc::LogLevel::kWarning:
+      prio = "<4>";
+      name = "warning";
+      break;
+    case pc::LogLevel::kError:
+      prio = "<3>";
+      name = "error";
+      break;
   }
   std::lock_guard<std::mutex> lock(mu);
   std::fprintf(stderr, "%s%s %s: %s\n", g_journal ? prio : "", name, component.c_str(),

@@ -3,12 +3,12 @@
 
 #include <prusaconnect/const.h>
 
+#include <sys/stat.h>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
-#include <sys/stat.h>
 
 namespace octoprint_adapter {
 

@@ -101,9 +101,9 @@ std::string RandomUuid() {
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   char out[37];
   std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                b[14], b[15]);
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return out;
 }
 
@@ -163,8 +163,8 @@ std::optional<Identity> StateDir::LoadIdentity() const {
 }
 
 pc::Status StateDir::SaveIdentity(const Identity& id) const {
-  return WriteFileAtomic(dir_ + "/identity",
-                         "serial=" + id.serial + "\nsource=" + id.source + "\n", 0600);
+  return WriteFileAtomic(dir_ + "/identity", "serial=" + id.serial + "\nsource=" + id.source + "\n",
+                         0600);
 }
 
 std::string StateDir::LoadToken() const { return Trim(ReadAll(dir_ + "/token")); }

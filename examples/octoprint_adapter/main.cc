@@ -230,9 +230,8 @@ int main(int argc, char** argv) {
   octoprint_adapter::Adapter adapter(config, client, &printer, &state);
   adapter.InstallHandlers();
   if (push != nullptr) push->SetSink(&adapter);
-  printer.conditions().API.add_broke_callback([](const pc::Condition& c, pc::CondState) {
-    LogWarning("Prusa Connect: " + c.long_msg());
-  });
+  printer.conditions().API.add_broke_callback(
+      [](const pc::Condition& c, pc::CondState) { LogWarning("Prusa Connect: " + c.long_msg()); });
   printer.start();
   if (printer.token().empty() && !Register(&printer, config, state)) {
     printer.stop();

@@ -162,8 +162,7 @@ pc::StatusOr<pc::Json> OctoPrintClient::Get(const std::string& path) const {
   return JsonOf(*r);
 }
 
-pc::StatusOr<pc::Json> OctoPrintClient::Post(const std::string& path,
-                                             const pc::Json& body) const {
+pc::StatusOr<pc::Json> OctoPrintClient::Post(const std::string& path, const pc::Json& body) const {
   std::string text = body.Dump();
   pc::StatusOr<Response> r = Perform("POST", path, &text, nullptr);
   if (!r.ok()) return r.status();

@@ -16,8 +16,7 @@ PushClient::PushClient(std::string base_url, std::string api_key)
 
 PushClient::~PushClient() { Stop(); }
 
-bool PushClient::ParseUrl(const std::string& url, std::string* host, int* port,
-                          std::string* base) {
+bool PushClient::ParseUrl(const std::string& url, std::string* host, int* port, std::string* base) {
   const std::string scheme = "http://";
   if (url.compare(0, scheme.size(), scheme) != 0) return false;
   std::string rest = url.substr(scheme.size());
@@ -34,7 +33,8 @@ bool PushClient::ParseUrl(const std::string& url, std::string* host, int* port,
     *port = std::atoi(hostport.c_str() + colon + 1);
     hostport.resize(colon);
   }
-  if (!hostport.empty() && hostport.front() == '[') hostport = hostport.substr(1, hostport.size() - 2);
+  if (!hostport.empty() && hostport.front() == '[')
+    hostport = hostport.substr(1, hostport.size() - 2);
   *host = hostport;
   return !host->empty() && *port > 0 && *port < 65536;
 }

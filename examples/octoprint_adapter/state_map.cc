@@ -102,8 +102,8 @@ void ApplyCurrent(const pc::Json& current, Snapshot* s) {
   s->reachable = true;
   if (const pc::Json* st = current.find("state")) ApplyState(*st, s);
   ApplyJob(current.find("job"), current.find("progress"), s);
-  if (const pc::Json* temps = current.find("temps"); temps != nullptr && temps->is_array() &&
-                                                     temps->size() > 0) {
+  if (const pc::Json* temps = current.find("temps");
+      temps != nullptr && temps->is_array() && temps->size() > 0) {
     ApplyTemps((*temps)[temps->size() - 1], s);
   }
   if (const pc::Json* z = current.find("currentZ")) {
@@ -126,7 +126,7 @@ OctoState ClassifyOcto(const Snapshot& s) {
     }
     if (Flag(s, "closedOrError")) {
       return s.state_text.find("rror") != std::string::npos ? OctoState::kError
-                                                             : OctoState::kOffline;
+                                                            : OctoState::kOffline;
     }
   }
   const std::string& t = s.state_text;
@@ -148,16 +148,26 @@ OctoState ClassifyOcto(const Snapshot& s) {
 
 const char* OctoStateName(OctoState s) {
   switch (s) {
-    case OctoState::kUnreachable: return "unreachable";
-    case OctoState::kOffline: return "offline";
-    case OctoState::kError: return "error";
-    case OctoState::kConnecting: return "connecting";
-    case OctoState::kOperational: return "operational";
-    case OctoState::kBusy: return "busy";
-    case OctoState::kPrinting: return "printing";
-    case OctoState::kPausing: return "pausing";
-    case OctoState::kPaused: return "paused";
-    case OctoState::kCancelling: return "cancelling";
+    case OctoState::kUnreachable:
+      return "unreachable";
+    case OctoState::kOffline:
+      return "offline";
+    case OctoState::kError:
+      return "error";
+    case OctoState::kConnecting:
+      return "connecting";
+    case OctoState::kOperational:
+      return "operational";
+    case OctoState::kBusy:
+      return "busy";
+    case OctoState::kPrinting:
+      return "printing";
+    case OctoState::kPausing:
+      return "pausing";
+    case OctoState::kPaused:
+      return "paused";
+    case OctoState::kCancelling:
+      return "cancelling";
   }
   return "?";
 }

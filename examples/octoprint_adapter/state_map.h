@@ -63,8 +63,18 @@ void ApplyRest(const prusaconnect::Json& printer, const prusaconnect::Json& job,
 // empty parts (e.g. an empty `temps`) keep their previous values.
 void ApplyCurrent(const prusaconnect::Json& current, Snapshot* s);
 
-enum class OctoState { kUnreachable, kOffline, kError, kConnecting, kOperational, kBusy,
-                       kPrinting, kPausing, kPaused, kCancelling };
+enum class OctoState {
+  kUnreachable,
+  kOffline,
+  kError,
+  kConnecting,
+  kOperational,
+  kBusy,
+  kPrinting,
+  kPausing,
+  kPaused,
+  kCancelling
+};
 // Flags first (they are exact), the state text when flags are missing.
 OctoState ClassifyOcto(const Snapshot& s);
 const char* OctoStateName(OctoState s);

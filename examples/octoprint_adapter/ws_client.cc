@@ -52,7 +52,8 @@ std::string WsClient::EncodeFrame(int opcode, const std::string& payload, uint32
     f += static_cast<char>(n & 0xff);
   } else {
     f += static_cast<char>(0x80 | 127);
-    for (int i = 7; i >= 0; --i) f += static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff);
+    for (int i = 7; i >= 0; --i)
+      f += static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff);
   }
   unsigned char m[4] = {static_cast<unsigned char>(mask >> 24),
                         static_cast<unsigned char>(mask >> 16),
@@ -105,7 +106,8 @@ pc::Status WsClient::WriteAll(const std::string& data) {
   while (done < data.size()) {
     ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return pc::UnavailableError(std::string("push socket write: ") + std::strerror(errno));
+    if (n <= 0)
+      return pc::UnavailableError(std::string("push socket write: ") + std::strerror(errno));
     done += static_cast<size_t>(n);
   }
   return pc::Status();
@@ -178,8 +180,8 @@ pc::Status WsClient::Connect(const std::string& host, int port, const std::strin
   }
   size_t vstart = at + 23;
   size_t vend = head.find("\r\n", vstart);
-  std::string value = head.substr(vstart, vend == std::string::npos ? std::string::npos
-                                                                    : vend - vstart);
+  std::string value =
+      head.substr(vstart, vend == std::string::npos ? std::string::npos : vend - vstart);
   size_t b = value.find_first_not_of(" \t"), e = value.find_last_not_of(" \t");
   value = b == std::string::npos ? "" : value.substr(b, e - b + 1);
   if (value != AcceptKey(key)) {

@@ -46,8 +46,7 @@ class WsClient {
   // Parses one frame at the start of `buf`: returns its total length (0 when
   // incomplete, -1 when malformed) and sets fin, opcode and the unmasked
   // payload.
-  static int64_t DecodeFrame(const std::string& buf, bool* fin, int* opcode,
-                             std::string* payload);
+  static int64_t DecodeFrame(const std::string& buf, bool* fin, int* opcode, std::string* payload);
 
  private:
   prusaconnect::Status SendFrame(int opcode, const std::string& payload);

@@ -88,8 +88,7 @@ TEST(StateMap, FlagsMapToConnectStates) {
 TEST(StateMap, StateTextIsUsedWhenFlagsAreMissing) {
   Snapshot s;
   s.reachable = true;
-  for (auto [text, want] :
-       std::initializer_list<std::pair<const char*, OctoState>>{
+  for (auto [text, want] : std::initializer_list<std::pair<const char*, OctoState>>{
            {"Offline", OctoState::kOffline},
            {"Offline after error", OctoState::kError},
            {"Opening serial connection", OctoState::kConnecting},
@@ -179,8 +178,8 @@ TEST(Config, FileThenFlagsWithDefaults) {
   std::string path = dir + "/a.conf";
   std::ofstream(path) << "# comment\noctoprint_api_key = FROMFILE\nidle_interval_ms=5000\n"
                          "push_socket = no\nprinter_type = I3MK3S\n";
-  const char* argv[] = {"x", "--config", path.c_str(), "--idle-interval-ms", "3000",
-                        "--server=http://127.0.0.1:1"};
+  const char* argv[] = {
+      "x", "--config", path.c_str(), "--idle-interval-ms", "3000", "--server=http://127.0.0.1:1"};
   Config c;
   ASSERT_TRUE(ParseCommandLine(6, const_cast<char**>(argv), &c).ok());
   EXPECT_EQ(c.octoprint_api_key, "FROMFILE");
@@ -221,15 +220,16 @@ TEST(Config, BadInputIsRefusedWithAMessage) {
 // ---------------------------------------------------------------- identity
 TEST(Identity, SerialOrderPrusaSerialThenUuid) {
   EXPECT_EQ(SerialFromFirmware(*pc::Json::Parse(R"({"SN":"CZPX1234X004XK01234","UUID":
-      "cede2a2f-41a2-4748-9b12-c55c62f367ff"})")).source,
+      "cede2a2f-41a2-4748-9b12-c55c62f367ff"})"))
+                .source,
             "prusa-serial");
-  Identity u = SerialFromFirmware(
-      *pc::Json::Parse(R"({"UUID":"CEDE2A2F-41A2-4748-9B12-C55C62F367FF"})"));
+  Identity u =
+      SerialFromFirmware(*pc::Json::Parse(R"({"UUID":"CEDE2A2F-41A2-4748-9B12-C55C62F367FF"})"));
   EXPECT_EQ(u.serial, "cede2a2f-41a2-4748-9b12-c55c62f367ff");
   EXPECT_EQ(u.source, "m115-uuid");
-  EXPECT_TRUE(SerialFromFirmware(
-                  *pc::Json::Parse(R"({"UUID":"00000000-0000-0000-0000-000000000000"})"))
-                  .serial.empty());
+  EXPECT_TRUE(
+      SerialFromFirmware(*pc::Json::Parse(R"({"UUID":"00000000-0000-0000-0000-000000000000"})"))
+          .serial.empty());
   EXPECT_TRUE(SerialFromFirmware(*pc::Json::Parse(R"({"UUID":"not-a-uuid"})")).serial.empty());
   EXPECT_TRUE(SerialFromFirmware(pc::Json()).serial.empty());
 }
@@ -296,7 +296,8 @@ TEST(WsClient, FramesRoundTripAndBadFramesAreRefused) {
   int opcode;
   std::string out;
   EXPECT_EQ(WsClient::DecodeFrame(std::string("\xc1\x00", 2), &fin, &opcode, &out), -1);  // RSV1
-  EXPECT_EQ(WsClient::DecodeFrame(std::string("\x09\x00", 2), &fin, &opcode, &out), -1);  // frag ping
+  EXPECT_EQ(WsClient::DecodeFrame(std::string("\x09\x00", 2), &fin, &opcode, &out),
+            -1);                                                     // frag ping
   std::string huge("\x81\x7f\x00\x00\x00\x00\x10\x00\x00\x00", 10);  // 64 GiB
   EXPECT_EQ(WsClient::DecodeFrame(huge, &fin, &opcode, &out), -1);
 }
@@ -330,10 +331,9 @@ class FakeOctoPrintTest : public ::testing::Test {
     dir_ = TempDir();
     std::string port_file = dir_ + "/port";
     std::string script = FAKE_OCTOPRINT_SCRIPT;
-    const char* argv[] = {"/usr/bin/python3", script.c_str(), "--port", "0", "--port-file",
-                          port_file.c_str(), "--api-key", "KEY", nullptr};
-    ASSERT_EQ(posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ),
-              0);
+    const char* argv[] = {"/usr/bin/python3", script.c_str(), "--port", "0",    "--port-file",
+                          port_file.c_str(),  "--api-key",    "KEY",    nullptr};
+    ASSERT_EQ(posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ), 0);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (ReadFile(port_file).empty() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -367,8 +367,7 @@ TEST_F(FakeOctoPrintTest, ErrorsSayWhatToFix) {
   r = client_->Post("/api/job", pc::Json::MakeObject({{"command", "cancel"}}));
   EXPECT_EQ(r.status().code(), pc::StatusCode::kFailedPrecondition);
   EXPECT_EQ(r.status().message(), "Printer is neither printing nor paused");
-  EXPECT_EQ(client_->Get("/api/files/local/none.gcode").status().code(),
-            pc::StatusCode::kNotFound);
+  EXPECT_EQ(client_->Get("/api/files/local/none.gcode").status().code(), pc::StatusCode::kNotFound);
 }
 
 TEST_F(FakeOctoPrintTest, StoreFileUploadsIntoOctoPrintCreatingFolders) {
