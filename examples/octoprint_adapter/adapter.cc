@@ -450,13 +450,16 @@ void Adapter::Report(const Snapshot& s) {
 
 void Adapter::Run(const std::atomic<bool>& stop) {
   while (!stop) {
+    // The period runs from the start of one step to the next, so the
+    // cadence does not drift by the time a step takes.
+    Clock::time_point started = Clock::now();
     Step();
     int64_t interval;
     {
       std::lock_guard<std::mutex> lock(mu_);
       interval = HasJob(octo_) ? config_.printing_interval_ms : config_.idle_interval_ms;
     }
-    Clock::time_point until = Clock::now() + std::chrono::milliseconds(interval);
+    Clock::time_point until = started + std::chrono::milliseconds(interval);
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop && !wake_ && Clock::now() < until) {
       cv_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(200)));
