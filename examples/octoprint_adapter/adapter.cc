@@ -176,7 +176,18 @@ pc::StatusOr<pc::CommandResult> Adapter::Gcode(const pc::CommandRequest& c) {
     return Reject(std::string("Cannot send G-code: ") + NotOperationalReason(o));
   }
   pc::Json lines = pc::Json::MakeArray();
-  for (const std::string& l : t.lines) lines.push_back(l);
+  bool moves = false;
+  for (const std::string& l : t.lines) {
+    lines.push_back(l);
+    char c0 = l.size() > 1 ? l[0] : ' ';
+    if ((c0 == 'G' || c0 == 'g') &&
+        (l[1] == '0' || l[1] == '1' || l.rfind("G28", 0) == 0 || l.rfind("G29", 0) == 0)) {
+      moves = true;
+    }
+  }
+  // OctoPrint reports Z only while printing; after moves on an idle printer
+  // an M114 makes it parse the position (PositionUpdate event).
+  if (moves && o == OctoState::kOperational) lines.push_back("M114");
   pc::StatusOr<pc::Json> r =
       client_->Post("/api/printer/command", pc::Json::MakeObject({{"commands", lines}}));
   if (!r.ok()) return Fail("Sending G-code", r.status());
@@ -265,12 +276,16 @@ void Adapter::OnEvent(const std::string& type, const pc::Json& payload) {
              type == "FolderAdded" || type == "FolderRemoved" || type == "FileMoved" ||
              type == "FolderMoved") {
     files_dirty_ = true;
+  } else if (type == "PositionUpdate") {
+    if (const pc::Json* z = payload.is_object() ? payload.find("z") : nullptr;
+        z != nullptr && z->is_number()) {
+      snap_.current_z = z->as_double();
+    }
   } else if (type == "PrinterStateChanged" || type == "Connected" || type == "Disconnected") {
     // The next `current` carries the details; poll now in case it is late.
   } else {
     return;
   }
-  (void)payload;
   wake_ = true;
   cv_.notify_all();
 }

@@ -73,6 +73,7 @@ class FakeOctoPrint:
         self.completion = None
         self.print_time = None
         self.current_z = None
+        self.z = 0.0
 
     def start(self):
         handler = _make_handler(self)
@@ -510,6 +511,16 @@ def _make_handler(fake):
                                 data[m.group(2)] = fake.m115[m.end():end].strip()
                             fake._event("FirmwareData", {"name": data.get("FIRMWARE_NAME"),
                                                          "data": data})
+                        word = line.split()[0].upper()
+                        if word == "G28":
+                            fake.z = 0.0
+                        elif word in ("G0", "G1"):
+                            for part in line.split()[1:]:
+                                if part.upper().startswith("Z"):
+                                    fake.z = float(part[1:])
+                        elif word == "M114":
+                            fake._event("PositionUpdate", {"x": 0.0, "y": 0.0, "z": fake.z,
+                                                           "e": 0.0, "t": 0, "f": 3000})
                         if line.startswith("M104 S") or line.startswith("M109 S"):
                             fake.temps["tool0"][1] = float(line.split("S")[1].split()[0])
                         if line.startswith("M140 S") or line.startswith("M190 S"):

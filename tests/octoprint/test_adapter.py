@@ -228,7 +228,12 @@ def test_gcode_is_translated_for_marlin_or_refused(emulator, fake, online):
     fp, a = online()
     cid = emulator.queue(fp, "GCODE", {"gcode": "G80\nM220 S90 ; speed\nM862.3 P \"MK3S\"\nG28 W"})
     assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
-    assert ["G29", "M220 S90", "G28"] == [c for c in fake.commands if c != "M115"][-3:]
+    assert ["G29", "M220 S90", "G28", "M114"] == [c for c in fake.commands if c != "M115"][-4:]
+    # Z of an idle printer: the adapter asks for M114 after moves.
+    cid = emulator.queue(fp, "GCODE", {"gcode": "G1 Z5.5 F600"})
+    assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
+    assert fake.commands[-2:] == ["G1 Z5.5 F600", "M114"]
+    assert tele(emulator, fp, lambda t: t.get("axis_z") == 5.5)
     cid = emulator.queue(fp, "GCODE", {"gcode": "M701"})
     r = emulator.wait_result(fp, cid)
     assert r["event"] == "REJECTED" and "M701" in r["body"]["reason"]
