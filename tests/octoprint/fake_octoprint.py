@@ -57,6 +57,9 @@ class FakeOctoPrint:
         self.advance_per_second = 0.0
         self.sessions = set()
         self.reject_auth = False
+        # (status, text) that the next select answers, as if the printer had
+        # just become busy (a race the adapter cannot see coming).
+        self.select_error = None
         self.files = {}  # path -> entry dict ("type": "folder" or "machinecode")
         self.contents = {}  # path -> bytes
         self._reset_printer()
@@ -532,6 +535,10 @@ def _make_handler(fake):
                         return self._error(400, "Unknown command")
                     if p not in fake.files:
                         return self._error(404, "File not found")
+                    if fake.select_error:
+                        status, text = fake.select_error
+                        fake.select_error = None
+                        return self._error(status, text)
                     if not fake.connected or fake.state != "Operational":
                         return self._error(409, "Printer is not operational or busy")
                     fake.job_file = p

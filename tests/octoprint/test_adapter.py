@@ -209,18 +209,14 @@ def test_start_print_of_a_missing_file_fails_with_octoprints_reason(emulator, fa
 
 
 def test_octoprint_409_becomes_failed_with_its_reason(emulator, fake, online):
+    # OctoPrint became busy just before the command arrived: its 409 decides.
     fp, a = online()
     fake.add_file("a.gcode")
-    # OctoPrint goes busy between the adapter's poll and the command.
-    with fake.lock:
-        fake.state = "Starting"
-    # The adapter still believes the printer is idle until it polls again;
-    # either outcome carries a reason, and OctoPrint's 409 text is kept.
+    fake.select_error = (409, "Printer is not operational or busy")
     cid = emulator.queue(fp, "START_PRINT", {"path": "/local/a.gcode"})
     r = emulator.wait_result(fp, cid)
-    assert r["event"] in ("FAILED", "REJECTED")
-    if r["event"] == "FAILED":
-        assert "not operational" in r["body"]["reason"]
+    assert r["event"] == "FAILED", r
+    assert r["body"]["reason"] == "OctoPrint: Printer is not operational or busy"
 
 
 # ---------------------------------------------------------------- G-code
@@ -366,3 +362,38 @@ def test_sigterm_stops_cleanly(emulator, fake, online):
     fp, a = online()
     assert a.stop() == 0
     assert "stopping" in a.stderr()
+
+
+def test_serial_connection_drop_mid_print(emulator, fake, online):
+    fp, a = online()
+    start_print(emulator, fake, fp)
+    fake.set_connected(False)
+    assert emulator.wait_state(fp, "ERROR")
+    fake.set_connected(True)
+    assert emulator.wait_state(fp, "STOPPED"), a.stderr()
+    cid = emulator.queue(fp, "SET_PRINTER_READY")
+    assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
+    assert emulator.wait_state(fp, "READY")
+
+
+def test_connect_unreachable_during_registration_is_explained(fake, workdir, adapters):
+    a = adapters(make_state(workdir), fake.url, "http://127.0.0.1:1")
+    assert wait_for(lambda: "cannot register with Prusa Connect at http://127.0.0.1:1"
+                    in a.stderr()), a.stderr()
+    assert "check connect_server" in a.stderr()
+    assert a.stop() == 0
+
+
+def test_prusalink_settings_ini_gives_server_and_token(emulator, fake, workdir, adapters):
+    fake.m115 = "FIRMWARE_NAME:Marlin UUID:22222222-2222-4333-8444-555555555555"
+    sn = "22222222-2222-4333-8444-555555555555"
+    fp, token = emulator.add_printer(sn)
+    port = emulator.url.rsplit(":", 1)[1]
+    ini = os.path.join(workdir, "prusa_printer_settings.ini")
+    with open(ini, "w") as f:
+        f.write(f"[service::connect]\nhostname = 127.0.0.1\ntls = False\nport = {port}\n"
+                f"token = {token}\n")
+    state = make_state(workdir)
+    a = adapters(state, fake.url, "http://127.0.0.1:1", "--settings-ini", ini)
+    assert emulator.wait_state(fp, "IDLE"), a.stderr()
+    assert open(os.path.join(state, "token")).read().strip() == token
