@@ -358,7 +358,7 @@ void Adapter::Step() {
     if (error.ok()) {
       rest_failures_ = 0;
       ApplyRest(printer, *job, &snap_);
-      if (last_error_logged_.size() > 0) {
+      if (!last_error_logged_.empty()) {
         LogInfo("OctoPrint is reachable again");
         last_error_logged_.clear();
       }

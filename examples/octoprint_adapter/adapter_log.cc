@@ -45,7 +45,8 @@ void Write(pc::LogLevel level, const std::string& component, const std::string& 
 
 void SetupLogging(pc::LogLevel level) {
   g_level = static_cast<int>(level);
-  g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
+  // Read once at startup, before any other thread exists.
+  g_journal = std::getenv("JOURNAL_STREAM") != nullptr;  // NOLINT(concurrency-mt-unsafe)
   pc::SetLogLevel(level);
   pc::SetLogSink([](pc::LogLevel l, const std::string& component, const std::string& message) {
     Write(l, "libprusaconnect." + component, message);

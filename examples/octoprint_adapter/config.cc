@@ -81,8 +81,10 @@ pc::Status LoadConfigFile(const std::string& path, Config* config) {
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     size_t eq = line.find('=');
     if (eq == std::string::npos) {
-      return pc::InvalidArgumentError(path + ":" + std::to_string(n) +
-                                      ": expected \"key = value\", got \"" + line + "\"");
+      std::string message = path;
+      message.append(":").append(std::to_string(n)).append(": expected \"key = value\", got \"");
+      message.append(line).append("\"");
+      return pc::InvalidArgumentError(message);
     }
     pc::Status s = Set(config, Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)));
     if (!s.ok()) {

@@ -18,6 +18,12 @@ namespace octoprint_adapter {
 
 namespace pc = prusaconnect;
 
+std::string ErrnoText(int error) {
+  char buf[256];
+  // GNU strerror_r: returns the message (in buf or a static string).
+  return strerror_r(error, buf, sizeof buf);
+}
+
 namespace {
 
 std::string ReadAll(const std::string& path) {
@@ -75,7 +81,8 @@ Identity SerialFromFirmware(const pc::Json& data) {
 std::string SerialFromMac(const std::string& sys_class_net) {
   std::vector<std::string> names;
   if (DIR* d = opendir(sys_class_net.c_str())) {
-    while (dirent* e = readdir(d)) {
+    // readdir on a stream this function owns alone is safe.
+    while (dirent* e = readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
       std::string n = e->d_name;
       if (n != "." && n != ".." && n != "lo") names.push_back(n);
     }
@@ -83,7 +90,9 @@ std::string SerialFromMac(const std::string& sys_class_net) {
   }
   std::sort(names.begin(), names.end());
   for (const std::string& n : names) {
-    std::string mac = Trim(ReadAll(sys_class_net + "/" + n + "/address"));
+    std::string address_file = sys_class_net;
+    address_file.append("/").append(n).append("/address");
+    std::string mac = Trim(ReadAll(address_file));
     std::string hex;
     for (char c : mac) {
       if (c != ':') hex += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -110,7 +119,7 @@ std::string RandomUuid() {
 pc::Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return pc::PermissionDeniedError("cannot write " + tmp + ": " + std::strerror(errno));
+  if (fd < 0) return pc::PermissionDeniedError("cannot write " + tmp + ": " + ErrnoText(errno));
   ::fchmod(fd, mode);
   size_t done = 0;
   while (done < content.size()) {
@@ -119,7 +128,7 @@ pc::Status WriteFileAtomic(const std::string& path, const std::string& content, 
     if (n <= 0) {
       ::close(fd);
       ::unlink(tmp.c_str());
-      return pc::InternalError("cannot write " + tmp + ": " + std::strerror(errno));
+      return pc::InternalError("cannot write " + tmp + ": " + ErrnoText(errno));
     }
     done += static_cast<size_t>(n);
   }
@@ -127,7 +136,7 @@ pc::Status WriteFileAtomic(const std::string& path, const std::string& content, 
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
-    return pc::InternalError("cannot rename " + tmp + ": " + std::strerror(errno));
+    return pc::InternalError("cannot rename " + tmp + ": " + ErrnoText(errno));
   }
   return pc::Status();
 }
@@ -145,7 +154,7 @@ pc::Status StateDir::Prepare() const {
   }
   if (mkdir(dir_.c_str(), 0700) != 0) {
     return pc::PermissionDeniedError("cannot create state directory " + dir_ + ": " +
-                                     std::strerror(errno) + " (create it, or pass --state-dir)");
+                                     ErrnoText(errno) + " (create it, or pass --state-dir)");
   }
   return pc::Status();
 }
@@ -198,7 +207,7 @@ pc::Status StateDir::Reset() const {
   for (const char* f : {"/identity", "/token", "/job"}) {
     std::string p = dir_ + f;
     if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
-      return pc::PermissionDeniedError("cannot remove " + p + ": " + std::strerror(errno));
+      return pc::PermissionDeniedError("cannot remove " + p + ": " + ErrnoText(errno));
     }
   }
   return pc::Status();

@@ -61,6 +61,9 @@ class StateDir {
   std::string dir_;
 };
 
+// strerror(), thread-safe.
+std::string ErrnoText(int error);
+
 // Writes `content` to `path` atomically with permission `mode`.
 prusaconnect::Status WriteFileAtomic(const std::string& path, const std::string& content,
                                      unsigned mode);

@@ -26,10 +26,9 @@ bool PushClient::ParseUrl(const std::string& url, std::string* host, int* port, 
   while (!base->empty() && base->back() == '/') base->pop_back();
   *port = 80;
   size_t colon = hostport.rfind(':');
-  if (colon != std::string::npos && hostport.find(']') == std::string::npos) {
-    *port = std::atoi(hostport.c_str() + colon + 1);
-    hostport.resize(colon);
-  } else if (colon != std::string::npos && colon > hostport.find(']')) {
+  size_t bracket = hostport.find(']');
+  // A port follows the last ':' unless that ':' is inside an IPv6 literal.
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
     *port = std::atoi(hostport.c_str() + colon + 1);
     hostport.resize(colon);
   }

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "identity.h"           // ErrnoText
 #include "octoprint_storage.h"  // Base64Encode
 
 namespace octoprint_adapter {
@@ -22,7 +23,7 @@ namespace pc = prusaconnect;
 namespace {
 
 constexpr char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-constexpr size_t kMaxMessage = 16 * 1024 * 1024;
+constexpr size_t kMaxMessage = size_t{16} << 20;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -106,8 +107,7 @@ pc::Status WsClient::WriteAll(const std::string& data) {
   while (done < data.size()) {
     ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return pc::UnavailableError(std::string("push socket write: ") + std::strerror(errno));
+    if (n <= 0) return pc::UnavailableError(std::string("push socket write: ") + ErrnoText(errno));
     done += static_cast<size_t>(n);
   }
   return pc::Status();
@@ -135,7 +135,7 @@ pc::Status WsClient::Connect(const std::string& host, int port, const std::strin
   freeaddrinfo(res);
   if (fd < 0) {
     return pc::UnavailableError("push socket: cannot connect to " + host + ":" + port_s + ": " +
-                                std::strerror(errno));
+                                ErrnoText(errno));
   }
   {
     std::lock_guard<std::mutex> lock(write_mu_);
