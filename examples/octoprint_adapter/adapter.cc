@@ -264,6 +264,11 @@ void Adapter::OnCurrent(const pc::Json& current) {
   std::lock_guard<std::mutex> lock(mu_);
   ApplyCurrent(current, &snap_);
   socket_seen_ = Clock::now();
+  // A state change is reported at once, not at the next period.
+  if (ClassifyOcto(snap_) != octo_) {
+    wake_ = true;
+    cv_.notify_all();
+  }
 }
 
 void Adapter::OnEvent(const std::string& type, const pc::Json& payload) {
@@ -373,6 +378,11 @@ void Adapter::Step() {
           error.code() == pc::StatusCode::kPermissionDenied) {
         snap_.reachable = false;
         snap_.error = error.message();
+        // Nothing is known any more: send no stale temperatures.
+        snap_.temp_nozzle.reset();
+        snap_.target_nozzle.reset();
+        snap_.temp_bed.reset();
+        snap_.target_bed.reset();
       }
     }
     s = snap_;

@@ -397,3 +397,33 @@ def test_prusalink_settings_ini_gives_server_and_token(emulator, fake, workdir, 
     a = adapters(state, fake.url, "http://127.0.0.1:1", "--settings-ini", ini)
     assert emulator.wait_state(fp, "IDLE"), a.stderr()
     assert open(os.path.join(state, "token")).read().strip() == token
+
+
+def test_job_id_survives_an_adapter_restart_mid_print(emulator, fake, online, adapters):
+    fp, a = online()
+    start_print(emulator, fake, fp)
+    job_id = emulator.wait_state(fp, "PRINTING")["body"]["job_id"]
+    fake.set_progress(20)
+    assert a.stop() == 0
+    n = len(emulator.events(fp))
+    b = adapters(a.state_dir, fake.url, emulator.url)
+    again = emulator.wait_event(fp, "STATE_CHANGED",
+                                pred=lambda e: e["seq"] > emulator.events(fp)[n - 1]["seq"]
+                                and e["state"] == "PRINTING")
+    assert again, b.stderr()
+    assert again["body"]["job_id"] == job_id
+    assert tele(emulator, fp, lambda t: t.get("job_id") == job_id and t.get("progress") == 20)
+
+
+def test_unreachable_octoprint_sends_no_stale_temperatures(emulator, fake, online):
+    fp, a = online()
+    assert tele(emulator, fp, lambda t: "temp_nozzle" in t)
+    fake.stop()
+    try:
+        e = emulator.wait_state(fp, "ERROR")
+        assert e and "OctoPrint unreachable" in e["body"].get("reason", ""), e
+        assert tele(emulator, fp, lambda t: t.get("state") == "ERROR" and "temp_nozzle" not in t)
+    finally:
+        fake.start()
+    assert emulator.wait_event(fp, "STATE_CHANGED",
+                               pred=lambda x: x["state"] == "IDLE" and x["seq"] > e["seq"])
