@@ -389,6 +389,29 @@ void Adapter::Step() {
   }
   Report(s);
   if (s.reachable) EnsureStorage();
+  MaybeReconnectPrinter(s);
+}
+
+void Adapter::MaybeReconnectPrinter(const Snapshot& s) {
+  if (!config_.reconnect_printer) return;
+  OctoState o = ClassifyOcto(s);
+  bool dropped = o == OctoState::kError && s.state_text.rfind("Offline", 0) == 0;
+  Clock::time_point now = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!dropped) {
+      if (o == OctoState::kOperational || HasJob(o)) reconnect_backoff_ms_ = 5000;
+      return;
+    }
+    if (now < next_reconnect_) return;
+    next_reconnect_ = now + std::chrono::milliseconds(reconnect_backoff_ms_);
+    reconnect_backoff_ms_ = std::min<int64_t>(reconnect_backoff_ms_ * 2, 300000);
+  }
+  LogWarning("OctoPrint lost the printer (" + s.state_text +
+             (s.error.empty() ? std::string() : ": " + s.error) + "); asking it to reconnect");
+  pc::StatusOr<pc::Json> r =
+      client_->Post("/api/connection", pc::Json::MakeObject({{"command", "connect"}}));
+  if (!r.ok()) LogWarning("reconnecting the printer failed: " + r.status().message());
 }
 
 void Adapter::Report(const Snapshot& s) {

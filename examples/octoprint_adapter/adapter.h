@@ -74,6 +74,10 @@ class Adapter : public PushSink {
   // Reports the snapshot: state changes, job id, telemetry.
   void Report(const Snapshot& s);
   void EnsureStorage();
+  // After the serial connection dropped with an error ("Offline after
+  // error"), asks OctoPrint to connect again, with backoff (5 s doubling to
+  // 5 min). A printer the user disconnected ("Offline") is left alone.
+  void MaybeReconnectPrinter(const Snapshot& s);
   OctoState CurrentOcto();
   std::string PrintedFile();
 
@@ -102,6 +106,8 @@ class Adapter : public PushSink {
   bool files_dirty_ = true;
   bool storage_attached_ = false;
   Clock::time_point files_polled_{};
+  Clock::time_point next_reconnect_{};
+  int64_t reconnect_backoff_ms_ = 5000;
   Clock::time_point last_telemetry_{};
   std::string last_error_logged_;
 };

@@ -58,7 +58,8 @@ pc::Status Set(Config* c, const std::string& key, const std::string& v) {
                                           {"files_poll_ms", &c->files_poll_ms},
                                           {"identity_wait_ms", &c->identity_wait_ms}};
   std::map<std::string, bool*> bools = {{"push_socket", &c->push_socket},
-                                        {"verify_tls", &c->verify_tls}};
+                                        {"verify_tls", &c->verify_tls},
+                                        {"reconnect_printer", &c->reconnect_printer}};
   if (auto it = strings.find(key); it != strings.end()) {
     *it->second = v;
     return pc::Status();
@@ -199,6 +200,8 @@ std::string Usage(const char* argv0) {
          "  --files-poll-ms N          file list poll without the push socket (default 10000)\n"
          "  --identity-wait-ms N       first start: wait for the M115 UUID (default 10000)\n"
          "  --no-push-socket           poll OctoPrint's REST API only\n"
+         "  --reconnect-printer false  do not ask OctoPrint to reconnect a printer whose\n"
+         "                             serial connection dropped with an error\n"
          "  --log-level LEVEL          debug, info (default), warning, error\n"
          "  --verify-tls false         accept self-signed certificates (local servers only)\n"
          "  --reset                    forget the token and identity, then register anew\n"

@@ -33,6 +33,9 @@ struct Config {
   bool push_socket = true;
   // How long to wait at first start for the firmware's M115 report (UUID).
   int64_t identity_wait_ms = 10000;
+  // Ask OctoPrint to reconnect the printer after the serial connection
+  // dropped with an error (not after a disconnect the user asked for).
+  bool reconnect_printer = true;
   std::string log_level = "info";  // debug, info, warning, error
   bool verify_tls = true;
   // Command line only.

@@ -54,6 +54,7 @@ class FakeOctoPrint:
         self.requests = []  # (method, path) of every request
         self.commands = []  # G-code lines received
         self.job_commands = []  # POST /api/job bodies
+        self.connection_commands = []  # POST /api/connection bodies
         self.advance_per_second = 0.0
         self.sessions = set()
         self.reject_auth = False
@@ -129,6 +130,16 @@ class FakeOctoPrint:
                 self.state = "Operational"
                 self.temps = {"tool0": [21.3, 0.0], "bed": [21.3, 0.0]}
                 self._event("Connected", {"port": "VIRTUAL", "baudrate": 115200})
+            self._state_changed()
+
+    def drop_serial(self, error="SerialException: device reports readiness to read but "
+                    "returned no data"):
+        """The serial connection breaks: "Offline after error"."""
+        with self.lock:
+            self.set_connected(False)
+            self.state = "Offline after error"
+            self.error = error
+            self._event("Error", {"error": error, "reason": "connection"})
             self._state_changed()
 
     def set_progress(self, completion):
@@ -252,7 +263,8 @@ class FakeOctoPrint:
                 "printing": s in ("Printing", "Pausing", "Cancelling"),
                 "pausing": s == "Pausing", "paused": s == "Paused",
                 "cancelling": s == "Cancelling", "resuming": False, "finishing": False,
-                "error": s == "Error", "ready": self.connected and s == "Operational",
+                "error": s in ("Error", "Offline after error"),
+                "ready": self.connected and s == "Operational",
                 "closedOrError": not self.connected or s == "Error", "sdReady": False}
 
     def job(self):
@@ -500,6 +512,16 @@ def _make_handler(fake):
                                             "active": True, "_login_mechanism": "apikey"})
                 if path == "/api/job":
                     return self._job(body)
+                if path == "/api/connection":
+                    fake.connection_commands.append(body)
+                    if body.get("command") == "connect":
+                        fake.error = ""
+                        fake.set_connected(True)
+                    elif body.get("command") == "disconnect":
+                        fake.set_connected(False)
+                    else:
+                        return self._error(400, "Unknown command")
+                    return self._send(204)
                 if path == "/api/printer/command":
                     if not fake.connected:
                         return self._error(409, "Printer is not operational")

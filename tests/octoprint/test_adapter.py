@@ -427,3 +427,24 @@ def test_unreachable_octoprint_sends_no_stale_temperatures(emulator, fake, onlin
         fake.start()
     assert emulator.wait_event(fp, "STATE_CHANGED",
                                pred=lambda x: x["state"] == "IDLE" and x["seq"] > e["seq"])
+
+
+def test_dropped_serial_connection_is_reconnected(emulator, fake, online):
+    fp, a = online()
+    start_print(emulator, fake, fp)
+    fake.drop_serial()
+    e = emulator.wait_state(fp, "ERROR")
+    assert e, a.stderr()
+    # The adapter asks OctoPrint to connect again; the lost job ends STOPPED.
+    assert wait_for(lambda: {"command": "connect"} in fake.connection_commands), a.stderr()
+    assert emulator.wait_event(fp, "STATE_CHANGED",
+                               pred=lambda x: x["state"] == "STOPPED" and x["seq"] > e["seq"])
+
+
+def test_printer_disconnected_on_purpose_is_left_alone(emulator, fake, online):
+    fp, a = online("--idle-interval-ms", "200")
+    fake.set_connected(False)
+    assert emulator.wait_state(fp, "ERROR")
+    n = emulator.printer(fp)["telemetry_count"]
+    assert wait_for(lambda: emulator.printer(fp)["telemetry_count"] >= n + 10)
+    assert fake.connection_commands == []
