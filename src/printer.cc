@@ -6,6 +6,7 @@
 
 #include "files/commands.h"
 #include "protocol/session.h"
+#include "transfer/transfer.h"
 #include "transport/engine.h"
 #include "util/clock.h"
 #include "util/ini.h"
@@ -52,10 +53,16 @@ Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
       },
       session_->options().files);
   internal::InstallFileCommands(session_.get(), fs_);
+  transfers_ =
+      std::make_shared<internal::TransferManager>(session_, fs_, session_->options().transfer);
+  internal::InstallTransferCommands(session_.get(), transfers_);
 }
 
 Printer::~Printer() {
   session_->StopLoop();
+  internal::InstallTransferCommands(session_.get(), nullptr);
+  transfers_->Shutdown();
+  transfers_.reset();
   EngineOf(*session_)->Detach(session_.get());
   // The file handlers hold the filesystem; let go of them so that its
   // storages are detached (and their watches dropped) now.
@@ -231,6 +238,37 @@ Json Telemetry::ToJson() const {
     }
   }
   return j;
+}
+
+// ---- transfers
+
+StatusOr<TransferInfo> Printer::start_download(TransferType type, const std::string& path,
+                                               const std::string& url, bool to_print,
+                                               bool to_select) {
+  if (type != TransferType::FROM_WEB && type != TransferType::FROM_CONNECT) {
+    return InvalidArgumentError(std::string("Cannot start a transfer of type ") + ToString(type));
+  }
+  internal::TransferManager::StartRequest r;
+  r.type = type;
+  r.path = path;
+  r.url = url;
+  r.to_print = to_print;
+  r.to_select = to_select;
+  return transfers_->Start(r);
+}
+
+Status Printer::stop_transfer(std::optional<uint32_t> transfer_id) {
+  return transfers_->Stop(transfer_id);
+}
+
+TransferInfo Printer::transfer_info() const { return transfers_->Info(); }
+
+void Printer::set_download_finished_cb(std::function<void(const TransferInfo&)> cb) {
+  transfers_->SetFinishedCb(std::move(cb));
+}
+
+void Printer::set_transfer_rate_limit(int64_t bytes_per_second) {
+  transfers_->SetRateLimit(bytes_per_second);
 }
 
 }  // namespace prusaconnect

@@ -2,7 +2,8 @@
 # library's own sources: src/*.cc and the protocol, transport, util and files
 # folders (the emulator is test tooling and is checked by its own tests).
 file(GLOB sources ${SOURCE_DIR}/src/*.cc ${SOURCE_DIR}/src/protocol/*.cc
-     ${SOURCE_DIR}/src/transport/*.cc ${SOURCE_DIR}/src/util/*.cc ${SOURCE_DIR}/src/files/*.cc)
+     ${SOURCE_DIR}/src/transport/*.cc ${SOURCE_DIR}/src/util/*.cc ${SOURCE_DIR}/src/files/*.cc
+     ${SOURCE_DIR}/src/transfer/*.cc)
 execute_process(COMMAND ${CLANG_TIDY} -p ${BUILD_DIR} --quiet ${sources}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)

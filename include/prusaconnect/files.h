@@ -41,6 +41,10 @@
 
 namespace prusaconnect {
 
+namespace internal {
+struct FilesystemAccess;
+}  // namespace internal
+
 // A file or folder. Values of this type are snapshots: changing one does not
 // change the Filesystem.
 struct Node {
@@ -236,6 +240,7 @@ class Filesystem {
   class Core;  // the implementation (src/files/filesystem.cc)
 
  private:
+  friend struct internal::FilesystemAccess;
   std::shared_ptr<Core> core_;
 };
 

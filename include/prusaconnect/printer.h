@@ -50,6 +50,7 @@ namespace prusaconnect {
 
 namespace internal {
 class Session;
+class TransferManager;
 }  // namespace internal
 
 struct PrinterOptions {
@@ -262,6 +263,7 @@ class Printer {
  private:
   std::shared_ptr<internal::Session> session_;
   std::shared_ptr<Filesystem> fs_;
+  std::shared_ptr<internal::TransferManager> transfers_;
 };
 
 }  // namespace prusaconnect

@@ -75,7 +75,7 @@ struct TransferInfo {
   // NO_TRANSFER when none has run yet.
   TransferType type = TransferType::NO_TRANSFER;
   bool in_progress = false;
-  std::string path;     // virtual destination, "/usb/box.gcode"
+  std::string path;  // virtual destination, "/usb/box.gcode"
   std::string url;
   // The file written: the destination, or the staging file of a download
   // into a host-provided storage.

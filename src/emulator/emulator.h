@@ -212,6 +212,16 @@ struct FileSpec {
   bool omit_content_length = false;  // Close-delimited body.
   uint64_t throttle_bytes_per_sec = 0;
   std::optional<uint64_t> stall_after_bytes;
+  // The first `drop_requests` responses close the connection after
+  // `drop_after_bytes` body bytes (a connection lost midway).
+  std::optional<uint64_t> drop_after_bytes;
+  int64_t drop_requests = 1;
+  // Ignore Range headers (a server without range support: always 200).
+  bool no_ranges = false;
+  // Answer 302 with this Location instead of serving the file.
+  std::string redirect_to;
+  // Served to anyone, without printer headers (a public URL, a CDN).
+  bool public_file = false;
 };
 
 struct FileInfo {

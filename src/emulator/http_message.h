@@ -132,6 +132,8 @@ struct HttpResponse {
   // ... and/or stop sending after this many body bytes, keeping the
   // connection open and silent until the client gives up.
   std::optional<uint64_t> stall_after_body_bytes;
+  // ... and/or drop the connection (FIN) after this many body bytes.
+  std::optional<uint64_t> drop_after_body_bytes;
 
   // Convenience constructors.
   static HttpResponse Text(int status, std::string body);

@@ -230,6 +230,7 @@ class HttpServer::Impl {
     bool chunk_final_sent = false;
     uint64_t body_sent = 0;
     std::optional<uint64_t> stall_at;
+    std::optional<uint64_t> drop_at;
     uint64_t throttle_bps = 0;
     Clock::time_point window_start{};
     uint64_t window_bytes = 0;
@@ -1000,7 +1001,8 @@ void HttpServer::Impl::StartResponse(Conn* c, HttpResponse response) {
   if (!head && !no_body) {
     const bool simple = !response.source && framing != BodyFraming::kChunked &&
                         response.throttle_bytes_per_sec == 0 &&
-                        !response.stall_after_body_bytes.has_value();
+                        !response.stall_after_body_bytes.has_value() &&
+                        !response.drop_after_body_bytes.has_value();
     if (simple) {
       out.append(response.body);
     } else {
@@ -1012,6 +1014,7 @@ void HttpServer::Impl::StartResponse(Conn* c, HttpResponse response) {
       c->chunked = framing == BodyFraming::kChunked;
       c->chunk_final_sent = false;
       c->stall_at = response.stall_after_body_bytes;
+      c->drop_at = response.drop_after_body_bytes;
       c->throttle_bps = response.throttle_bytes_per_sec;
       c->window_start = Clock::now();
       c->window_bytes = 0;
@@ -1079,6 +1082,13 @@ bool HttpServer::Impl::Flush(Conn* c) {
         return true;
       }
       budget = std::min(budget, *c->stall_at - c->body_sent);
+    }
+    if (c->drop_at.has_value()) {
+      if (c->body_sent >= *c->drop_at) {
+        Kill(c);
+        return true;
+      }
+      budget = std::min(budget, *c->drop_at - c->body_sent);
     }
     if (c->throttle_bps > 0) {
       Clock::time_point now = Clock::now();

@@ -534,9 +534,6 @@ HttpResponse Emulator::Impl::PutSnapshot(const HttpRequest& request) {
 // ---- Files ----
 
 HttpResponse Emulator::Impl::GetFile(const HttpRequest& request) {
-  HttpResponse error;
-  PrinterRecord* p = Authenticate(request, &error);
-  if (p == nullptr) return error;
   // /p/teams/{team_id}/files/{hash}/raw
   std::vector<std::string_view> parts = Split(std::string_view(request.path).substr(1), '/');
   int64_t team = 0;
@@ -552,9 +549,12 @@ HttpResponse Emulator::Impl::GetFile(const HttpRequest& request) {
     spec = info->spec;
   } else if (!options_.file_store_dir.empty() && IsSafeFileName(hash)) {
     spec.path = absl::StrCat(options_.file_store_dir, "/", hash);
-  } else {
-    return HttpResponse::Text(404, "File not found");
   }
+  if (info == nullptr || !spec.public_file) {
+    HttpResponse error;
+    if (Authenticate(request, &error) == nullptr) return error;
+  }
+  if (info == nullptr && spec.path.empty()) return HttpResponse::Text(404, "File not found");
   std::shared_ptr<BodySource> source;
   if (spec.path.empty()) {
     source = GeneratedBody(spec.size, [](uint64_t offset, char* buf, size_t len) {
@@ -565,9 +565,26 @@ HttpResponse Emulator::Impl::GetFile(const HttpRequest& request) {
     if (!file.ok()) return HttpResponse::Text(404, "File not found");
     source = *std::move(file);
   }
-  if (info != nullptr) ++info->requests;
+  int64_t nth = 0;
+  if (info != nullptr) nth = ++info->requests;
   Notify();
-  HttpResponse r = MakeBodyResponse(request, std::move(source), spec.content_type);
+  if (!spec.redirect_to.empty()) {
+    HttpResponse redirect = HttpResponse::Empty(302);
+    redirect.headers.Add("Location", spec.redirect_to);
+    return redirect;
+  }
+  HttpRequest plain;
+  const HttpRequest* req = &request;
+  if (spec.no_ranges) {
+    plain = request;
+    plain.headers.Remove("Range");
+    req = &plain;
+  }
+  HttpResponse r = MakeBodyResponse(*req, std::move(source), spec.content_type);
+  if (spec.no_ranges) r.headers.Remove("Accept-Ranges");
+  if (spec.drop_after_bytes && nth <= spec.drop_requests) {
+    r.drop_after_body_bytes = spec.drop_after_bytes;
+  }
   if (spec.omit_content_length) r.framing = BodyFraming::kCloseDelimited;
   r.throttle_bytes_per_sec = spec.throttle_bytes_per_sec;
   r.stall_after_body_bytes = spec.stall_after_bytes;

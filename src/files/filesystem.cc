@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <deque>
 #include <mutex>
 
+#include "files/download_target.h"
 #include "files/inotify.h"
 #include "files/metadata.h"
 #include "files/paths.h"
@@ -89,6 +91,9 @@ class Filesystem::Core {
   void SetPrintedFileCb(std::function<std::string()> cb);
   std::string PrintedFile() const;
   Filesystem::Stats GetStats() const;
+  // Downloads (files/download_target.h).
+  StatusOr<internal::DownloadTarget> PrepareDownload(const std::string& path);
+  bool IsPrinted(const internal::DownloadTarget& d);
 
  private:
   static Status CheckStorageName(const std::string& name);
@@ -838,6 +843,92 @@ StatusOr<std::string> Filesystem::Core::OsPath(const std::string& path) {
   }
   return os_path;
 }
+
+// ---------------------------------------------------------------- downloads
+
+StatusOr<internal::DownloadTarget> Filesystem::Core::PrepareDownload(const std::string& path) {
+  absl::StatusOr<Target> t = Resolve(path, NameUse::kCreate);
+  if (!t.ok()) return Fail(t.status());
+  if (t->vp.parts.empty()) {
+    return InvalidArgumentError("Destination " + path + " is a storage, not a file");
+  }
+  const std::string& name = t->vp.parts.back();
+  if (absl::Status s = internal::CheckName(name, NameUse::kCreate, FILENAME_LENGTH); !s.ok()) {
+    return Fail(s);
+  }
+  if (absl::Status s = RefusePrinted(*t, false, ""); !s.ok()) return Fail(s);
+  internal::DownloadTarget d;
+  d.path = t->vp.ToString();
+  d.storage = t->name;
+  d.relative = t->vp.Relative();
+  d.name = name;
+  if (t->provider) {
+    std::lock_guard<std::mutex> plock(*t->provider_mu);
+    if (!t->provider->CanStoreFiles()) {
+      return FailedPreconditionError("Storage " + Quoted(t->name) + " does not accept downloads");
+    }
+    d.provider = t->provider;
+    d.provider_mu = t->provider_mu;
+    d.free_space = t->provider->Space().free_space;
+    return d;
+  }
+  if (t->vp.parts.size() > 1) {
+    VirtualPath parent = t->vp;
+    parent.parts.pop_back();
+    Status s = CreateFolder(parent.ToString());
+    if (!s.ok()) return s;
+  }
+  absl::StatusOr<UniqueFd> dir =
+      internal::OpenDirInside(t->os_root, t->vp.parts, t->vp.parts.size() - 1, path);
+  if (!dir.ok()) return Fail(dir.status());
+  absl::StatusOr<std::string> dir_path = internal::FdPath(dir->get());
+  if (!dir_path.ok()) return Fail(dir_path.status());
+  d.os_path = *dir_path + (dir_path->back() == '/' ? "" : "/") + name;
+  struct stat st;
+  if (fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    return FailedPreconditionError("Destination " + path + " is a folder");
+  }
+  if (absl::Status s = RefusePrinted(*t, false, d.os_path); !s.ok()) return Fail(s);
+  struct statvfs vfs;
+  if (fstatvfs(dir->get(), &vfs) == 0) {
+    d.free_space = static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+  }
+  d.dir = std::move(*dir);
+  return d;
+}
+
+bool Filesystem::Core::IsPrinted(const internal::DownloadTarget& d) {
+  absl::StatusOr<Target> t = Resolve(d.path, NameUse::kExisting);
+  if (!t.ok()) return false;
+  return !RefusePrinted(*t, false, d.os_path).ok();
+}
+
+namespace internal {
+
+StatusOr<DownloadTarget> PrepareDownload(Filesystem& fs, const std::string& path) {
+  return FilesystemAccess::core(fs)->PrepareDownload(path);
+}
+
+bool IsPrintedFile(Filesystem& fs, const DownloadTarget& t) {
+  return FilesystemAccess::core(fs)->IsPrinted(t);
+}
+
+Status StoreDownload(Filesystem& fs, const DownloadTarget& t, const std::string& local_file) {
+  Status s;
+  {
+    std::lock_guard<std::mutex> plock(*t.provider_mu);
+    s = t.provider->StoreFile(t.relative, local_file);
+  }
+  if (!s.ok()) return s;
+  Status refreshed = fs.Refresh(t.storage);
+  if (!refreshed.ok()) {
+    PC_LOG(kWarning, "files") << "listing " << t.storage
+                              << " after a download failed: " << refreshed.message();
+  }
+  return Status();
+}
+
+}  // namespace internal
 
 // ---------------------------------------------------------------- Filesystem
 

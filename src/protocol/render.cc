@@ -23,13 +23,18 @@ std::string RenderEvent(Event event, Source source, const EventFields& fields, c
 }
 
 std::string RenderTelemetry(const Json& fields, State state, std::optional<int64_t> command_id,
-                            std::optional<int64_t> job_id, bool initialised) {
+                            std::optional<int64_t> job_id, bool initialised, const Json& transfer) {
   Json payload = Json::MakeObject();
   if (initialised) {
     payload = fields.is_object() ? fields.WithoutNulls() : Json::MakeObject();
     payload.erase("state");
     if (command_id) payload.set("command_id", *command_id);
     if (job_id && *job_id != 0) payload.set("job_id", *job_id);
+    if (transfer.is_object()) {
+      for (const Json::Member& m : transfer.as_object()) {
+        if (!m.value.is_null()) payload.set(m.key, m.value);
+      }
+    }
   }
   payload.set("state", ToString(state));
   return payload.Dump();

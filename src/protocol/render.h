@@ -27,8 +27,11 @@ std::string RenderEvent(Event event, Source source, const EventFields& fields, c
 // The JSON body of POST /p/telemetry: `fields` without nulls, with
 // command_id / job_id (when given) set in place or appended, then state last.
 // When `initialised` is false only {"state": ...} is sent (SDK quirk Q13).
+// The members of `transfer` (an object, or null: none) follow job_id, as the
+// SDK adds a running download's transfer_* keys.
 std::string RenderTelemetry(const Json& fields, State state, std::optional<int64_t> command_id,
-                            std::optional<int64_t> job_id, bool initialised);
+                            std::optional<int64_t> job_id, bool initialised,
+                            const Json& transfer = Json());
 
 // Parses a Command-Id header value the way Python's int() does for the
 // values Connect can send: surrounding whitespace, an optional sign, decimal

@@ -100,7 +100,7 @@ void Session::SetWaker(std::function<void()> waker) {
 
 std::string Session::NowTimestampLocked() const { return FormatTimestamp(clock_->WallMicros()); }
 
-HeaderList Session::MakeHeadersLocked(const std::string& timestamp) {
+HeaderList Session::MakeHeadersLocked(const std::string& timestamp, bool clock_flag) {
   HeaderList h;
   h.reserve(8);
   if (!fingerprint_.empty()) h.emplace_back("Fingerprint", fingerprint_);
@@ -110,7 +110,7 @@ HeaderList Session::MakeHeadersLocked(const std::string& timestamp) {
   const std::string& version = !software_.empty() ? software_ : firmware_;
   h.emplace_back("User-Agent-Version", version.empty() ? "None" : version);
   if (!token_.empty()) h.emplace_back("Token", token_);
-  if (watcher_.CheckAndReset()) h.emplace_back("Clock-Adjusted", "1");
+  if (clock_flag && watcher_.CheckAndReset()) h.emplace_back("Clock-Adjusted", "1");
   return h;
 }
 
@@ -163,6 +163,9 @@ void Session::EmitLocked(Event event, Source source, EventFields fields, const J
     return;
   }
   if (job_id_ && *job_id_ != 0) fields.job_id = job_id_;
+  if (transfer_probe_) {
+    if (std::optional<TransferStatus> t = transfer_probe_()) fields.transfer_id = t->transfer_id;
+  }
   if (!fields.state) fields.state = state_;
   if (!IsInitialisedLocked()) {
     PC_LOG(kWarning, kComponent) << kNotInitialised;
@@ -670,6 +673,12 @@ void Session::RunCommand() {
   EndCommand(req.command_id, res.event.value_or(Event::FINISHED), res.source, f, res.data);
 }
 
+bool Session::WaitCommandEnded(int64_t command_id, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                      [&] { return !(cmd_.accepted && cmd_.command_id == command_id); });
+}
+
 bool Session::WaitForCommand(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
@@ -939,7 +948,10 @@ void Session::telemetry(const Json& fields) {
   bool initialised = IsInitialisedLocked();
   std::optional<int64_t> command_id;
   if (cmd_.accepted) command_id = cmd_.command_id;
-  std::string body = RenderTelemetry(fields, state_, command_id, job_id_, initialised);
+  std::optional<TransferStatus> transfer;
+  if (transfer_probe_) transfer = transfer_probe_();
+  std::string body = RenderTelemetry(fields, state_, command_id, job_id_, initialised,
+                                     transfer ? transfer->telemetry : Json());
   ++stats_.telemetry_queued;
   if (telemetry_) {
     ++stats_.telemetry_coalesced;
@@ -959,6 +971,17 @@ std::optional<int64_t> Session::job_id() const {
 void Session::set_job_id(std::optional<int64_t> job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   job_id_ = job_id;
+}
+
+void Session::SetTransferProbe(std::function<std::optional<TransferStatus>()> probe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  transfer_probe_ = std::move(probe);
+}
+
+HeaderList Session::HeadersForDownload(bool to_connect) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (to_connect) return MakeHeadersLocked(NowTimestampLocked(), false);
+  return HeaderList{{"User-Agent", kUserAgent}};
 }
 
 bool Session::Flush(int64_t timeout_ms) {

@@ -145,7 +145,24 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<CommandRequest> current_command() const;
   Status EndCommand(std::optional<int64_t> command_id, Event event, Source source,
                     const EventFields& fields, const Json& data);
+  // Waits up to `timeout_ms` until command `command_id` is no longer the
+  // running one (its terminal event is queued); true when it is not.
+  bool WaitCommandEnded(int64_t command_id, int64_t timeout_ms);
   void set_stop_cb(std::function<void()> cb);
+
+  // ---- transfers (src/transfer) ----
+  // What telemetry and events say about a running download.
+  struct TransferStatus {
+    uint32_t transfer_id = 0;
+    Json telemetry;  // transfer_id, transfer_progress, ... (sdk-spec §4.3)
+  };
+  // Asked (with the session lock held: it must only take leaf locks) when
+  // an event or telemetry is queued; nullopt while no download runs.
+  void SetTransferProbe(std::function<std::optional<TransferStatus>()> probe);
+  // What a download sends: the printer's headers (`to_connect`: the URL has
+  // the Connect server's origin) or only User-Agent (any other URL). The
+  // Clock-Adjusted flag is never consumed here.
+  HeaderList HeadersForDownload(bool to_connect);
 
   bool Flush(int64_t timeout_ms);
   Conditions& conditions() { return conditions_; }
@@ -195,7 +212,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void SetStateLocked(State state, Source source, std::optional<bool> ready,
                       const EventFields& fields, const Json& data);
   bool IsInitialisedLocked();
-  HeaderList MakeHeadersLocked(const std::string& timestamp);
+  HeaderList MakeHeadersLocked(const std::string& timestamp, bool clock_flag = true);
   HttpRequest BaseRequestLocked(const char* method, const std::string& path);
   void HandleCommandResponseLocked(const HttpResponse& r);
   bool CheckStateLocked(int64_t id, const std::string& name);
@@ -271,6 +288,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Executor executor_;
   std::function<void()> waker_;
   Observer observer_;
+  std::function<std::optional<TransferStatus>()> transfer_probe_;
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

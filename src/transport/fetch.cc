@@ -1,0 +1,231 @@
+// Copyright 2026 The libprusaconnect Authors.
+#include "transport/fetch.h"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string_view>
+#include <utility>
+
+#include "transport/curl_common.h"
+
+namespace prusaconnect::internal {
+namespace {
+
+struct UrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
+
+struct EasyDeleter {
+  void operator()(CURL* e) const { curl_easy_cleanup(e); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+// One part of a parsed URL, or "" when it has none.
+std::string Part(CURLU* u, CURLUPart part, unsigned int flags = 0) {
+  char* value = nullptr;
+  if (curl_url_get(u, part, &value, flags) != CURLUE_OK || value == nullptr) return "";
+  std::string out(value);
+  curl_free(value);
+  return out;
+}
+
+UrlPtr ParseUrl(const std::string& url) {
+  UrlPtr u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return nullptr;
+  return u;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+struct Attempt {
+  FetchCallbacks* callbacks = nullptr;
+  HeaderList headers;
+  int status = 0;
+  bool head_done = false;
+  bool ended_by_us = false;
+  CURL* easy = nullptr;
+
+  // The head ends with its blank line; then the callbacks see it.
+  bool HeadDone() {
+    head_done = true;
+    long code = 0;  // NOLINT(google-runtime-int): libcurl's type
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    status = static_cast<int>(code);
+    if (status >= 300 && status < 400) return true;  // the caller looks at the redirect
+    if (callbacks->on_head && !callbacks->on_head(status, headers)) {
+      ended_by_us = true;
+      return false;
+    }
+    return true;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+    auto* a = static_cast<Attempt*>(user);
+    std::string_view line(data, size * n);
+    if (line.rfind("HTTP/", 0) == 0) {
+      a->headers.clear();
+      a->head_done = false;
+      return size * n;
+    }
+    if (line == "\r\n" || line == "\n") {
+      long code = 0;  // NOLINT(google-runtime-int): libcurl's type
+      curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &code);
+      if (code >= 100 && code < 200) return size * n;  // 100 Continue: another head follows
+      return a->HeadDone() ? size * n : 0;
+    }
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && a->headers.size() < 100) {
+      a->headers.emplace_back(Lower(std::string(line.substr(0, colon))),
+                              Trim(line.substr(colon + 1)));
+    }
+    return size * n;
+  }
+
+  static size_t OnData(char* data, size_t size, size_t n, void* user) {
+    auto* a = static_cast<Attempt*>(user);
+    size_t len = size * n;
+    if (a->status < 200 || a->status >= 300) return len;  // an error page: ignored
+    if (a->callbacks->on_data && !a->callbacks->on_data(data, len)) {
+      a->ended_by_us = true;
+      return 0;
+    }
+    return len;
+  }
+
+  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* a = static_cast<Attempt*>(user);
+    if (a->callbacks->cancelled && a->callbacks->cancelled()) {
+      a->ended_by_us = true;
+      return 1;
+    }
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::optional<std::string> UrlOrigin(const std::string& url) {
+  UrlPtr u = ParseUrl(url);
+  if (!u) return std::nullopt;
+  std::string scheme = Lower(Part(u.get(), CURLUPART_SCHEME));
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  std::string host = Lower(Part(u.get(), CURLUPART_HOST));
+  std::string port = Part(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (host.empty() || port.empty()) return std::nullopt;
+  return scheme + "://" + host + ":" + port;
+}
+
+std::string UrlForLog(const std::string& url) {
+  UrlPtr u = ParseUrl(url);
+  if (!u) return "(invalid URL)";
+  curl_url_set(u.get(), CURLUPART_USER, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_PASSWORD, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_QUERY, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_FRAGMENT, nullptr, 0);
+  return Part(u.get(), CURLUPART_URL);
+}
+
+std::string PercentEncode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
+  GlobalInit();
+  FetchResult result;
+  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+  if (!easy) {
+    result.error = TransportError::kOther;
+    result.message = "out of memory";
+    return result;
+  }
+  CURL* e = easy.get();
+  Attempt attempt;
+  attempt.callbacks = &callbacks;
+  attempt.easy = e;
+  char error[CURL_ERROR_SIZE] = {0};
+
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  curl_slist* list = nullptr;
+  auto add = [&list](const std::string& line) {
+    curl_slist* next = curl_slist_append(list, line.c_str());
+    if (next != nullptr) list = next;
+  };
+  for (const auto& [name, value] : request.headers) add(name + ": " + value);
+  add("Expect:");
+  if (request.offset > 0) add("Range: bytes=" + std::to_string(request.offset) + "-");
+  headers.reset(list);
+
+  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+  // As sent: a Content-Length stays the size of the file (no decoding).
+  curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(request.connect_timeout_ms));  // NOLINT
+  // Stalls: less than 1 byte/s for stall_timeout (at least a second).
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(
+      e, CURLOPT_LOW_SPEED_TIME,
+      static_cast<long>(std::max<int64_t>(1, request.stall_timeout_ms / 1000)));  // NOLINT
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, static_cast<long>(request.buffer_size));  // NOLINT
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
+  if (!request.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, request.ca_file.c_str());
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Attempt::OnHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &attempt);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Attempt::OnData);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &attempt);
+  curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &Attempt::OnProgress);
+  curl_easy_setopt(e, CURLOPT_XFERINFODATA, &attempt);
+
+  CURLcode code = curl_easy_perform(e);
+  result.ended_by_us = attempt.ended_by_us;
+  long status = 0;  // NOLINT(google-runtime-int): libcurl's type
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  result.status = static_cast<int>(status);
+  if (result.status >= 300 && result.status < 400) {
+    char* location = nullptr;
+    if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != nullptr) {
+      result.redirect_url = location;
+    }
+  }
+  if (code != CURLE_OK && !attempt.ended_by_us) {
+    result.error = MapCurlError(code, false);
+    if (result.error == TransportError::kNone) result.error = TransportError::kOther;
+    result.message = error[0] != '\0' ? std::string(error) : curl_easy_strerror(code);
+  } else if (code == CURLE_OK && !attempt.head_done && result.status >= 200 &&
+             result.status < 300) {
+    // A head without its end (should not happen): report it as lost.
+    result.error = TransportError::kConnection;
+    result.message = "incomplete response head";
+  }
+  return result;
+}
+
+}  // namespace prusaconnect::internal
