@@ -92,6 +92,7 @@ void Adapter::InstallHandlers() {
   printer_->set_handler(pc::Command::SEND_JOB_INFO,
                         [this](const pc::CommandRequest&) { return JobInfo(); });
   printer_->set_printed_file_cb([this] { return PrintedFile(); });
+  printer_->set_download_finished_cb([this](const pc::TransferInfo& t) { OnDownloadFinished(t); });
 }
 
 OctoState Adapter::CurrentOcto() {

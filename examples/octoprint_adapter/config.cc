@@ -52,7 +52,8 @@ pc::Status Set(Config* c, const std::string& key, const std::string& v) {
       {"octoprint_url", &c->octoprint_url},   {"octoprint_api_key", &c->octoprint_api_key},
       {"connect_server", &c->connect_server}, {"printer_type", &c->printer_type},
       {"state_dir", &c->state_dir},           {"settings_ini", &c->settings_ini},
-      {"storage_name", &c->storage_name},     {"log_level", &c->log_level}};
+      {"storage_name", &c->storage_name},     {"log_level", &c->log_level},
+      {"staging_dir", &c->staging_dir}};
   std::map<std::string, int64_t*> ints = {{"printing_interval_ms", &c->printing_interval_ms},
                                           {"idle_interval_ms", &c->idle_interval_ms},
                                           {"files_poll_ms", &c->files_poll_ms},
@@ -195,6 +196,8 @@ std::string Usage(const char* argv0) {
          "  --settings-ini FILE        take server and token from a PrusaLink\n"
          "                             prusa_printer_settings.ini\n"
          "  --storage-name NAME        storage shown in Connect (default local)\n"
+         "  --staging-dir DIR          downloads wait here before the upload to OctoPrint\n"
+         "                             (default $TMPDIR, else /tmp)\n"
          "  --printing-interval-ms N   telemetry period while printing (default 1000)\n"
          "  --idle-interval-ms N       telemetry period while idle (default 2000)\n"
          "  --files-poll-ms N          file list poll without the push socket (default 10000)\n"

@@ -22,6 +22,9 @@ struct Config {
   std::string state_dir = "/var/lib/prusaconnect-octoprint";
   // A PrusaLink prusa_printer_settings.ini to take server and token from.
   std::string settings_ini;
+  // Where downloads are received before they are uploaded to OctoPrint;
+  // "" = $TMPDIR, else /tmp.
+  std::string staging_dir;
   // The storage name Connect shows for OctoPrint's uploads ("/local/...").
   std::string storage_name = "local";
   // Telemetry cadence while a job runs and while idle.

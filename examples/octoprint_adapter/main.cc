@@ -202,6 +202,7 @@ int main(int argc, char** argv) {
   pc::PrinterOptions options;
   options.background_handlers = true;
   options.verify_tls = config.verify_tls;
+  options.transfer.staging_dir = config.staging_dir;
   pc::Printer printer(*pc::PrinterType::FromString(config.printer_type), id->serial,
                       pc::FingerprintFromSerial(id->serial), options);
   printer.set_software(std::string("prusaconnect-octoprint (") + version + ")");
