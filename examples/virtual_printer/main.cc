@@ -42,7 +42,8 @@ struct Options {
   std::string token;
   std::string token_file;
   std::string sn = "VIRTUAL-0001";
-  int seconds = 0;  // 0: run until SIGINT/SIGTERM
+  std::string storage;  // a folder attached as "/usb"
+  int seconds = 0;      // 0: run until SIGINT/SIGTERM
 };
 
 bool ParseArgs(int argc, char** argv, Options* o) {
@@ -58,13 +59,14 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     if (a == "--token" && value(&o->token)) continue;
     if (a == "--token-file" && value(&o->token_file)) continue;
     if (a == "--sn" && value(&o->sn)) continue;
+    if (a == "--storage" && value(&o->storage)) continue;
     if (a == "--seconds" && value(&tmp)) {
       o->seconds = std::atoi(tmp.c_str());
       continue;
     }
     std::fprintf(stderr,
                  "usage: %s [--server URL] [--token TOKEN] [--token-file PATH] [--sn SERIAL] "
-                 "[--seconds N]\n",
+                 "[--storage DIR] [--seconds N]\n",
                  argv[0]);
     return false;
   }
@@ -192,6 +194,18 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+  }
+  if (!opt.storage.empty()) {
+    pc::Status attached = printer.attach(opt.storage, "usb");
+    if (!attached.ok()) {
+      std::fprintf(stderr, "cannot attach %s: %s\n", opt.storage.c_str(),
+                   attached.message().c_str());
+      return 1;
+    }
+    Say("storage /usb is " + opt.storage);
+    printer.set_download_finished_cb([](const pc::TransferInfo& t) {
+      Say("download finished: " + t.path + " (" + std::to_string(t.transferred) + " bytes)");
+    });
   }
   printer.set_state(pc::State::READY, pc::Source::USER, true);
   Say("online as " + opt.sn + "; sending telemetry every second");

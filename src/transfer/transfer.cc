@@ -379,6 +379,13 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
     fr.stall_timeout_ms = options_.stall_timeout_ms;
     fr.verify_tls = session_->options().verify_tls;
     fr.ca_file = session_->options().ca_file;
+    // A limit known now is paced by libcurl in small pieces; a change
+    // during the attempt is applied by the writer below.
+    fr.max_bytes_per_second = rate_limit_.load();
+    if (fr.max_bytes_per_second > 0) {
+      fr.buffer_size = static_cast<size_t>(
+          std::clamp<int64_t>(fr.max_bytes_per_second / 10, int64_t{16} << 10, int64_t{256} << 10));
+    }
     if (!ranges && written_.load() > 0) {
       // Starting over: drop what was written.
       if (ftruncate(job->file.get(), 0) != 0 || lseek(job->file.get(), 0, SEEK_SET) != 0) {

@@ -170,7 +170,12 @@ FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
     curl_slist* next = curl_slist_append(list, line.c_str());
     if (next != nullptr) list = next;
   };
-  for (const auto& [name, value] : request.headers) add(name + ": " + value);
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name;
+    line += ": ";
+    line += value;
+    add(line);
+  }
   add("Expect:");
   if (request.offset > 0) add("Range: bytes=" + std::to_string(request.offset) + "-");
   headers.reset(list);
@@ -192,6 +197,10 @@ FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
       static_cast<long>(std::max<int64_t>(1, request.stall_timeout_ms / 1000)));  // NOLINT
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, static_cast<long>(request.buffer_size));  // NOLINT
+  if (request.max_bytes_per_second > 0) {
+    curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE,
+                     static_cast<curl_off_t>(request.max_bytes_per_second));
+  }
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
   if (!request.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, request.ca_file.c_str());

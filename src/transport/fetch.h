@@ -40,7 +40,9 @@ struct FetchRequest {
   int64_t stall_timeout_ms = 30000;
   bool verify_tls = true;
   std::string ca_file;
-  size_t buffer_size = 256 * 1024;
+  size_t buffer_size = size_t{256} << 10;
+  // libcurl paces the receiving at this rate (0 = unlimited).
+  int64_t max_bytes_per_second = 0;
 };
 
 struct FetchCallbacks {
