@@ -1,0 +1,83 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// OctoPrintClient: the adapter's view of OctoPrint's REST API (see
+// docs/octoprint.md and the OctoPrint 1.10 API). Every request carries the
+// API key in X-Api-Key; answers are JSON. The only file that includes curl in
+// the adapter.
+//
+// Errors are Status values whose message a person can act on:
+//   * Unavailable        OctoPrint cannot be reached (connection refused,
+//                        timeout): "OctoPrint unreachable at URL: ...";
+//   * PermissionDenied   403: the API key is wrong or lacks a permission;
+//   * FailedPrecondition 409: OctoPrint's state forbids it, with OctoPrint's
+//                        own reason ("Printer is not operational");
+//   * NotFound           404;
+//   * InvalidArgument    400 / 415;
+//   * Internal           anything else, with the status and OctoPrint's text.
+//
+// Thread safety: every method may be called from any thread concurrently
+// (each request uses its own curl handle).
+#ifndef PRUSACONNECT_EXAMPLES_OCTOPRINT_ADAPTER_OCTOPRINT_CLIENT_H_
+#define PRUSACONNECT_EXAMPLES_OCTOPRINT_ADAPTER_OCTOPRINT_CLIENT_H_
+
+#include <prusaconnect/json.h>
+#include <prusaconnect/status.h>
+
+#include <cstdint>
+#include <string>
+
+namespace octoprint_adapter {
+
+class OctoPrintClient {
+ public:
+  // `base_url` such as "http://127.0.0.1:5000" (a trailing "/" is ignored).
+  OctoPrintClient(std::string base_url, std::string api_key, int64_t timeout_ms = 10000);
+
+  const std::string& base_url() const { return base_url_; }
+
+  // GET `path` ("/api/job"); the parsed JSON body (null for an empty one).
+  prusaconnect::StatusOr<prusaconnect::Json> Get(const std::string& path) const;
+  // POST a JSON body; 204 answers null.
+  prusaconnect::StatusOr<prusaconnect::Json> Post(const std::string& path,
+                                                  const prusaconnect::Json& body) const;
+  prusaconnect::Status Delete(const std::string& path) const;
+  // GET `path` as bytes (thumbnails).
+  prusaconnect::StatusOr<std::string> GetBytes(const std::string& path) const;
+  // Multipart POST /api/files/local: uploads `local_file` as `filename` into
+  // `folder` ("" or "prints/"), selecting / printing it when asked.
+  prusaconnect::StatusOr<prusaconnect::Json> Upload(const std::string& folder,
+                                                    const std::string& filename,
+                                                    const std::string& local_file, bool select,
+                                                    bool print) const;
+  // Multipart POST /api/files/local with foldername (and path = parent).
+  prusaconnect::Status CreateFolder(const std::string& parent, const std::string& name) const;
+
+  // "/api/files/local/" + each path component percent-encoded.
+  static std::string FilePath(const std::string& path);
+  static std::string PercentEncode(const std::string& component);
+
+ private:
+  struct Response {
+    long status = 0;  // NOLINT(google-runtime-int): curl's type
+    std::string body;
+  };
+  struct Part {
+    std::string name;
+    std::string value;      // a plain field
+    std::string file_path;  // or a file part
+    std::string file_name;
+  };
+  prusaconnect::StatusOr<Response> Perform(const std::string& method, const std::string& path,
+                                           const std::string* json_body,
+                                           const std::vector<Part>* parts) const;
+  prusaconnect::Status ErrorOf(const Response& r) const;
+  prusaconnect::StatusOr<prusaconnect::Json> JsonOf(const Response& r) const;
+
+  std::string base_url_;
+  std::string api_key_;
+  int64_t timeout_ms_;
+};
+
+}  // namespace octoprint_adapter
+
+#endif  // PRUSACONNECT_EXAMPLES_OCTOPRINT_ADAPTER_OCTOPRINT_CLIENT_H_
