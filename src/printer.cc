@@ -140,8 +140,13 @@ void Printer::set_state(State state, Source source, std::optional<bool> ready,
 void Printer::event_cb(Event event, Source source, const EventFields& fields, const Json& data) {
   session_->event_cb(event, source, fields, data);
 }
-void Printer::telemetry(const Telemetry& t) { session_->telemetry(t.ToJson()); }
-void Printer::telemetry(const Json& fields) { session_->telemetry(fields); }
+void Printer::telemetry(const Telemetry& t) { session_->telemetry(t.ToJson(), t.timestamp); }
+void Printer::telemetry(const Json& fields, std::optional<double> timestamp) {
+  session_->telemetry(fields, timestamp);
+}
+void Printer::clear_mbl() { session_->clear_mbl(); }
+void Printer::clear_sheet_settings() { session_->clear_sheet_settings(); }
+Event Printer::last_command_state() const { return session_->last_command_state(); }
 std::optional<int64_t> Printer::job_id() const { return session_->job_id(); }
 void Printer::set_job_id(std::optional<int64_t> job_id) { session_->set_job_id(job_id); }
 

@@ -362,6 +362,10 @@ Json NativePrinter::network_info() const {
 void NativePrinter::set_api_key(const std::string& v) { printer_.set_api_key(v); }
 
 void NativePrinter::set_mbl(const Json& mbl) {
+  if (mbl.is_null()) {
+    printer_.clear_mbl();
+    return;
+  }
   std::vector<double> values;
   if (mbl.is_array()) {
     for (const Json& v : mbl.as_array()) {
@@ -375,6 +379,10 @@ void NativePrinter::set_mbl(const Json& mbl) {
 }
 
 void NativePrinter::set_sheet_settings(const Json& sheets) {
+  if (sheets.is_null()) {
+    printer_.clear_sheet_settings();
+    return;
+  }
   std::vector<SheetSettings> values;
   if (sheets.is_array()) {
     for (const Json& v : sheets.as_array()) {
@@ -468,7 +476,13 @@ void NativePrinter::event_cb(const std::string& event, const std::string& source
       MakeFields(timestamp, command_id, job_id, transfer_id, dialog_id, reason, event_state), data);
 }
 
-void NativePrinter::telemetry(const Json& fields) { printer_.telemetry(fields); }
+void NativePrinter::telemetry(const Json& fields, double timestamp) {
+  printer_.telemetry(fields, timestamp > 0 ? std::optional<double>(timestamp) : std::nullopt);
+}
+
+std::string NativePrinter::last_command_state() const {
+  return ToString(printer_.last_command_state());
+}
 
 Json NativePrinter::job_id() const {
   std::optional<int64_t> id = printer_.job_id();

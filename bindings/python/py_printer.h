@@ -111,8 +111,9 @@ class NativePrinter {
   void event_cb(const std::string& event, const std::string& source, double timestamp,
                 int64_t command_id, int64_t job_id, int64_t transfer_id, int64_t dialog_id,
                 const std::string& reason, const std::string& event_state, const Json& data);
-  void telemetry(const Json& fields);
-  Json job_id() const;  // None or int
+  void telemetry(const Json& fields, double timestamp);  // timestamp 0: now
+  std::string last_command_state() const;                // an Event name
+  Json job_id() const;                                   // None or int
   void set_job_id(const Json& job_id);
 
   // ---- commands ----

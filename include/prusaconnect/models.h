@@ -46,6 +46,8 @@ struct Telemetry {
   std::optional<double> filament;         // filament used, mm
   std::optional<std::string> material;
   Json extra = Json::MakeObject();
+  // When the values were read (seconds since the epoch); default: now.
+  std::optional<double> timestamp;
 
   // The fields as a JSON object (typed fields first, then `extra`), without
   // the values the library injects.

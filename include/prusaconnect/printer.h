@@ -117,6 +117,9 @@ class Printer {
   void set_api_key(const std::string& api_key);
   void set_mbl(const std::vector<double>& mbl);
   void set_sheet_settings(const std::vector<SheetSettings>& sheets);
+  // SEND_INFO then leaves mbl / sheet_settings out again (as never set).
+  void clear_mbl();
+  void clear_sheet_settings();
   void set_active_sheet(std::optional<int> index);
   void set_mmu(bool enabled, const std::string& firmware = "",
                std::optional<MMUType> type = std::nullopt);
@@ -169,7 +172,9 @@ class Printer {
   // Queues telemetry, replacing an older sample not yet sent.
   void telemetry(const Telemetry& telemetry);
   // The same with free-form fields (a JSON object).
-  void telemetry(const Json& fields);
+  // `timestamp` (seconds since the epoch) is when the values were read;
+  // default: now. It goes into the Timestamp header, as the SDK's.
+  void telemetry(const Json& fields, std::optional<double> timestamp = std::nullopt);
   std::optional<int64_t> job_id() const;
   void set_job_id(std::optional<int64_t> job_id);
 
@@ -187,6 +192,9 @@ class Printer {
   bool wait_for_command(int64_t timeout_ms);
   // The accepted command, if one is running.
   std::optional<CommandRequest> current_command() const;
+  // The SDK's command.last_state: ACCEPTED while a command runs, else the
+  // terminal event of the last one (FINISHED, REJECTED, FAILED...).
+  Event last_command_state() const;
   // Ends a command from outside its handler (asynchronous completion, as
   // the SDK's printer.command.finish/failed/reject). `command_id` defaults to
   // the current command. Returns FailedPrecondition when no such command is

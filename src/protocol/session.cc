@@ -877,6 +877,23 @@ void Session::set_sheet_settings(const std::vector<SheetSettings>& v) {
   has_sheets_ = true;
 }
 
+void Session::clear_mbl() {
+  std::lock_guard<std::mutex> lock(mu_);
+  mbl_.clear();
+  has_mbl_ = false;
+}
+
+void Session::clear_sheet_settings() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sheets_.clear();
+  has_sheets_ = false;
+}
+
+Event Session::last_command_state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cmd_.accepted ? Event::ACCEPTED : cmd_.last_state;
+}
+
 void Session::set_mmu(bool enabled, const std::string& fw, std::optional<MMUType> type) {
   std::lock_guard<std::mutex> lock(mu_);
   mmu_enabled_ = enabled;
@@ -1012,9 +1029,10 @@ void Session::event_cb(Event event, Source source, const EventFields& fields, co
   EmitLocked(event, source, fields, data);
 }
 
-void Session::telemetry(const Json& fields) {
+void Session::telemetry(const Json& fields, std::optional<double> timestamp) {
   SessionGuard guard(this);
   if (token_.empty()) return;
+  std::string stamp = timestamp ? FormatSeconds(*timestamp) : NowTimestampLocked();
   bool initialised = IsInitialisedLocked();
   std::optional<int64_t> command_id;
   if (cmd_.accepted) command_id = cmd_.command_id;
@@ -1026,10 +1044,9 @@ void Session::telemetry(const Json& fields) {
   if (telemetry_) {
     ++stats_.telemetry_coalesced;
     telemetry_->body = std::move(body);
-    telemetry_->timestamp = NowTimestampLocked();
+    telemetry_->timestamp = std::move(stamp);
   } else {
-    telemetry_ =
-        OutTelemetry{next_seq_++, NowTimestampLocked(), std::move(body), clock_->MonoMicros()};
+    telemetry_ = OutTelemetry{next_seq_++, std::move(stamp), std::move(body), clock_->MonoMicros()};
   }
   pending_wake_ = true;
 }

@@ -120,6 +120,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_api_key(const std::string& v);
   void set_mbl(const std::vector<double>& v);
   void set_sheet_settings(const std::vector<SheetSettings>& v);
+  void clear_mbl();
+  void clear_sheet_settings();
   void set_active_sheet(std::optional<int> v);
   void set_mmu(bool enabled, const std::string& fw, std::optional<MMUType> type);
   void set_info_extra(const Json& extra);
@@ -147,7 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_state(State state, Source source, std::optional<bool> ready, const EventFields& fields,
                  const Json& data);
   void event_cb(Event event, Source source, const EventFields& fields, const Json& data);
-  void telemetry(const Json& fields);
+  void telemetry(const Json& fields, std::optional<double> timestamp = std::nullopt);
   std::optional<int64_t> job_id() const;
   void set_job_id(std::optional<int64_t> job_id);
 
@@ -158,6 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void RunCommand();
   bool WaitForCommand(int64_t timeout_ms);
   std::optional<CommandRequest> current_command() const;
+  Event last_command_state() const;
   // With `head` (see EmitLocked) the event's data is already rendered.
   Status EndCommand(std::optional<int64_t> command_id, Event event, Source source,
                     const EventFields& fields, const Json& data, std::string* head = nullptr);

@@ -273,3 +273,19 @@ def test_exit_with_daemon_threads_in_blocking_calls():
         r = run_python(code)
         assert (r.returncode, r.stdout.strip()) == (0, "bye"), r.stderr
         assert "terminate" not in r.stderr
+
+
+def test_telemetry_timestamp_and_unsetting_mbl(emulator, make_printer):
+    printer = make_printer()
+    fp = printer.fingerprint
+    printer.telemetry(timestamp=1699999990.27, temp_nozzle=20)
+    assert wait_for(lambda: emulator.printer(fp)["telemetry_count"] >= 1)
+    assert emulator.telemetry(fp)[-1]["timestamp"] == "1699999990.2"
+    printer.mbl = [0.1, -0.2]
+    printer.sheet_settings = [{"name": "Smooth", "z_offset": 0.05}]
+    info = printer.get_info()
+    assert info["mbl"] == [0.1, -0.2] and info["sheet_settings"]
+    printer.mbl = None
+    printer.sheet_settings = None
+    info = printer.get_info()
+    assert info.get("mbl") is None and info.get("sheet_settings") is None

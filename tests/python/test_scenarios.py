@@ -188,6 +188,7 @@ def test_duplicates_and_another_command_running(emulator, make_printer):
     assert emulator.wait_event(fp, "ACCEPTED", cid)
     assert printer.wait_for_command(WAIT)
     assert printer.command.state is const.Event.ACCEPTED
+    assert printer.command.last_state is const.Event.ACCEPTED
     assert printer.command.kwargs == {"path": "/usb/a.gcode"}
     worker = threading.Thread(target=printer.command)
     worker.start()
@@ -207,6 +208,7 @@ def test_duplicates_and_another_command_running(emulator, make_printer):
     worker.join(WAIT)
     assert emulator.wait_event(fp, "FINISHED", cid)
     assert printer.command.state is None
+    assert printer.command.last_state is const.Event.FINISHED
     # A finished command sent again is answered with how it ended.
     send_command(emulator, printer, "START_PRINT", command_id=cid)
     assert wait_for(lambda: len(emulator.events(fp, "FINISHED")) == 2)

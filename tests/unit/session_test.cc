@@ -168,6 +168,47 @@ TEST_F(SessionTest, TelemetryCarriesThePrinterHeaders) {
   EXPECT_EQ(FindHeader(out.request, "Clock-Adjusted"), nullptr);
 }
 
+TEST_F(SessionTest, TelemetryTimestampIsTheCallers) {
+  // The SDK's telemetry(timestamp=...): when the values were read.
+  s_->telemetry(Json::MakeObject(), 1699999990.27);
+  Session::Outgoing first = Take();
+  EXPECT_EQ(*FindHeader(first.request, "Timestamp"), "1699999990.2");
+  s_->Complete(first, Resp(200, {}, ""), now());
+  s_->telemetry(Json::MakeObject());
+  EXPECT_EQ(*FindHeader(Take().request, "Timestamp"), "1700000000.0");
+}
+
+TEST_F(SessionTest, MblAndSheetSettingsCanBeUnset) {
+  s_->set_mbl({0.1, -0.2});
+  s_->set_sheet_settings({{"Smooth", 0.05}});
+  Json info = s_->get_info();
+  EXPECT_NE(info.find("mbl"), nullptr);
+  EXPECT_NE(info.find("sheet_settings"), nullptr);
+  s_->clear_mbl();
+  s_->clear_sheet_settings();
+  info = s_->get_info();
+  EXPECT_EQ(info.find("mbl"), nullptr);
+  EXPECT_EQ(info.find("sheet_settings"), nullptr);
+}
+
+TEST_F(SessionTest, LastCommandStateFollowsTheLifecycle) {
+  s_->set_handler(Command::START_PRINT,
+                  [](const CommandRequest&) -> StatusOr<CommandResult> { return CommandResult{}; });
+  Json1("START_PRINT", 7);
+  EXPECT_EQ(s_->last_command_state(), Event::ACCEPTED);
+  s_->RunCommand();
+  EXPECT_EQ(s_->last_command_state(), Event::FINISHED);
+  s_->set_handler(Command::STOP_PRINT, [](const CommandRequest&) -> StatusOr<CommandResult> {
+    CommandResult r;
+    r.event = Event::REJECTED;
+    r.reason = "no";
+    return r;
+  });
+  Json1("STOP_PRINT", 8);
+  s_->RunCommand();
+  EXPECT_EQ(s_->last_command_state(), Event::REJECTED);
+}
+
 TEST_F(SessionTest, UnsetTypeAndVersionAreSentAsNone) {
   s_ = std::make_shared<Session>(std::nullopt, "SN", "fp", PrinterOptions{}, &clock_);
   s_->set_connection(kServer, kToken);

@@ -166,6 +166,13 @@ class Command:
         return const.Event.ACCEPTED if self._current() is not None else None
 
     @property
+    def last_state(self) -> const.Event:
+        """``Event.ACCEPTED`` while a command runs, else how the last one
+        ended (FINISHED, REJECTED, FAILED...): what a re-sent id of it is
+        answered with."""
+        return const.Event[self._printer._native.last_command_state()]
+
+    @property
     def command_id(self) -> int:
         """The id of the current or last command seen (-1: none yet)."""
         self._current()

@@ -301,9 +301,8 @@ class Printer:
 
     @mbl.setter
     def mbl(self, value):
-        # The library cannot unset it: None after a list sends [].
         if value is not None or self.__mbl is not None:
-            self._native.set_mbl(value)
+            self._native.set_mbl(value)  # None unsets it
         self.__mbl = value
 
     @property
@@ -506,7 +505,7 @@ class Printer:
         if state is not None and not self.__warned_state:
             self.__warned_state = True
             log.warning("State argument is deprecated. Use set_state method.")
-        self._native.telemetry(kwargs)
+        self._native.telemetry(kwargs, float(timestamp or 0))
 
     # ------------------------------------------------------------ handlers
     def set_handler(self, command: const.Command,
