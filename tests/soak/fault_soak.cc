@@ -371,7 +371,7 @@ void Soak::CommandStep(PrinterState* p, int64_t now_ms, bool generate) {
     p->outstanding_id = 0;
     p->outstanding_dup = false;
     p->dup_done = false;
-    p->next_command_ms = now_ms + 500 + static_cast<int64_t>(rng_() % 2500);
+    p->next_command_ms = now_ms + 1000 + static_cast<int64_t>(rng_() % 5000);
   }
   if (!generate || now_ms < p->next_command_ms) return;
   bool dup = p->last_new_id != 0 && rng_() % 5 == 0;
@@ -473,8 +473,10 @@ int Soak::Run() {
 
   emu::EmulatorOptions eo;
   // Bounded so that the emulator's own memory is flat after warm-up: the
-  // checker reads every printer's events twice a second.
-  eo.max_events_per_printer = 256;
+  // checker reads every printer's events twice a second. (Its history of
+  // delivered commands, up to 1000 per printer, still grows by ~100 bytes a
+  // command: the RSS figure is an upper bound for the library's growth.)
+  eo.max_events_per_printer = 48;
   // The request log tells which faults hit (read twice a second).
   eo.request_log_capacity = 4096;
   eo.telemetry_history_per_printer = 1;
