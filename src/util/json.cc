@@ -5,8 +5,13 @@
 // hostile deeply nested text cannot exhaust the stack.
 #include "prusaconnect/json.h"
 
+#include <locale.h>
+#include <stdlib.h>  // strtod_l
+
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "rapidjson/error/en.h"
@@ -85,6 +90,32 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
     return Add(Json(static_cast<int64_t>(u)));
   }
   bool Double(double d) { return Add(Json(d)); }
+  // Numbers arrive as text (kParseNumbersAsStringsFlag) and are converted
+  // here: RapidJSON 1.1.0's own full-precision conversion evaluates
+  // __builtin_clzll(0) for a zero significand with a large negative exponent
+  // ("0e-324"), which is undefined behaviour (found by tests/fuzz/fuzz_json).
+  // Integers that fit int64/uint64 stay integers as before; everything else
+  // is glibc's correctly rounded strtod in the C locale, like Python's
+  // float(); a value beyond double's range is an error, as RapidJSON made it.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const char* end = s + n;
+    if (std::string_view(s, n).find_first_of(".eE") == std::string_view::npos) {
+      int64_t i = 0;
+      std::from_chars_result r = std::from_chars(s, end, i);
+      if (r.ec == std::errc() && r.ptr == end) return Add(Json(i));
+      uint64_t u = 0;
+      r = std::from_chars(s, end, u);
+      if (r.ec == std::errc() && r.ptr == end) return Uint64(u);
+    }
+    static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
+    std::string text(s, n);
+    double d = strtod_l(text.c_str(), nullptr, c_locale);
+    if (std::isinf(d)) {
+      number_too_big_ = true;
+      return false;
+    }
+    return Add(Json(d));
+  }
   bool String(const char* s, rapidjson::SizeType n, bool) { return Add(Json(std::string(s, n))); }
   bool StartObject() { return Open(Json::MakeObject()); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
@@ -97,6 +128,7 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
 
   Json Take() { return std::move(root_); }
   bool too_deep() const { return too_deep_; }
+  bool number_too_big() const { return number_too_big_; }
 
  private:
   struct Frame {
@@ -138,6 +170,7 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
   std::string key_;
   Json root_;
   bool too_deep_ = false;
+  bool number_too_big_ = false;
 };
 
 }  // namespace
@@ -187,12 +220,17 @@ StatusOr<Json> Json::Parse(std::string_view text) {
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
   rapidjson::ParseResult r =
-      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
                    rapidjson::kParseValidateEncodingFlag>(is, builder);
   if (!r) {
     if (builder.too_deep()) {
       return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxDepth) +
                                   " levels");
+    }
+    if (builder.number_too_big()) {
+      return InvalidArgumentError(std::string("invalid JSON at offset ") +
+                                  std::to_string(r.Offset()) + ": " +
+                                  rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig));
     }
     return InvalidArgumentError(std::string("invalid JSON at offset ") +
                                 std::to_string(r.Offset()) + ": " +
