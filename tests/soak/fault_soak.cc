@@ -473,13 +473,12 @@ int Soak::Run() {
 
   emu::EmulatorOptions eo;
   // Bounded so that the emulator's own memory is flat after warm-up: the
-  // checker reads every printer's events twice a second. (Its history of
-  // delivered commands, up to 1000 per printer, still grows by ~100 bytes a
-  // command: the RSS figure is an upper bound for the library's growth.)
+  // checker reads every printer's events twice a second.
   eo.max_events_per_printer = 48;
   // The request log tells which faults hit (read twice a second).
   eo.request_log_capacity = 4096;
   eo.telemetry_history_per_printer = 1;
+  eo.delivered_history_per_printer = 4;
   eo.max_protocol_errors = 64;
   emulator_ = std::make_unique<emu::Emulator>(eo);
   absl::Status started = emulator_->Start();
