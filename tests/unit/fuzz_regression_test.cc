@@ -69,6 +69,23 @@ TEST(FuzzRegression, JsonNumbersStayAsPythonReadsThem) {
   EXPECT_FALSE(Json::Parse("+1").ok());
 }
 
+// fuzz_json: "\ude00" (a lone low surrogate) was decoded into bytes that are
+// not UTF-8, so Dump() produced text that Parse() (and Connect) refuse.
+TEST(FuzzRegression, JsonLoneSurrogateEscapesAreRefused) {
+  for (const char* bad : {R"("\ude00")", R"("a\udc00b")", R"({"\udfff":1})", R"("\ud800")",
+                          R"("\ud800x")", R"(["\t00e983d\ude00\n"])"}) {
+    StatusOr<Json> j = Json::Parse(bad);
+    EXPECT_FALSE(j.ok()) << bad;
+  }
+  // Pairs are fine and round-trip.
+  StatusOr<Json> pair = Json::Parse(R"("\ud83d\ude00 \u00e9\uffff")");
+  ASSERT_TRUE(pair.ok()) << pair.status().message();
+  EXPECT_EQ(pair->as_string(), "\xF0\x9F\x98\x80 \xC3\xA9\xEF\xBF\xBF");
+  StatusOr<Json> again = Json::Parse(pair->Dump());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->as_string(), pair->as_string());
+}
+
 // fuzz_gcode_metadata: PyFloat("\xE3") — a truncated UTF-8 sequence whose
 // bits make U+3000 (a space) — stepped past the end and threw out_of_range.
 TEST(FuzzRegression, PyStripStopsAtTruncatedUtf8) {
