@@ -684,7 +684,9 @@ HttpResponse Emulator::Impl::CommandResponse(PrinterRecord& printer, QueuedComma
   delivered.command = Describe(queued.id, queued.command);
   delivered.delivered = Now();
   printer.delivered.push_back(std::move(delivered));
-  while (printer.delivered.size() > 1000) printer.delivered.pop_front();
+  while (printer.delivered.size() > options_.delivered_history_per_printer) {
+    printer.delivered.pop_front();
+  }
 
   Command& c = queued.command;
   HttpResponse r;

@@ -55,7 +55,8 @@ struct EmulatorOptions {
 
   size_t request_log_capacity = 10000;
   size_t max_events_per_printer = 100000;
-  size_t telemetry_history_per_printer = 16;  // Bodies kept for GetTelemetry().
+  size_t telemetry_history_per_printer = 16;    // Bodies kept for GetTelemetry().
+  size_t delivered_history_per_printer = 1000;  // PrinterInfo::delivered_commands.
   size_t max_protocol_errors = 10000;
   uint64_t max_body_bytes = 64ull * 1024 * 1024;
   // Whether /api/... and status-page requests go into the request log.

@@ -60,10 +60,15 @@ bool IsPySpace(uint32_t cp) {
 
 // Python's str.strip().
 std::string_view PyStrip(std::string_view s) {
+  // A sequence cut short by the end of `s` (or, going backwards, not ending
+  // exactly where the next one starts) is not a space: without these checks
+  // "\xE3" (the first byte of U+3000) stepped past the end and substr threw
+  // (found by tests/fuzz/fuzz_gcode_metadata).
   size_t b = 0;
   while (b < s.size()) {
     size_t len;
-    if (!IsPySpace(CodePointAt(s, b, &len))) break;
+    uint32_t cp = CodePointAt(s, b, &len);
+    if (b + len > s.size() || !IsPySpace(cp)) break;
     b += len;
   }
   size_t e = s.size();
@@ -71,7 +76,8 @@ std::string_view PyStrip(std::string_view s) {
     size_t start = e - 1;
     while (start > b && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
     size_t len;
-    if (!IsPySpace(CodePointAt(s, start, &len))) break;
+    uint32_t cp = CodePointAt(s, start, &len);
+    if (start + len != e || !IsPySpace(cp)) break;
     e = start;
   }
   return s.substr(b, e - b);

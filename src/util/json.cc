@@ -7,9 +7,14 @@
 // text instead of single characters.
 #include "prusaconnect/json.h"
 
+#include <locale.h>
+#include <stdlib.h>  // strtod_l
+
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <new>
+#include <string_view>
 #include <vector>
 
 #include "rapidjson/error/en.h"
@@ -145,9 +150,39 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
     return Add(Json(static_cast<int64_t>(u)));
   }
   bool Double(double d) { return Add(Json(d)); }
-  bool String(const char* s, rapidjson::SizeType n, bool) { return Add(Json(std::string(s, n))); }
+  // Numbers arrive as text (kParseNumbersAsStringsFlag) and are converted
+  // here: RapidJSON 1.1.0's own full-precision conversion evaluates
+  // __builtin_clzll(0) for a zero significand with a large negative exponent
+  // ("0e-324"), which is undefined behaviour (found by tests/fuzz/fuzz_json).
+  // Integers that fit int64/uint64 stay integers as before; everything else
+  // is glibc's correctly rounded strtod in the C locale, like Python's
+  // float(); a value beyond double's range is an error, as RapidJSON made it.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const char* end = s + n;
+    if (std::string_view(s, n).find_first_of(".eE") == std::string_view::npos) {
+      int64_t i = 0;
+      std::from_chars_result r = std::from_chars(s, end, i);
+      if (r.ec == std::errc() && r.ptr == end) return Add(Json(i));
+      uint64_t u = 0;
+      r = std::from_chars(s, end, u);
+      if (r.ec == std::errc() && r.ptr == end) return Uint64(u);
+    }
+    static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
+    std::string text(s, n);
+    double d = strtod_l(text.c_str(), nullptr, c_locale);
+    if (std::isinf(d)) {
+      number_too_big_ = true;
+      return false;
+    }
+    return Add(Json(d));
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (HasSurrogate(s, n)) return false;
+    return Add(Json(std::string(s, n)));
+  }
   bool StartObject() { return Open(Json::MakeObject()); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (HasSurrogate(s, n)) return false;
     key_.assign(s, n);
     return true;
   }
@@ -157,6 +192,8 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
 
   Json Take() { return std::move(root_); }
   bool too_deep() const { return too_deep_; }
+  bool number_too_big() const { return number_too_big_; }
+  bool lone_surrogate() const { return lone_surrogate_; }
 
  private:
   struct Frame {
@@ -198,6 +235,23 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
   std::string key_;
   Json root_;
   bool too_deep_ = false;
+  bool number_too_big_ = false;
+  bool lone_surrogate_ = false;
+
+  // RapidJSON 1.1.0 decodes a lone low surrogate escape ("\udc00") into the
+  // UTF-8 bytes of U+DC00 (ED B0 80), which is not UTF-8: our own Dump()
+  // would then send text no JSON parser accepts (found by fuzz_json). Such
+  // strings are refused like raw invalid UTF-8 is.
+  bool HasSurrogate(const char* s, rapidjson::SizeType n) {
+    for (rapidjson::SizeType i = 0; i + 1 < n; ++i) {
+      if (static_cast<unsigned char>(s[i]) == 0xED &&
+          static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
+        lone_surrogate_ = true;
+        return true;
+      }
+    }
+    return false;
+  }
 };
 
 }  // namespace
@@ -383,12 +437,22 @@ StatusOr<Json> Json::Parse(std::string_view text) {
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
   rapidjson::ParseResult r =
-      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
                    rapidjson::kParseValidateEncodingFlag>(is, builder);
   if (!r) {
     if (builder.too_deep()) {
       return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxDepth) +
                                   " levels");
+    }
+    if (builder.lone_surrogate()) {
+      return InvalidArgumentError(std::string("invalid JSON at offset ") +
+                                  std::to_string(r.Offset()) +
+                                  ": a \\u escape encodes a lone UTF-16 surrogate");
+    }
+    if (builder.number_too_big()) {
+      return InvalidArgumentError(std::string("invalid JSON at offset ") +
+                                  std::to_string(r.Offset()) + ": " +
+                                  rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig));
     }
     return InvalidArgumentError(std::string("invalid JSON at offset ") +
                                 std::to_string(r.Offset()) + ": " +
