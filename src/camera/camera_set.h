@@ -116,6 +116,11 @@ class CameraSet {
   bool PolicyAllowsLocked() const;
   int64_t TickLocked(int64_t now_us);
   void FailLocked(Camera& cam, const std::string& what, bool retry);
+  // Q34: gives up waiting for the driver call in progress (STUCK).
+  void AbandonLocked(Camera& cam, int64_t now_us);
+  // True while an abandoned driver call has not returned; resumes the
+  // camera once it has.
+  bool StillStuckLocked(Camera& cam);
   void TickerMain();
   void StopCamera(const std::shared_ptr<Camera>& cam);
 

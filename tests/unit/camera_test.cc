@@ -755,6 +755,65 @@ TEST_F(CameraSetTest, ASlowCameraDelaysNeitherOthersNorItsOwnSchedule) {
   EXPECT_EQ(slow_driver->captures(), 1);
 }
 
+// Q34: the SDK only disconnected stuck cameras when the application asked.
+TEST_F(CameraSetTest, StuckDriverIsAbandonedAfterTheBusyTimeoutAndResumesWhenItReturns) {
+  CameraConfig stuck = Config("stuck", TriggerScheme::TEN_SEC);
+  std::shared_ptr<FakeDriver> d = drivers_.back();
+  d->Hold(true);
+  ASSERT_TRUE(set_->Add(stuck).ok());
+  ASSERT_TRUE(d->WaitInCapture());
+  ASSERT_TRUE(set_->Add(Config("cam", TriggerScheme::TEN_SEC)).ok());
+  ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
+  // Exactly CAMERA_BUSY_TIMEOUT: still only busy.
+  AdvanceAndTick(int64_t{CAMERA_BUSY_TIMEOUT} * kSecond);
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::BUSY);
+  // Past it: abandoned, and the others go on.
+  AdvanceAndTick(10 * kSecond);
+  ASSERT_TRUE(set_->WaitIdle("stuck", kWaitMs));  // the worker no longer waits
+  CameraStatus st = StatusOf("stuck");
+  EXPECT_EQ(st.state, CameraState::STUCK);
+  EXPECT_STREQ(ToString(st.state), "STUCK");
+  EXPECT_THAT(st.last_error, HasSubstr("did not return within 30000 ms"));
+  EXPECT_EQ(st.capture_failures, 1);
+  EXPECT_EQ(StatusOf("cam").snapshots_uploaded, 3);
+  // No new capture while the old call hangs: triggers are skipped.
+  int64_t skipped = st.triggers_skipped;
+  ASSERT_TRUE(set_->TriggerManual("stuck").ok());
+  AdvanceAndTick(10 * kSecond);
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::STUCK);
+  EXPECT_EQ(StatusOf("stuck").triggers_skipped, skipped + 2);
+  EXPECT_EQ(d->captures(), 1);
+  // The call returns at last: its stale image is dropped, the camera resumes.
+  d->Hold(false);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
+  while (StatusOf("stuck").state != CameraState::READY &&
+         std::chrono::steady_clock::now() < deadline) {
+    set_->Tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(StatusOf("stuck").state, CameraState::READY);
+  EXPECT_EQ(StatusOf("stuck").snapshots_uploaded, 0);
+  ASSERT_TRUE(set_->TriggerManual("stuck").ok());
+  ASSERT_TRUE(set_->WaitIdle("stuck", kWaitMs));
+  EXPECT_EQ(d->captures(), 2);
+  EXPECT_EQ(StatusOf("stuck").snapshots_uploaded, 1);
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::READY);
+}
+
+TEST_F(CameraSetTest, RemovingACameraLeavesAHungDriverCallBehind) {  // Q34
+  CameraOptions o = set_->options();
+  o.busy_timeout_ms = 50;  // how long removal waits for the call in progress
+  set_->SetOptions(o);
+  CameraConfig c = Config("cam", TriggerScheme::MANUAL);
+  std::shared_ptr<FakeDriver> d = drivers_.back();
+  d->Hold(true);
+  ASSERT_TRUE(set_->Add(c).ok());
+  ASSERT_TRUE(d->WaitInCapture());
+  EXPECT_TRUE(set_->Remove("cam").ok());  // returns although Capture() has not
+  EXPECT_TRUE(set_->Ids().empty());
+  d->Hold(false);  // the abandoned call ends on its own thread, touching nothing
+}
+
 TEST_F(CameraSetTest, ManualTriggerWaitsBehindACaptureInProgress) {
   CameraConfig c = Config("cam", TriggerScheme::MANUAL);
   std::shared_ptr<FakeDriver> d = drivers_.back();
