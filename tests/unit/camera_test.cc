@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <csetjmp>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -312,6 +314,25 @@ TEST(CameraWire, RegistrationOfARegisteredCameraSendsItsOldTokenAndOnlyDeclaredS
             R"("fingerprint":"0123456789abcdef"})");
 }
 
+// Q32: the SDK compared a string with resolutions and always chose the
+// largest; here the configured one is used, else the one with most pixels.
+TEST(CameraWire, InitialResolutionIsTheConfiguredOneElseTheLargest) {
+  CameraConfig c;
+  c.id = "cam";
+  c.capabilities = {CapabilityType::TRIGGER_SCHEME, CapabilityType::RESOLUTION};
+  c.resolutions = {{640, 480}, {1920, 1080}, {1280, 720}};
+  EXPECT_THAT(RenderCameraRegistration(c, "0123456789abcdef", ""),
+              HasSubstr(R"("resolution":{"width":1920,"height":1080})"));
+  c.resolution = Resolution{1280, 720};
+  EXPECT_THAT(RenderCameraRegistration(c, "0123456789abcdef", ""),
+              HasSubstr(R"("resolution":{"width":1280,"height":720})"));
+  // Pixel count, not width first: 1000x1000 beats 1200x600.
+  c.resolution.reset();
+  c.resolutions = {{1200, 600}, {1000, 1000}};
+  EXPECT_THAT(RenderCameraRegistration(c, "0123456789abcdef", ""),
+              HasSubstr(R"("resolution":{"width":1000,"height":1000})"));
+}
+
 TEST(CameraWire, DefaultFingerprintIsFortyHexDigitsStableAndPerPrinter) {
   std::string a = DefaultCameraFingerprint("printerA", "usb0");
   EXPECT_EQ(a.size(), 40u);
@@ -520,7 +541,12 @@ TEST_F(CameraSetTest, RegistrationErrorsSayWhatWentWrong) {
     r.status = 403;
     return r;
   });
+  const CondState token_before = session_->conditions().TOKEN.state();
+  const CondState api_before = session_->conditions().API.state();
   EXPECT_EQ(set_->Register("cam").status().code(), StatusCode::kPermissionDenied);
+  // Q29: a camera answer is the camera's; the printer's conditions stay.
+  EXPECT_EQ(session_->conditions().TOKEN.state(), token_before);
+  EXPECT_EQ(session_->conditions().API.state(), api_before);
   hub_.SetAnswer([](const HttpRequest&) {
     HttpResponse r;
     r.error = TransportError::kConnect;
