@@ -142,6 +142,11 @@ struct CameraConfig {
   int rotation = 0;     // 0, 90, 180 or 270
   double exposure = 0;  // [-2, 2]
   double focus = 0;     // [0, 1]
+  // When not empty, every snapshot is sent to /c/snapshot?printer_uuid=<this>
+  // (percent-encoded), as the SDK does for a snapshot the application gave a
+  // printer_uuid (spec §8.6). Empty (default): no query, as the SDK's own
+  // snapshots.
+  std::string printer_uuid;
   // REQUIRES: not null.
   std::shared_ptr<CameraDriver> driver;
 };

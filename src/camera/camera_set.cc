@@ -14,6 +14,7 @@
 #include "camera/image.h"
 #include "protocol/session.h"
 #include "prusaconnect/json.h"
+#include "transport/fetch.h"
 #include "util/logging.h"
 #include "util/sha256.h"
 #include "util/status_internal.h"
@@ -149,6 +150,7 @@ SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const Snaps
   HttpRequest r;
   r.method = "PUT";
   r.url = target.server + "/c/snapshot";
+  if (!target.printer_uuid.empty()) r.url += "?printer_uuid=" + PercentEncode(target.printer_uuid);
   r.headers.reserve(3);
   r.headers.emplace_back("Timestamp", FormatTimestamp(taken_us));
   r.headers.emplace_back("Fingerprint", target.fingerprint);
@@ -620,6 +622,7 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
     auto driver = std::make_shared<GuardedDriver>(cam->config.driver, slot);
     std::string token = cam->config.token;
     std::string fingerprint = cam->config.fingerprint;
+    std::string printer_uuid = cam->config.printer_uuid;
     CameraOptions options = options_;
     lock.unlock();
 
@@ -628,6 +631,7 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
     target.server = deps_.session->server();
     target.token = token;
     target.fingerprint = fingerprint;
+    target.printer_uuid = printer_uuid;
     target.clock = deps_.clock;
     target.verify_tls = deps_.session->options().verify_tls;
     target.ca_file = deps_.session->options().ca_file;

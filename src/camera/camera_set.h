@@ -51,6 +51,7 @@ struct SnapshotTarget {
   std::string server;  // "" : nowhere (kNoServer)
   std::string token;
   std::string fingerprint;
+  std::string printer_uuid;  // "" : no ?printer_uuid= query
   // The Timestamp header is this clock's wall time when the image arrived
   // (RealClock() when null).
   const Clock* clock = nullptr;

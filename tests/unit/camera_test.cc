@@ -871,6 +871,16 @@ TEST_F(CameraSetTest, ChangingTheServerMovesTheCameras) {  // Q28 fixed
   EXPECT_THAT(snaps[1].url, StartsWith("http://elsewhere.test/"));
 }
 
+TEST_F(CameraSetTest, PrinterUuidGoesIntoTheSnapshotQuery) {  // spec §8.6
+  CameraConfig c = Config("cam", TriggerScheme::MANUAL);
+  c.printer_uuid = "a b/c&d";
+  ASSERT_TRUE(set_->Add(c).ok());
+  ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
+  auto snaps = hub_.Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(snaps[0].url, "http://connect.test/c/snapshot?printer_uuid=a%20b%2Fc%26d");
+}
+
 TEST_F(CameraSetTest, SchemeChangeTakesEffect) {
   ASSERT_TRUE(set_->Add(Config("cam", TriggerScheme::MANUAL)).ok());
   ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
