@@ -530,8 +530,10 @@ int64_t CameraSet::TickLocked(int64_t now) {
     }
     if (seconds > 0) next = std::min(next, c.next_due_us);
     if (c.retry_at_us != 0) next = std::min(next, c.retry_at_us);
-    if (c.busy && !c.stuck && c.capture)
-      next = std::min(next, c.busy_since_us + busy_timeout_us + 1);
+    // When a capture in progress becomes stuck (past it: the capture is done
+    // and the upload has its own timeout).
+    const int64_t stuck_at = c.busy_since_us + busy_timeout_us + 1;
+    if (c.busy && !c.stuck && c.capture && stuck_at > now) next = std::min(next, stuck_at);
   }
   return next;
 }

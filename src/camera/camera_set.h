@@ -3,7 +3,9 @@
 // CameraSet: the machinery behind CameraController (camera.h).
 //
 // Every camera has a worker thread that waits for a trigger, captures with
-// its driver, converts to JPEG, and uploads with its own HTTP client. A
+// its driver, converts to JPEG, and uploads with its own HTTP client. The
+// driver call itself runs on a short-lived thread of its own, so that a
+// driver that never returns can be abandoned (STUCK, spec Q34). A
 // ticker thread fires the timed triggers and the retries after failures
 // (Tick()). Time comes from a Clock, and the HTTP clients from a factory, so
 // unit tests run it with a FakeClock, canned answers and no ticker thread,
