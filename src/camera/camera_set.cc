@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -192,13 +193,23 @@ class GuardedDriver : public CameraDriver {
       : driver_(std::move(driver)), slot_(std::move(slot)) {}
 
   StatusOr<std::string> Capture() override {
-    std::thread([driver = driver_, slot = slot_] {
-      StatusOr<std::string> r = driver->Capture();
-      std::lock_guard<std::mutex> lock(slot->mu);
-      slot->result.emplace(std::move(r));
-      slot->done = true;
-      slot->cv.notify_all();
-    }).detach();
+    try {
+      std::thread([driver = driver_, slot = slot_] {
+        StatusOr<std::string> r = InternalError("the driver threw an exception");
+        try {
+          r = driver->Capture();
+        } catch (const std::exception& e) {
+          r = InternalError(absl::StrCat("the driver threw: ", e.what()));
+        } catch (...) {  // NOLINT(bugprone-empty-catch): r says so
+        }
+        std::lock_guard<std::mutex> lock(slot->mu);
+        slot->result.emplace(std::move(r));
+        slot->done = true;
+        slot->cv.notify_all();
+      }).detach();
+    } catch (const std::system_error& e) {
+      return ResourceExhaustedError(absl::StrCat("cannot start the capture thread: ", e.what()));
+    }
     std::unique_lock<std::mutex> lock(slot_->mu);
     slot_->cv.wait(lock, [this] { return slot_->done || slot_->abandon || slot_->stopping; });
     if (!slot_->done && !slot_->abandon) {
@@ -398,7 +409,7 @@ StatusOr<std::string> CameraSet::Register(const std::string& id) {
     cam.status.registered = true;
     cam.failures = 0;
     cam.retry_at_us = 0;
-    if (!cam.busy) cam.status.state = CameraState::READY;
+    if (!cam.busy && !cam.stuck) cam.status.state = CameraState::READY;
     cam.status.last_error.clear();
     fingerprint = cam.config.fingerprint;
     cb = token_cb_;

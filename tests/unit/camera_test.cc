@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -809,6 +810,16 @@ TEST_F(CameraSetTest, StuckDriverIsAbandonedAfterTheBusyTimeoutAndResumesWhenItR
   EXPECT_EQ(StatusOf("stuck").state, CameraState::STUCK);
   EXPECT_EQ(StatusOf("stuck").triggers_skipped, skipped + 2);
   EXPECT_EQ(d->captures(), 1);
+  // Registering it again does not hide that it is stuck.
+  hub_.SetAnswer([](const HttpRequest& r) {
+    HttpResponse resp;
+    resp.status = r.url.find("/p/camera") != std::string::npos ? 200 : 204;
+    resp.headers.emplace_back("token", "camtoken2");
+    return resp;
+  });
+  ASSERT_TRUE(set_->Register("stuck").ok());
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::STUCK);
+  EXPECT_EQ(d->captures(), 1);
   // The call returns at last: its stale image is dropped, the camera resumes.
   d->Hold(false);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
@@ -824,6 +835,23 @@ TEST_F(CameraSetTest, StuckDriverIsAbandonedAfterTheBusyTimeoutAndResumesWhenItR
   EXPECT_EQ(d->captures(), 2);
   EXPECT_EQ(StatusOf("stuck").snapshots_uploaded, 1);
   EXPECT_EQ(StatusOf("stuck").state, CameraState::READY);
+}
+
+class ThrowingDriver : public CameraDriver {
+ public:
+  StatusOr<std::string> Capture() override { throw std::runtime_error("boom"); }
+  std::string Describe() const override { return "throwing"; }
+};
+
+TEST_F(CameraSetTest, ADriverThatThrowsIsACaptureFailure) {
+  CameraConfig c = Config("cam", TriggerScheme::MANUAL);
+  c.driver = std::make_shared<ThrowingDriver>();
+  ASSERT_TRUE(set_->Add(c).ok());
+  ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
+  CameraStatus st = StatusOf("cam");
+  EXPECT_EQ(st.state, CameraState::RETRYING);
+  EXPECT_EQ(st.capture_failures, 1);
+  EXPECT_THAT(st.last_error, HasSubstr("the driver threw: boom"));
 }
 
 TEST_F(CameraSetTest, RemovingACameraLeavesAHungDriverCallBehind) {  // Q34
