@@ -142,6 +142,11 @@ struct CameraConfig {
   int rotation = 0;     // 0, 90, 180 or 270
   double exposure = 0;  // [-2, 2]
   double focus = 0;     // [0, 1]
+  // When not empty, every snapshot is sent to /c/snapshot?printer_uuid=<this>
+  // (percent-encoded), as the SDK does for a snapshot the application gave a
+  // printer_uuid (spec §8.6). Empty (default): no query, as the SDK's own
+  // snapshots.
+  std::string printer_uuid;
   // REQUIRES: not null.
   std::shared_ptr<CameraDriver> driver;
 };
@@ -167,6 +172,10 @@ struct CameraOptions {
   int64_t backoff_max_ms = 60000;
   // Quality of JPEGs made from PNG (1-100).
   int jpeg_quality = 85;
+  // A driver whose Capture() has not returned after this long (monotonic
+  // clock) is abandoned: the camera becomes STUCK (spec Q34,
+  // CAMERA_BUSY_TIMEOUT).
+  int64_t busy_timeout_ms = int64_t{CAMERA_BUSY_TIMEOUT} * 1000;
 };
 
 enum class CameraState {
@@ -175,6 +184,10 @@ enum class CameraState {
   BUSY,          // capturing or uploading
   RETRYING,      // the last capture or upload failed; retrying with backoff
   STOPPED,       // Connect rejected its token: register it again
+  // Its driver's Capture() did not return within busy_timeout_ms: the
+  // capture is abandoned and no new one starts until that call returns
+  // (then the camera is READY again by itself). Other cameras go on.
+  STUCK,
 };
 const char* ToString(CameraState state);
 
@@ -205,7 +218,8 @@ class CameraController {
  public:
   // Made by Printer; `session` is the printer's.
   explicit CameraController(std::shared_ptr<internal::Session> session);
-  // Stops every camera (waits for captures in progress).
+  // Stops every camera (waits for captures in progress, at most
+  // busy_timeout_ms each; a stuck driver call is left behind).
   ~CameraController();
   CameraController(const CameraController&) = delete;
   CameraController& operator=(const CameraController&) = delete;
@@ -215,7 +229,8 @@ class CameraController {
   // fingerprint, rotation/exposure/focus/resolution out of range, no
   // TRIGGER_SCHEME, no driver), AlreadyExists for a known id.
   Status add_camera(const CameraConfig& config);
-  // Stops and removes it (waits for its capture in progress). NotFound.
+  // Stops and removes it (waits for its capture in progress, at most
+  // busy_timeout_ms). NotFound.
   Status remove_camera(const std::string& id);
   std::vector<std::string> camera_ids() const;
   StatusOr<CameraStatus> status(const std::string& id) const;

@@ -5,12 +5,17 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "camera/image.h"
 #include "protocol/session.h"
 #include "prusaconnect/json.h"
+#include "transport/fetch.h"
 #include "util/logging.h"
 #include "util/sha256.h"
 #include "util/status_internal.h"
@@ -146,6 +151,7 @@ SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const Snaps
   HttpRequest r;
   r.method = "PUT";
   r.url = target.server + "/c/snapshot";
+  if (!target.printer_uuid.empty()) r.url += "?printer_uuid=" + PercentEncode(target.printer_uuid);
   r.headers.reserve(3);
   r.headers.emplace_back("Timestamp", FormatTimestamp(taken_us));
   r.headers.emplace_back("Fingerprint", target.fingerprint);
@@ -161,6 +167,70 @@ SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const Snaps
   return out;
 }
 
+// ---------------------------------------------------------------- stuck drivers
+
+namespace {
+
+// One driver call, run on a thread of its own so that a driver that never
+// returns can be left behind (Q34). The call's thread holds only this slot
+// and the driver; it never touches the camera set.
+struct CaptureSlot {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;      // the driver returned
+  bool abandon = false;   // stuck: the worker stops waiting
+  bool stopping = false;  // the camera is being removed
+  int64_t stop_wait_ms = 0;
+  std::optional<StatusOr<std::string>> result;
+};
+
+// Looks like the camera's driver to TakeSnapshot; waits for the call until
+// it returns, is abandoned (the set found it stuck), or the camera is
+// removed and busy_timeout_ms more have passed.
+class GuardedDriver : public CameraDriver {
+ public:
+  GuardedDriver(std::shared_ptr<CameraDriver> driver, std::shared_ptr<CaptureSlot> slot)
+      : driver_(std::move(driver)), slot_(std::move(slot)) {}
+
+  StatusOr<std::string> Capture() override {
+    try {
+      std::thread([driver = driver_, slot = slot_] {
+        StatusOr<std::string> r = InternalError("the driver threw an exception");
+        try {
+          r = driver->Capture();
+        } catch (const std::exception& e) {
+          r = InternalError(absl::StrCat("the driver threw: ", e.what()));
+        } catch (...) {  // NOLINT(bugprone-empty-catch): r says so
+        }
+        std::lock_guard<std::mutex> lock(slot->mu);
+        slot->result.emplace(std::move(r));
+        slot->done = true;
+        slot->cv.notify_all();
+      }).detach();
+    } catch (const std::system_error& e) {
+      return ResourceExhaustedError(absl::StrCat("cannot start the capture thread: ", e.what()));
+    }
+    std::unique_lock<std::mutex> lock(slot_->mu);
+    slot_->cv.wait(lock, [this] { return slot_->done || slot_->abandon || slot_->stopping; });
+    if (!slot_->done && !slot_->abandon) {
+      slot_->cv.wait_for(lock, std::chrono::milliseconds(slot_->stop_wait_ms),
+                         [this] { return slot_->done; });
+    }
+    if (!slot_->done) {
+      slot_->abandon = true;
+      return DeadlineExceededError("the driver did not return; capture abandoned");
+    }
+    return *std::move(slot_->result);
+  }
+  std::string Describe() const override { return driver_->Describe(); }
+
+ private:
+  std::shared_ptr<CameraDriver> driver_;
+  std::shared_ptr<CaptureSlot> slot_;
+};
+
+}  // namespace
+
 // ---------------------------------------------------------------- Camera
 
 struct CameraSet::Camera {
@@ -174,7 +244,10 @@ struct CameraSet::Camera {
   int failures = 0;
   int64_t next_due_us = INT64_MAX;  // timed schemes
   int64_t retry_at_us = 0;          // 0: no retry planned
-  std::condition_variable cv;       // pending or stop
+  int64_t busy_since_us = 0;
+  std::shared_ptr<CaptureSlot> capture;  // the driver call in progress or stuck
+  bool stuck = false;                    // its driver call was abandoned (Q34)
+  std::condition_variable cv;            // pending or stop
   std::thread thread;
 };
 
@@ -194,11 +267,22 @@ CameraSet::~CameraSet() {
 }
 
 void CameraSet::StopCamera(const std::shared_ptr<Camera>& cam) {
+  std::shared_ptr<CaptureSlot> slot;
+  int64_t wait_ms = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     cam->stop = true;
+    slot = cam->capture;
+    wait_ms = options_.busy_timeout_ms;
   }
   cam->cv.notify_all();
+  if (slot) {
+    // A capture in progress gets busy_timeout_ms more; then it is left behind.
+    std::lock_guard<std::mutex> lock(slot->mu);
+    slot->stopping = true;
+    slot->stop_wait_ms = std::max<int64_t>(wait_ms, 0);
+    slot->cv.notify_all();
+  }
   if (!cam->thread.joinable()) return;
   if (cam->thread.get_id() == std::this_thread::get_id()) {
     cam->thread.detach();  // removed from its own callback: let it end alone
@@ -325,7 +409,7 @@ StatusOr<std::string> CameraSet::Register(const std::string& id) {
     cam.status.registered = true;
     cam.failures = 0;
     cam.retry_at_us = 0;
-    if (!cam.busy) cam.status.state = CameraState::READY;
+    if (!cam.busy && !cam.stuck) cam.status.state = CameraState::READY;
     cam.status.last_error.clear();
     fingerprint = cam.config.fingerprint;
     cb = token_cb_;
@@ -399,7 +483,8 @@ bool CameraSet::PolicyAllowsLocked() const {
 
 void CameraSet::TriggerLocked(Camera& cam, Why why) {
   const bool forced = why == Why::kManual || why == Why::kInitial || why == Why::kRetry;
-  if (cam.config.token.empty() || cam.status.state == CameraState::STOPPED) {
+  if (cam.config.token.empty() || cam.status.state == CameraState::STOPPED ||
+      StillStuckLocked(cam)) {
     ++cam.status.triggers_skipped;
     return;
   }
@@ -431,8 +516,13 @@ int64_t CameraSet::Tick() {
 int64_t CameraSet::TickLocked(int64_t now) {
   int64_t next = INT64_MAX;
   bool allowed = PolicyAllowsLocked();
+  const int64_t busy_timeout_us = std::max<int64_t>(options_.busy_timeout_ms, 0) * 1000;
   for (auto& [id, cam] : cameras_) {
     Camera& c = *cam;
+    if (c.busy && !c.stuck && c.capture && now - c.busy_since_us > busy_timeout_us) {
+      AbandonLocked(c, now);
+    }
+    StillStuckLocked(c);
     if (c.retry_at_us != 0 && c.retry_at_us <= now && !c.busy) {
       c.retry_at_us = 0;
       TriggerLocked(c, Why::kRetry);
@@ -451,6 +541,10 @@ int64_t CameraSet::TickLocked(int64_t now) {
     }
     if (seconds > 0) next = std::min(next, c.next_due_us);
     if (c.retry_at_us != 0) next = std::min(next, c.retry_at_us);
+    // When a capture in progress becomes stuck (past it: the capture is done
+    // and the upload has its own timeout).
+    const int64_t stuck_at = c.busy_since_us + busy_timeout_us + 1;
+    if (c.busy && !c.stuck && c.capture && stuck_at > now) next = std::min(next, stuck_at);
   }
   return next;
 }
@@ -464,6 +558,41 @@ void CameraSet::TickerMain() {
     int64_t wait_us = std::min<int64_t>(next - now, 1000000);
     ticker_cv_.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(wait_us, 1000)));
   }
+}
+
+void CameraSet::AbandonLocked(Camera& cam, int64_t now_us) {
+  {
+    std::lock_guard<std::mutex> lock(cam.capture->mu);
+    if (cam.capture->done) return;  // returned just now: not stuck
+    cam.capture->abandon = true;
+    cam.capture->cv.notify_all();
+  }
+  cam.stuck = true;
+  ++cam.status.capture_failures;
+  cam.status.state = CameraState::STUCK;
+  cam.status.last_error =
+      absl::StrCat("the driver (", cam.config.driver->Describe(), ") did not return within ",
+                   (now_us - cam.busy_since_us) / 1000,
+                   " ms; capture abandoned, no new capture until it returns");
+  cam.retry_at_us = 0;
+  cam.failures = 0;
+  PC_LOG(kError, kLog) << "camera " << cam.config.id << " is stuck: " << cam.status.last_error;
+}
+
+bool CameraSet::StillStuckLocked(Camera& cam) {
+  if (!cam.stuck) return false;
+  {
+    std::lock_guard<std::mutex> lock(cam.capture->mu);
+    if (!cam.capture->done) return true;
+  }
+  cam.stuck = false;
+  cam.capture.reset();
+  if (!cam.busy) {
+    cam.status.state = cam.config.token.empty() ? CameraState::UNREGISTERED : CameraState::READY;
+  }
+  PC_LOG(kWarning, kLog) << "camera " << cam.config.id
+                         << ": the stuck driver call returned at last; camera resumed";
+  return false;
 }
 
 void CameraSet::FailLocked(Camera& cam, const std::string& what, bool retry) {
@@ -494,11 +623,19 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
       idle_cv_.notify_all();  // e.g. a manual trigger queued before a 401
       continue;
     }
+    if (StillStuckLocked(*cam)) {
+      idle_cv_.notify_all();
+      continue;
+    }
     cam->busy = true;
+    cam->busy_since_us = deps_.clock->MonoMicros();
     cam->status.state = CameraState::BUSY;
-    std::shared_ptr<CameraDriver> driver = cam->config.driver;
+    auto slot = std::make_shared<CaptureSlot>();
+    cam->capture = slot;
+    auto driver = std::make_shared<GuardedDriver>(cam->config.driver, slot);
     std::string token = cam->config.token;
     std::string fingerprint = cam->config.fingerprint;
+    std::string printer_uuid = cam->config.printer_uuid;
     CameraOptions options = options_;
     lock.unlock();
 
@@ -507,6 +644,7 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
     target.server = deps_.session->server();
     target.token = token;
     target.fingerprint = fingerprint;
+    target.printer_uuid = printer_uuid;
     target.clock = deps_.clock;
     target.verify_tls = deps_.session->options().verify_tls;
     target.ca_file = deps_.session->options().ca_file;
@@ -520,7 +658,18 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
     lock.lock();
     CameraTokenCallback rejected_cb;
     CameraStatus& st = cam->status;
-    if (capture_failed) {
+    if (!cam->stuck) {
+      std::lock_guard<std::mutex> slot_lock(slot->mu);
+      if (slot->abandon && !slot->done) {
+        // Left behind on removal: not stuck, the camera is going away.
+        cam->stuck = true;
+      } else {
+        cam->capture.reset();
+      }
+    }
+    if (cam->stuck) {
+      // Abandoned (Q34): the state says STUCK until the driver returns.
+    } else if (capture_failed) {
       ++st.capture_failures;
       FailLocked(*cam, error, true);
     } else if (oversize) {

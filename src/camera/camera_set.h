@@ -3,7 +3,9 @@
 // CameraSet: the machinery behind CameraController (camera.h).
 //
 // Every camera has a worker thread that waits for a trigger, captures with
-// its driver, converts to JPEG, and uploads with its own HTTP client. A
+// its driver, converts to JPEG, and uploads with its own HTTP client. The
+// driver call itself runs on a short-lived thread of its own, so that a
+// driver that never returns can be abandoned (STUCK, spec Q34). A
 // ticker thread fires the timed triggers and the retries after failures
 // (Tick()). Time comes from a Clock, and the HTTP clients from a factory, so
 // unit tests run it with a FakeClock, canned answers and no ticker thread,
@@ -51,6 +53,7 @@ struct SnapshotTarget {
   std::string server;  // "" : nowhere (kNoServer)
   std::string token;
   std::string fingerprint;
+  std::string printer_uuid;  // "" : no ?printer_uuid= query
   // The Timestamp header is this clock's wall time when the image arrived
   // (RealClock() when null).
   const Clock* clock = nullptr;
@@ -116,6 +119,11 @@ class CameraSet {
   bool PolicyAllowsLocked() const;
   int64_t TickLocked(int64_t now_us);
   void FailLocked(Camera& cam, const std::string& what, bool retry);
+  // Q34: gives up waiting for the driver call in progress (STUCK).
+  void AbandonLocked(Camera& cam, int64_t now_us);
+  // True while an abandoned driver call has not returned; resumes the
+  // camera once it has.
+  bool StillStuckLocked(Camera& cam);
   void TickerMain();
   void StopCamera(const std::shared_ptr<Camera>& cam);
 

@@ -23,6 +23,8 @@ const char* ToString(CameraState state) {
       return "RETRYING";
     case CameraState::STOPPED:
       return "STOPPED";
+    case CameraState::STUCK:
+      return "STUCK";
   }
   return "UNKNOWN";
 }

@@ -361,6 +361,35 @@ TEST_F(CameraIntegrationTest, SlowCameraDoesNotDelayTelemetry) {
   ASSERT_TRUE(WaitSnapshots(cameras.status("slow")->fingerprint, 1));
 }
 
+// Q34: a driver that does not return within busy_timeout_ms makes its camera
+// STUCK; the other camera goes on; the camera resumes when the call returns.
+TEST_F(CameraIntegrationTest, HungDriverMakesItsCameraStuckUntilItReturns) {
+  CameraController& cameras = printer_->cameras();
+  CameraOptions o = cameras.options();
+  o.policy = UploadPolicy::ALWAYS;
+  o.busy_timeout_ms = 200;
+  cameras.set_options(o);
+  CameraConfig c = HttpCamera("slow", cams_.url("/hang.jpg"));
+  HttpSnapshotOptions h;
+  h.url = cams_.url("/hang.jpg");
+  h.timeout_ms = 60000;  // the driver's own timeout is far away
+  c.driver = MakeHttpSnapshotDriver(h);
+  ASSERT_TRUE(cameras.add_camera(c).ok());
+  ASSERT_TRUE(cameras.add_camera(HttpCamera("fast", cams_.url("/frame.jpg"))).ok());
+  ASSERT_TRUE(cameras.register_camera("slow").ok());
+  ASSERT_TRUE(cams_.WaitHeld());
+  ASSERT_TRUE(WaitState("slow", CameraState::STUCK));
+  EXPECT_THAT(cameras.status("slow")->last_error, HasSubstr("did not return within"));
+  ASSERT_TRUE(cameras.register_camera("fast").ok());
+  ASSERT_TRUE(WaitSnapshots(cameras.status("fast")->fingerprint, 1));
+  ASSERT_TRUE(cameras.trigger_manual("fast").ok());
+  ASSERT_TRUE(WaitSnapshots(cameras.status("fast")->fingerprint, 2));
+  EXPECT_EQ(cameras.status("slow")->state, CameraState::STUCK);
+  cams_.Release();
+  ASSERT_TRUE(WaitState("slow", CameraState::READY));
+  EXPECT_EQ(cameras.status("slow")->snapshots_uploaded, 0);  // the stale image is dropped
+}
+
 TEST_F(CameraIntegrationTest, TwoCamerasOnOnePrinterUploadSeparately) {
   CameraController& cameras = printer_->cameras();
   cameras.set_upload_policy(UploadPolicy::ALWAYS);

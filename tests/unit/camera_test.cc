@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <csetjmp>
 #include <cstdio>
@@ -15,7 +16,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -312,6 +315,25 @@ TEST(CameraWire, RegistrationOfARegisteredCameraSendsItsOldTokenAndOnlyDeclaredS
             R"("fingerprint":"0123456789abcdef"})");
 }
 
+// Q32: the SDK compared a string with resolutions and always chose the
+// largest; here the configured one is used, else the one with most pixels.
+TEST(CameraWire, InitialResolutionIsTheConfiguredOneElseTheLargest) {
+  CameraConfig c;
+  c.id = "cam";
+  c.capabilities = {CapabilityType::TRIGGER_SCHEME, CapabilityType::RESOLUTION};
+  c.resolutions = {{640, 480}, {1920, 1080}, {1280, 720}};
+  EXPECT_THAT(RenderCameraRegistration(c, "0123456789abcdef", ""),
+              HasSubstr(R"("resolution":{"width":1920,"height":1080})"));
+  c.resolution = Resolution{1280, 720};
+  EXPECT_THAT(RenderCameraRegistration(c, "0123456789abcdef", ""),
+              HasSubstr(R"("resolution":{"width":1280,"height":720})"));
+  // Pixel count, not width first: 1000x1000 beats 1200x600.
+  c.resolution.reset();
+  c.resolutions = {{1200, 600}, {1000, 1000}};
+  EXPECT_THAT(RenderCameraRegistration(c, "0123456789abcdef", ""),
+              HasSubstr(R"("resolution":{"width":1000,"height":1000})"));
+}
+
 TEST(CameraWire, DefaultFingerprintIsFortyHexDigitsStableAndPerPrinter) {
   std::string a = DefaultCameraFingerprint("printerA", "usb0");
   EXPECT_EQ(a.size(), 40u);
@@ -520,7 +542,12 @@ TEST_F(CameraSetTest, RegistrationErrorsSayWhatWentWrong) {
     r.status = 403;
     return r;
   });
+  const CondState token_before = session_->conditions().TOKEN.state();
+  const CondState api_before = session_->conditions().API.state();
   EXPECT_EQ(set_->Register("cam").status().code(), StatusCode::kPermissionDenied);
+  // Q29: a camera answer is the camera's; the printer's conditions stay.
+  EXPECT_EQ(session_->conditions().TOKEN.state(), token_before);
+  EXPECT_EQ(session_->conditions().API.state(), api_before);
   hub_.SetAnswer([](const HttpRequest&) {
     HttpResponse r;
     r.error = TransportError::kConnect;
@@ -755,6 +782,92 @@ TEST_F(CameraSetTest, ASlowCameraDelaysNeitherOthersNorItsOwnSchedule) {
   EXPECT_EQ(slow_driver->captures(), 1);
 }
 
+// Q34: the SDK only disconnected stuck cameras when the application asked.
+TEST_F(CameraSetTest, StuckDriverIsAbandonedAfterTheBusyTimeoutAndResumesWhenItReturns) {
+  CameraConfig stuck = Config("stuck", TriggerScheme::TEN_SEC);
+  std::shared_ptr<FakeDriver> d = drivers_.back();
+  d->Hold(true);
+  ASSERT_TRUE(set_->Add(stuck).ok());
+  ASSERT_TRUE(d->WaitInCapture());
+  ASSERT_TRUE(set_->Add(Config("cam", TriggerScheme::TEN_SEC)).ok());
+  ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
+  // Exactly CAMERA_BUSY_TIMEOUT: still only busy.
+  AdvanceAndTick(int64_t{CAMERA_BUSY_TIMEOUT} * kSecond);
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::BUSY);
+  // Past it: abandoned, and the others go on.
+  AdvanceAndTick(10 * kSecond);
+  ASSERT_TRUE(set_->WaitIdle("stuck", kWaitMs));  // the worker no longer waits
+  CameraStatus st = StatusOf("stuck");
+  EXPECT_EQ(st.state, CameraState::STUCK);
+  EXPECT_STREQ(ToString(st.state), "STUCK");
+  EXPECT_THAT(st.last_error, HasSubstr("did not return within 30000 ms"));
+  EXPECT_EQ(st.capture_failures, 1);
+  EXPECT_EQ(StatusOf("cam").snapshots_uploaded, 3);
+  // No new capture while the old call hangs: triggers are skipped.
+  int64_t skipped = st.triggers_skipped;
+  ASSERT_TRUE(set_->TriggerManual("stuck").ok());
+  AdvanceAndTick(10 * kSecond);
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::STUCK);
+  EXPECT_EQ(StatusOf("stuck").triggers_skipped, skipped + 2);
+  EXPECT_EQ(d->captures(), 1);
+  // Registering it again does not hide that it is stuck.
+  hub_.SetAnswer([](const HttpRequest& r) {
+    HttpResponse resp;
+    resp.status = r.url.find("/p/camera") != std::string::npos ? 200 : 204;
+    resp.headers.emplace_back("token", "camtoken2");
+    return resp;
+  });
+  ASSERT_TRUE(set_->Register("stuck").ok());
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::STUCK);
+  EXPECT_EQ(d->captures(), 1);
+  // The call returns at last: its stale image is dropped, the camera resumes.
+  d->Hold(false);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
+  while (StatusOf("stuck").state != CameraState::READY &&
+         std::chrono::steady_clock::now() < deadline) {
+    set_->Tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(StatusOf("stuck").state, CameraState::READY);
+  EXPECT_EQ(StatusOf("stuck").snapshots_uploaded, 0);
+  ASSERT_TRUE(set_->TriggerManual("stuck").ok());
+  ASSERT_TRUE(set_->WaitIdle("stuck", kWaitMs));
+  EXPECT_EQ(d->captures(), 2);
+  EXPECT_EQ(StatusOf("stuck").snapshots_uploaded, 1);
+  EXPECT_EQ(StatusOf("stuck").state, CameraState::READY);
+}
+
+class ThrowingDriver : public CameraDriver {
+ public:
+  StatusOr<std::string> Capture() override { throw std::runtime_error("boom"); }
+  std::string Describe() const override { return "throwing"; }
+};
+
+TEST_F(CameraSetTest, ADriverThatThrowsIsACaptureFailure) {
+  CameraConfig c = Config("cam", TriggerScheme::MANUAL);
+  c.driver = std::make_shared<ThrowingDriver>();
+  ASSERT_TRUE(set_->Add(c).ok());
+  ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
+  CameraStatus st = StatusOf("cam");
+  EXPECT_EQ(st.state, CameraState::RETRYING);
+  EXPECT_EQ(st.capture_failures, 1);
+  EXPECT_THAT(st.last_error, HasSubstr("the driver threw: boom"));
+}
+
+TEST_F(CameraSetTest, RemovingACameraLeavesAHungDriverCallBehind) {  // Q34
+  CameraOptions o = set_->options();
+  o.busy_timeout_ms = 50;  // how long removal waits for the call in progress
+  set_->SetOptions(o);
+  CameraConfig c = Config("cam", TriggerScheme::MANUAL);
+  std::shared_ptr<FakeDriver> d = drivers_.back();
+  d->Hold(true);
+  ASSERT_TRUE(set_->Add(c).ok());
+  ASSERT_TRUE(d->WaitInCapture());
+  EXPECT_TRUE(set_->Remove("cam").ok());  // returns although Capture() has not
+  EXPECT_TRUE(set_->Ids().empty());
+  d->Hold(false);  // the abandoned call ends on its own thread, touching nothing
+}
+
 TEST_F(CameraSetTest, ManualTriggerWaitsBehindACaptureInProgress) {
   CameraConfig c = Config("cam", TriggerScheme::MANUAL);
   std::shared_ptr<FakeDriver> d = drivers_.back();
@@ -784,6 +897,16 @@ TEST_F(CameraSetTest, ChangingTheServerMovesTheCameras) {  // Q28 fixed
   auto snaps = hub_.Snapshots();
   ASSERT_EQ(snaps.size(), 2u);
   EXPECT_THAT(snaps[1].url, StartsWith("http://elsewhere.test/"));
+}
+
+TEST_F(CameraSetTest, PrinterUuidGoesIntoTheSnapshotQuery) {  // spec §8.6
+  CameraConfig c = Config("cam", TriggerScheme::MANUAL);
+  c.printer_uuid = "a b/c&d";
+  ASSERT_TRUE(set_->Add(c).ok());
+  ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
+  auto snaps = hub_.Snapshots();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(snaps[0].url, "http://connect.test/c/snapshot?printer_uuid=a%20b%2Fc%26d");
 }
 
 TEST_F(CameraSetTest, SchemeChangeTakesEffect) {
