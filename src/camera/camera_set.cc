@@ -490,8 +490,9 @@ void CameraSet::TriggerLocked(Camera& cam, Why why) {
   }
   if (cam.busy) {
     // A snapshot is in progress: timed and layer triggers are dropped (a
-    // slow camera does not pile up stale work); a manual one waits.
-    if (why == Why::kManual) {
+    // slow camera does not pile up stale work); a manual one, and the first
+    // one after a (re-)registration, wait for it.
+    if (why == Why::kManual || why == Why::kInitial) {
       cam.pending = true;
       cam.why = why;
     } else {

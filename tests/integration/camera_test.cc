@@ -427,7 +427,11 @@ TEST_F(CameraIntegrationTest, ChangingTheServerKeepsCamerasPointedRight) {  // Q
         }
         return false;
       },
-      kWait));
+      kWait))
+      << "state " << static_cast<int>(cameras.status("cam")->state) << " error "
+      << cameras.status("cam")->last_error << " uploaded "
+      << cameras.status("cam")->snapshots_uploaded << " upload failures "
+      << cameras.status("cam")->upload_failures;
   other.Stop();
 }
 
