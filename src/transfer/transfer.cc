@@ -18,6 +18,7 @@
 
 #include "files/download_target.h"
 #include "files/paths.h"
+#include "transfer/headers.h"
 #include "transport/fetch.h"
 #include "util/clock.h"
 #include "util/logging.h"
@@ -65,55 +66,11 @@ uint32_t NewTransferId() {
   return id;
 }
 
-std::string LowerAscii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// "text/plain; charset=utf-8" → "text/plain".
-std::string MediaType(const std::string& value) {
-  std::string t = LowerAscii(value.substr(0, value.find(';')));
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
-  return t;
-}
-
 const std::string* Header(const HeaderList& headers, std::string_view name) {
   for (const auto& [n, v] : headers) {
     if (n == name) return &v;
   }
   return nullptr;
-}
-
-bool ParseSize(const std::string& text, int64_t* out) {
-  if (text.empty() || text.size() > 18) return false;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-
-// "bytes <first>-<last>/<total>" → first and total (total -1 for "*").
-bool ParseContentRange(const std::string& text, int64_t* first, int64_t* total) {
-  std::string v = LowerAscii(text);
-  if (v.rfind("bytes ", 0) != 0) return false;
-  size_t dash = v.find('-', 6);
-  size_t slash = v.find('/', 6);
-  if (dash == std::string::npos || slash == std::string::npos || dash > slash) return false;
-  int64_t last = 0;
-  if (!ParseSize(v.substr(6, dash - 6), first) ||
-      !ParseSize(v.substr(dash + 1, slash - dash - 1), &last)) {
-    return false;
-  }
-  std::string t = v.substr(slash + 1);
-  if (t == "*") {
-    *total = -1;
-    return true;
-  }
-  return ParseSize(t, total);
 }
 
 std::string HumanBytes(int64_t n) {

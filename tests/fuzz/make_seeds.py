@@ -144,3 +144,38 @@ put('fuzz_session', 'failures', S.join([
     '500 tls\n\n', '200 connection\n\n', '410\n\n']))
 put('fuzz_session', 'register', S.join([
     'R 200\nCode: ABC123\n\n', 'R 200\n\n', 'R 503\n\nlater', 'R 400\n\nno']))
+
+# ---- fuzz_transfer_headers ----
+for i, text in enumerate([
+        'bytes 0-99/100', 'bytes 100-199/*', 'Bytes 5-9/10', 'bytes 9-5/10', 'bytes 0-10/10',
+        'bytes 00-000000000000000001/999999999999999999', 'bytes */100', '1234',
+        '000000000000000000', 'Text/Plain; charset=UTF-8', 'application/octet-stream \t;x=1',
+        'https://connect.prusa3d.com/app/teams/1/files/abc?token=x#f',
+        'http://user:pw@Example.COM:8080/a%20b?q=1', 'http://[::1]:80/', 'https://[fe80::1%25eth0]/',
+        'ftp://host/x', 'HTTPS://HOST', '/relative/path', 'a b/c~d_e.f%',
+]):
+    put('fuzz_transfer_headers', 'seed%02d' % i, text)
+
+# ---- fuzz_octoprint ---- (first byte: 0 frames, 1 push JSON, 2 REST JSON, 3 URL)
+import struct
+put('fuzz_octoprint', 'frame_text', b'\x00' + b'\x81\x05hello' + b'\x01\x03abc\x80\x02de')
+put('fuzz_octoprint', 'frame_masked', b'\x00' + b'\x89\x84\x01\x02\x03\x04pong')
+put('fuzz_octoprint', 'frame_126', b'\x00' + b'\x81\x7e\x00\x80' + b'x' * 128)
+put('fuzz_octoprint', 'frame_127', b'\x00' + b'\x82\x7f' + struct.pack('>Q', 200) + b'y' * 200)
+put('fuzz_octoprint', 'frame_close', b'\x00' + b'\x88\x02\x03\xe8')
+put('fuzz_octoprint', 'push_current', b'\x01' + b'{"current":{"state":{"text":"Printing","flags":'
+    b'{"operational":true,"printing":true,"paused":false,"error":false,"ready":false}},'
+    b'"job":{"file":{"name":"benchy.gcode","path":"prints/benchy.gcode","origin":"local",'
+    b'"size":123456,"date":1700000000},"estimatedPrintTime":3600.5,"filament":{"tool0":'
+    b'{"length":1234.5}}},"progress":{"completion":42.5,"printTime":120,"printTimeLeft":3480},'
+    b'"currentZ":0.2,"temps":[{"time":1,"tool0":{"actual":210.1,"target":215},'
+    b'"bed":{"actual":60,"target":60}}]}}')
+put('fuzz_octoprint', 'push_offline', b'\x01' + b'{"state":{"text":"Offline after error",'
+    b'"error":"SerialException","flags":{"closedOrError":true,"error":true}},"temps":[]}')
+put('fuzz_octoprint', 'rest', b'\x02' + b'[{"state":{"text":"Operational","flags":{"operational":'
+    b'true,"ready":true}},"temperature":{"tool0":{"actual":25.5,"target":0},"bed":{"actual":'
+    b'24,"target":null}}},{"job":{"file":{"name":null}},"progress":{"completion":null},'
+    b'"state":"Operational"}]')
+put('fuzz_octoprint', 'rest_null', b'\x02' + b'[null,{"job":{"file":{"name":"a.gcode","size":-1}}}]')
+put('fuzz_octoprint', 'url', b'\x03' + b'http://[::1]:5000/octoprint/')
+put('fuzz_octoprint', 'url_bad', b'\x03' + b'http://host:99999999999999999999/')

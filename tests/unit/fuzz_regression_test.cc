@@ -9,6 +9,7 @@
 #include "files/metadata.h"
 #include "gtest/gtest.h"
 #include "prusaconnect/json.h"
+#include "transfer/headers.h"
 
 namespace prusaconnect {
 namespace {
@@ -105,6 +106,24 @@ TEST(FuzzRegression, PyStripStopsAtTruncatedUtf8) {
   EXPECT_EQ(PyInt("\xC2\xA0"
                   "7\xC2\x85"),
             7);
+}
+
+// fuzz_transfer_headers: "bytes 9-5/10" and "bytes 0-10/10" parsed (first
+// 9 with last 5; last byte past the total); RFC 9110 calls both invalid.
+TEST(FuzzRegression, ContentRangeOutOfOrder) {
+  int64_t first = -2;
+  int64_t total = -2;
+  EXPECT_FALSE(internal::ParseContentRange("bytes 9-5/10", &first, &total));
+  EXPECT_FALSE(internal::ParseContentRange("bytes 0-10/10", &first, &total));
+  EXPECT_FALSE(internal::ParseContentRange("bytes 10-10/5", &first, &total));
+  EXPECT_EQ(first, -2);  // untouched on failure
+  ASSERT_TRUE(internal::ParseContentRange("Bytes 5-9/10", &first, &total));
+  EXPECT_EQ(first, 5);
+  EXPECT_EQ(total, 10);
+  ASSERT_TRUE(internal::ParseContentRange("bytes 100-199/*", &first, &total));
+  EXPECT_EQ(first, 100);
+  EXPECT_EQ(total, -1);
+  EXPECT_EQ(internal::MediaType("Text/Plain ; charset=UTF-8"), "text/plain");
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+// Copyright 2026 The libprusaconnect Authors.
+#include "transfer/headers.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace prusaconnect {
+namespace internal {
+
+std::string LowerAscii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
+    return c < 0x80 ? static_cast<char>(std::tolower(c)) : static_cast<char>(c);
+  });
+  return s;
+}
+
+std::string MediaType(const std::string& value) {
+  std::string t = LowerAscii(value.substr(0, value.find(';')));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
+  return t;
+}
+
+bool ParseSize(const std::string& text, int64_t* out) {
+  if (text.empty() || text.size() > 18) return false;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool ParseContentRange(const std::string& text, int64_t* first, int64_t* total) {
+  std::string v = LowerAscii(text);
+  if (v.rfind("bytes ", 0) != 0) return false;
+  size_t dash = v.find('-', 6);
+  size_t slash = v.find('/', 6);
+  if (dash == std::string::npos || slash == std::string::npos || dash > slash) return false;
+  int64_t f = 0;
+  int64_t last = 0;
+  if (!ParseSize(v.substr(6, dash - 6), &f) ||
+      !ParseSize(v.substr(dash + 1, slash - dash - 1), &last) || last < f) {
+    return false;
+  }
+  std::string t = v.substr(slash + 1);
+  int64_t n = -1;
+  if (t != "*" && (!ParseSize(t, &n) || last >= n)) return false;
+  *first = f;
+  *total = n;
+  return true;
+}
+
+}  // namespace internal
+}  // namespace prusaconnect
