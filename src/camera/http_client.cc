@@ -3,50 +3,14 @@
 
 #include <curl/curl.h>
 
-#include <algorithm>
-#include <cctype>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "transport/curl_common.h"
+
 namespace prusaconnect::internal {
 namespace {
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return std::string(s);
-}
-
-TransportError Classify(CURLcode code, bool too_large) {
-  switch (code) {
-    case CURLE_OK:
-      return TransportError::kNone;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return TransportError::kDns;
-    case CURLE_COULDNT_CONNECT:
-      return TransportError::kConnect;
-    case CURLE_OPERATION_TIMEDOUT:
-      return TransportError::kTimeout;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-      return TransportError::kTls;
-    case CURLE_WRITE_ERROR:
-      return too_large ? TransportError::kTooLarge : TransportError::kOther;
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_WEIRD_SERVER_REPLY:
-      return TransportError::kConnection;
-    default:
-      return TransportError::kOther;
-  }
-}
 
 struct Exchange {
   HttpResponse response;
@@ -56,18 +20,7 @@ struct Exchange {
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* x = static_cast<Exchange*>(user);
-  std::string_view line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) {
-    x->response.headers.clear();
-    return size * n;
-  }
-  size_t colon = line.find(':');
-  if (colon != std::string_view::npos && x->response.headers.size() < 100) {
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    x->response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
-  }
+  AppendHeaderLine(std::string_view(data, size * n), &x->response.headers);
   return size * n;
 }
 
@@ -84,8 +37,10 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
 
 class CurlCameraHttp : public CameraHttp {
  public:
-  explicit CurlCameraHttp(std::string userpwd)
-      : userpwd_(std::move(userpwd)), easy_(curl_easy_init()) {}
+  explicit CurlCameraHttp(std::string userpwd) : userpwd_(std::move(userpwd)) {
+    GlobalInit();  // curl_easy_init would do it, but not thread-safely
+    easy_ = curl_easy_init();
+  }
   ~CurlCameraHttp() override {
     if (easy_ != nullptr) curl_easy_cleanup(easy_);
   }
@@ -104,16 +59,10 @@ class CurlCameraHttp : public CameraHttp {
     curl_easy_reset(e);  // keeps the connection cache
     char error[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    SetCommonOptions(e, r.verify_tls, r.ca_file);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));  // NOLINT
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min<int64_t>(r.timeout_ms, 10000)));  // NOLINT
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
-    if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
     if (!userpwd_.empty()) {
       curl_easy_setopt(e, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));  // NOLINT
       curl_easy_setopt(e, CURLOPT_USERPWD, userpwd_.c_str());
@@ -146,7 +95,7 @@ class CurlCameraHttp : public CameraHttp {
     curl_slist_free_all(headers);
     long status = 0;  // NOLINT(runtime/int)
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    x.response.error = Classify(code, x.too_large);
+    x.response.error = MapCurlError(code, x.too_large);
     if (code != CURLE_OK) {
       x.response.error_message = error[0] != '\0' ? error : curl_easy_strerror(code);
       if (x.response.error != TransportError::kTooLarge) x.response.status = 0;
@@ -159,7 +108,7 @@ class CurlCameraHttp : public CameraHttp {
 
  private:
   std::string userpwd_;
-  CURL* easy_;
+  CURL* easy_ = nullptr;
 };
 
 }  // namespace

@@ -1,7 +1,10 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "transport/curl_common.h"
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
+#include <utility>
 
 namespace prusaconnect::internal {
 
@@ -17,6 +20,29 @@ std::string Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return std::string(s);
+}
+
+void SetCommonOptions(CURL* easy, bool verify_tls, const std::string& ca_file) {
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, verify_tls ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, verify_tls ? 2L : 0L);
+  if (!ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file.c_str());
+}
+
+void AppendHeaderLine(std::string_view line, HeaderList* headers) {
+  if (line.rfind("HTTP/", 0) == 0) {
+    headers->clear();
+    return;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || headers->size() >= 100) return;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  headers->emplace_back(std::move(name), Trim(line.substr(colon + 1)));
 }
 
 TransportError MapCurlError(CURLcode code, bool too_large) {

@@ -147,17 +147,11 @@ class CurlLoop {
         c.timeout_ms != r.timeout_ms) {
       if (c.configured) curl_easy_reset(e);
       c = EasyConfig{true, r.verify_tls, r.ca_file, r.timeout_ms, "", false};
-      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-      curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+      SetCommonOptions(e, r.verify_tls, r.ca_file);
       curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));  // NOLINT
       curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                        static_cast<long>(std::min<int64_t>(r.timeout_ms, 10000)));  // NOLINT
-      curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
       curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
-      if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
       if (!proxy_from_env_) curl_easy_setopt(e, CURLOPT_PROXY, "");
       curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlLoop::HeaderCallback);
       curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlLoop::WriteCallback);
@@ -317,18 +311,7 @@ class CurlLoop {
 
   static size_t HeaderCallback(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
-    std::string_view line(data, size * n);
-    if (line.rfind("HTTP/", 0) == 0) {
-      t->response.headers.clear();  // a new response (after 100 Continue)
-      return size * n;
-    }
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos && t->response.headers.size() < 100) {
-      std::string name(line.substr(0, colon));
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      t->response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
-    }
+    AppendHeaderLine(std::string_view(data, size * n), &t->response.headers);
     return size * n;
   }
 

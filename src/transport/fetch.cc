@@ -70,22 +70,14 @@ struct Attempt {
   static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     auto* a = static_cast<Attempt*>(user);
     std::string_view line(data, size * n);
-    if (line.rfind("HTTP/", 0) == 0) {
-      a->headers.clear();
-      a->head_done = false;
-      return size * n;
-    }
+    if (line.rfind("HTTP/", 0) == 0) a->head_done = false;
     if (line == "\r\n" || line == "\n") {
       long code = 0;  // NOLINT(google-runtime-int): libcurl's type
       curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &code);
       if (code >= 100 && code < 200) return size * n;  // 100 Continue: another head follows
       return a->HeadDone() ? size * n : 0;
     }
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos && a->headers.size() < 100) {
-      a->headers.emplace_back(Lower(std::string(line.substr(0, colon))),
-                              Trim(line.substr(colon + 1)));
-    }
+    AppendHeaderLine(line, &a->headers);
     return size * n;
   }
 
@@ -181,9 +173,7 @@ FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
   headers.reset(list);
 
   curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  SetCommonOptions(e, request.verify_tls, request.ca_file);
   curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
   // As sent: a Content-Length stays the size of the file (no decoding).
@@ -194,16 +184,12 @@ FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(
       e, CURLOPT_LOW_SPEED_TIME,
-      static_cast<long>(std::max<int64_t>(1, request.stall_timeout_ms / 1000)));  // NOLINT
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+      static_cast<long>(std::max<int64_t>(1, request.stall_timeout_ms / 1000)));    // NOLINT
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, static_cast<long>(request.buffer_size));  // NOLINT
   if (request.max_bytes_per_second > 0) {
     curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE,
                      static_cast<curl_off_t>(request.max_bytes_per_second));
   }
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
-  if (!request.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, request.ca_file.c_str());
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Attempt::OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &attempt);
