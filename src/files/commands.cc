@@ -7,7 +7,6 @@
 #include "protocol/session.h"
 
 namespace prusaconnect::internal {
-namespace {
 
 CommandResult Refused(const std::string& message) {
   CommandResult r;
@@ -17,6 +16,8 @@ CommandResult Refused(const std::string& message) {
   r.data = Json::MakeObject({{"error", message}});
   return r;
 }
+
+namespace {
 
 // kwargs["path"], or the SDK's "<COMMAND> requires kwargs".
 bool PathOf(const CommandRequest& req, std::string* path, CommandResult* refusal) {

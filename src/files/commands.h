@@ -14,6 +14,7 @@
 #define PRUSACONNECT_FILES_COMMANDS_H_
 
 #include <memory>
+#include <string>
 
 #include "prusaconnect/files.h"
 #include "prusaconnect/models.h"
@@ -21,6 +22,11 @@
 namespace prusaconnect::internal {
 
 class Session;
+
+// The refusal every library-provided command handler answers with (file and
+// transfer commands): FAILED from WUI, `message` as the reason and as
+// data.error.
+CommandResult Refused(const std::string& message);
 
 // The handler of `command` (one of the file commands) on `fs`.
 CommandHandler FileCommandHandler(Command command, std::shared_ptr<Filesystem> fs);

@@ -9,21 +9,13 @@
 #include <string>
 #include <utility>
 
+#include "files/commands.h"
 #include "protocol/session.h"
 #include "transfer/transfer.h"
 #include "transport/fetch.h"
 
 namespace prusaconnect::internal {
 namespace {
-
-CommandResult Refused(const std::string& message) {
-  CommandResult r;
-  r.event = Event::FAILED;
-  r.source = Source::WUI;
-  r.reason = message;
-  r.data = Json::MakeObject({{"error", message}});
-  return r;
-}
 
 // kwargs[key] as text (strings as they are, integers in decimal), or a
 // refusal naming it as the SDK does.
@@ -81,6 +73,16 @@ CommandResult Started(const StatusOr<TransferInfo>& started) {
   return Refused(started.status().message());
 }
 
+// Fills what both START_*_DOWNLOAD commands take the same way and starts.
+CommandResult StartFrom(TransferManager& manager, const CommandRequest& req, TransferType type,
+                        TransferManager::StartRequest r) {
+  r.type = type;
+  r.to_print = Flag(req, "printing");
+  r.to_select = Flag(req, "selecting");
+  r.start_cmd_id = req.command_id;
+  return Started(manager.Start(r));
+}
+
 CommandHandler Handler(Command command, Session* session,
                        const std::shared_ptr<TransferManager>& manager) {
   std::weak_ptr<TransferManager> weak = manager;
@@ -95,11 +97,7 @@ CommandHandler Handler(Command command, Session* session,
         if (!Kwarg(req, "path", &r.path, &refusal) || !Kwarg(req, "url", &r.url, &refusal)) {
           return refusal;
         }
-        r.type = TransferType::FROM_WEB;
-        r.to_print = Flag(req, "printing");
-        r.to_select = Flag(req, "selecting");
-        r.start_cmd_id = req.command_id;
-        return Started(m->Start(r));
+        return StartFrom(*m, req, TransferType::FROM_WEB, std::move(r));
       };
     case Command::START_CONNECT_DOWNLOAD:
       return [weak, session](const CommandRequest& req) -> StatusOr<CommandResult> {
@@ -119,11 +117,7 @@ CommandHandler Handler(Command command, Session* session,
         // Percent-encoded, unlike the SDK (Q22).
         r.url = server + "/p/teams/" + PercentEncode(r.team_id) + "/files/" +
                 PercentEncode(r.hash) + "/raw";
-        r.type = TransferType::FROM_CONNECT;
-        r.to_print = Flag(req, "printing");
-        r.to_select = Flag(req, "selecting");
-        r.start_cmd_id = req.command_id;
-        return Started(m->Start(r));
+        return StartFrom(*m, req, TransferType::FROM_CONNECT, std::move(r));
       };
     case Command::STOP_TRANSFER:
       return [weak](const CommandRequest& req) -> StatusOr<CommandResult> {

@@ -580,14 +580,12 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
   std::function<void(const TransferInfo&)> cb;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    done = InfoLocked();
-    info_.transferred = written_.load();
     info_.outcome = outcome;
     info_.reason = reason;
-    info_.in_progress = false;
-    done.outcome = outcome;
-    done.reason = reason;
+    done = InfoLocked();  // with the final times, taken while still in progress
     done.in_progress = false;
+    info_.transferred = done.transferred;
+    info_.in_progress = false;
     if (outcome == Event::TRANSFER_FINISHED) cb = finished_cb_;
     cv_.notify_all();
   }
