@@ -203,6 +203,25 @@ class TransferWire : public ::testing::Test {
     return Queue("START_CONNECT_DOWNLOAD",
                  R"({"team_id":7,"hash":")" + hash + R"(","path":")" + path + "\"" + extra + "}");
   }
+  // Waits until `count` events called `name` have arrived.
+  bool WaitCount(const std::string& name, int count) {
+    return emulator_->WaitFor(
+        [&] {
+          int n = 0;
+          for (const RecordedEvent& e : emulator_->GetEvents(fp_)) n += e.event == name;
+          return n == count;
+        },
+        kWait);
+  }
+  // A generated file on another server, served without printer headers.
+  static void AddPublicFile(Emulator& server, const std::string& hash, uint64_t size) {
+    FileSpec spec;
+    spec.team_id = 1;
+    spec.hash = hash;
+    spec.size = size;
+    spec.public_file = true;
+    ASSERT_TRUE(server.AddFile(spec).ok());
+  }
   std::vector<TransferInfo> Finished() {
     std::lock_guard<std::mutex> lock(mu_);
     return finished_;
@@ -277,12 +296,7 @@ TEST_F(TransferWire, ConnectDownloadHappyPath) {
 TEST_F(TransferWire, UrlDownloadFromAnotherOriginCarriesNoToken) {
   Emulator other;
   ASSERT_TRUE(other.Start().ok());
-  FileSpec spec;
-  spec.team_id = 1;
-  spec.hash = "zzz";
-  spec.size = 100000;
-  spec.public_file = true;
-  ASSERT_TRUE(other.AddFile(spec).ok());
+  AddPublicFile(other, "zzz", 100000);
   std::string url = other.url() + "/p/teams/1/files/zzz/raw";
   auto answer = Answer(Queue("START_URL_DOWNLOAD",
                              R"({"path":"/usb/web.gcode","url":")" + url + R"(","selecting":1})"));
@@ -303,12 +317,7 @@ TEST_F(TransferWire, UrlDownloadFromAnotherOriginCarriesNoToken) {
 TEST_F(TransferWire, RedirectToAnotherOriginDropsTheToken) {
   Emulator other;
   ASSERT_TRUE(other.Start().ok());
-  FileSpec target;
-  target.team_id = 1;
-  target.hash = "moved";
-  target.size = 50000;
-  target.public_file = true;
-  ASSERT_TRUE(other.AddFile(target).ok());
+  AddPublicFile(other, "moved", 50000);
   FileSpec spec;
   spec.redirect_to = other.url() + "/p/teams/1/files/moved/raw";
   AddFile("redir", 0, spec);
@@ -505,13 +514,7 @@ TEST_F(TransferWire, NotFoundAndWrongContentTypeAbort) {
   html.content_type = "text/html";
   AddFile("page", 1000, html);
   ConnectDownload("page", "/usb/page.gcode");
-  ASSERT_TRUE(emulator_->WaitFor(
-      [&] {
-        int n = 0;
-        for (const RecordedEvent& e : emulator_->GetEvents(fp_)) n += e.event == "TRANSFER_ABORTED";
-        return n == 2;
-      },
-      kWait));
+  ASSERT_TRUE(WaitCount("TRANSFER_ABORTED", 2));
   std::vector<std::string> reasons;
   for (const RecordedEvent& e : emulator_->GetEvents(fp_)) {
     if (e.event == "TRANSFER_ABORTED") reasons.push_back(e.reason);
@@ -548,13 +551,7 @@ TEST_F(TransferWire, TooBigForTheLimitIsRefusedBeforeTheFirstByte) {
   AddFile("unsized", 2 << 20, unsized);
   ASSERT_TRUE(Eventually([&] { return !printer_->transfer_info().in_progress; }));
   ConnectDownload("unsized", "/usb/unsized.gcode");
-  ASSERT_TRUE(emulator_->WaitFor(
-      [&] {
-        int n = 0;
-        for (const RecordedEvent& e : emulator_->GetEvents(fp_)) n += e.event == "TRANSFER_ABORTED";
-        return n == 2;
-      },
-      kWait));
+  ASSERT_TRUE(WaitCount("TRANSFER_ABORTED", 2));
   EXPECT_FALSE(FileExists(usb_ / "unsized.gcode"));
   EXPECT_THAT(Hidden(usb_.path()), ::testing::IsEmpty());
 }
