@@ -10,7 +10,6 @@
 #include "transport/engine.h"
 #include "util/clock.h"
 #include "util/ini.h"
-#include "util/status_internal.h"
 
 namespace prusaconnect {
 
@@ -102,8 +101,8 @@ void Printer::set_connection(const std::string& server, const std::string& token
 }
 
 Status Printer::connection_from_config(const std::string& path) {
-  absl::StatusOr<internal::ConnectSettings> settings = internal::ReadConnectSettings(path);
-  if (!settings.ok()) return internal::FromAbsl(settings.status());
+  StatusOr<internal::ConnectSettings> settings = internal::ReadConnectSettings(path);
+  if (!settings.ok()) return settings.status();
   set_connection(internal::ConnectUrl(settings->hostname, settings->tls, settings->port),
                  settings->token);
   return Status();

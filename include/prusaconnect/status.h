@@ -14,6 +14,7 @@
 #define PRUSACONNECT_STATUS_H_
 
 #include <cassert>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <utility>
@@ -62,6 +63,8 @@ class Status {
     return a.code_ == b.code_ && a.message_ == b.message_;
   }
   friend bool operator!=(const Status& a, const Status& b) { return !(a == b); }
+  // Writes ToString(), e.g. for test failure messages.
+  friend std::ostream& operator<<(std::ostream& os, const Status& s);
 
  private:
   StatusCode code_ = StatusCode::kOk;
@@ -78,6 +81,9 @@ Status PermissionDeniedError(std::string message);
 Status DeadlineExceededError(std::string message);
 Status ResourceExhaustedError(std::string message);
 Status UnauthenticatedError(std::string message);
+Status UnimplementedError(std::string message);
+Status OutOfRangeError(std::string message);
+Status DataLossError(std::string message);
 
 // Either a value of type T or a non-OK Status explaining why there is none.
 template <typename T>

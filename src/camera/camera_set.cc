@@ -11,14 +11,13 @@
 #include <system_error>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "camera/image.h"
 #include "protocol/session.h"
 #include "prusaconnect/json.h"
 #include "transport/fetch.h"
 #include "util/logging.h"
 #include "util/sha256.h"
-#include "util/status_internal.h"
+#include "util/str_cat.h"
 
 namespace prusaconnect::internal {
 
@@ -64,7 +63,7 @@ Status ValidateCameraConfig(const CameraConfig& c) {
   if (!c.driver) return InvalidArgumentError("camera has no driver");
   if (c.rotation != 0 && c.rotation != 90 && c.rotation != 180 && c.rotation != 270) {
     return InvalidArgumentError(
-        absl::StrCat("rotation must be 0, 90, 180 or 270, not ", c.rotation));
+        internal::StrCat("rotation must be 0, 90, 180 or 270, not ", c.rotation));
   }
   if (!(c.exposure >= -2 && c.exposure <= 2)) {
     return InvalidArgumentError("exposure must be within [-2, 2]");
@@ -130,13 +129,13 @@ SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const Snaps
   const int64_t taken_us = (target.clock != nullptr ? target.clock : RealClock())->WallMicros();
   if (!image.ok()) {
     out.kind = SnapshotOutcome::kCaptureFailed;
-    out.error = absl::StrCat("capture failed: ", image.status().ToString());
+    out.error = internal::StrCat("capture failed: ", image.status().ToString());
     return out;
   }
-  absl::StatusOr<std::string> jpeg = ToJpeg(std::move(*image), options.jpeg_quality);
+  StatusOr<std::string> jpeg = ToJpeg(std::move(*image), options.jpeg_quality);
   if (!jpeg.ok()) {
     out.kind = SnapshotOutcome::kCaptureFailed;
-    out.error = absl::StrCat("capture failed: ", jpeg.status().message());
+    out.error = internal::StrCat("capture failed: ", jpeg.status().message());
     return out;
   }
   out.bytes = jpeg->size();
@@ -199,7 +198,7 @@ class GuardedDriver : public CameraDriver {
         try {
           r = driver->Capture();
         } catch (const std::exception& e) {
-          r = InternalError(absl::StrCat("the driver threw: ", e.what()));
+          r = InternalError(internal::StrCat("the driver threw: ", e.what()));
         } catch (...) {  // NOLINT(bugprone-empty-catch): r says so
         }
         std::lock_guard<std::mutex> lock(slot->mu);
@@ -208,7 +207,8 @@ class GuardedDriver : public CameraDriver {
         slot->cv.notify_all();
       }).detach();
     } catch (const std::system_error& e) {
-      return ResourceExhaustedError(absl::StrCat("cannot start the capture thread: ", e.what()));
+      return ResourceExhaustedError(
+          internal::StrCat("cannot start the capture thread: ", e.what()));
     }
     std::unique_lock<std::mutex> lock(slot_->mu);
     slot_->cv.wait(lock, [this] { return slot_->done || slot_->abandon || slot_->stopping; });
@@ -312,7 +312,7 @@ Status CameraSet::Add(const CameraConfig& config) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return FailedPreconditionError("the camera controller is shutting down");
     if (cameras_.count(config.id) != 0) {
-      return AlreadyExistsError(absl::StrCat("camera ", config.id, " already exists"));
+      return AlreadyExistsError(internal::StrCat("camera ", config.id, " already exists"));
     }
     int64_t now = deps_.clock->MonoMicros();
     int seconds = TriggerSchemeSeconds(config.trigger_scheme);
@@ -334,7 +334,7 @@ Status CameraSet::Remove(const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cameras_.find(id);
-    if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+    if (it == cameras_.end()) return NotFoundError(internal::StrCat("no camera ", id));
     cam = it->second;
     cameras_.erase(it);
   }
@@ -353,7 +353,7 @@ std::vector<std::string> CameraSet::Ids() const {
 StatusOr<CameraStatus> CameraSet::GetStatus(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cameras_.find(id);
-  if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+  if (it == cameras_.end()) return NotFoundError(internal::StrCat("no camera ", id));
   return it->second->status;
 }
 
@@ -370,7 +370,7 @@ StatusOr<std::string> CameraSet::Register(const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cameras_.find(id);
-    if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+    if (it == cameras_.end()) return NotFoundError(internal::StrCat("no camera ", id));
     config = it->second->config;
     options = options_;
   }
@@ -386,24 +386,24 @@ StatusOr<std::string> CameraSet::Register(const std::string& id) {
       deps_.http_factory ? deps_.http_factory() : MakeCurlCameraHttp();
   HttpResponse resp = http->Send(*req);
   if (resp.error != TransportError::kNone) {
-    return UnavailableError(absl::StrCat("camera registration: ", resp.error_message));
+    return UnavailableError(internal::StrCat("camera registration: ", resp.error_message));
   }
   if (resp.status == 401 || resp.status == 403) {
-    return PermissionDeniedError(absl::StrCat("Connect refused the printer's token (HTTP ",
-                                              resp.status, ") while registering camera ", id));
+    return PermissionDeniedError(internal::StrCat("Connect refused the printer's token (HTTP ",
+                                                  resp.status, ") while registering camera ", id));
   }
   const std::string* token = resp.header("token");
   if (resp.status != 200 || token == nullptr || token->empty()) {
-    return InternalError(absl::StrCat("camera registration answered HTTP ", resp.status,
-                                      token == nullptr ? " without a token" : "", ": ",
-                                      resp.body.substr(0, 200)));
+    return InternalError(internal::StrCat("camera registration answered HTTP ", resp.status,
+                                          token == nullptr ? " without a token" : "", ": ",
+                                          resp.body.substr(0, 200)));
   }
   std::string fingerprint;
   CameraTokenCallback cb;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cameras_.find(id);
-    if (it == cameras_.end()) return NotFoundError(absl::StrCat("camera ", id, " was removed"));
+    if (it == cameras_.end()) return NotFoundError(internal::StrCat("camera ", id, " was removed"));
     Camera& cam = *it->second;
     cam.config.token = *token;
     cam.status.registered = true;
@@ -424,7 +424,7 @@ Status CameraSet::SetTriggerScheme(const std::string& id, TriggerScheme scheme) 
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cameras_.find(id);
-    if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+    if (it == cameras_.end()) return NotFoundError(internal::StrCat("no camera ", id));
     Camera& cam = *it->second;
     cam.config.trigger_scheme = scheme;
     cam.status.trigger_scheme = scheme;
@@ -455,7 +455,7 @@ Status CameraSet::TriggerManual(const std::string& id) {
     return Status();
   }
   auto it = cameras_.find(id);
-  if (it == cameras_.end()) return NotFoundError(absl::StrCat("no camera ", id));
+  if (it == cameras_.end()) return NotFoundError(internal::StrCat("no camera ", id));
   TriggerLocked(*it->second, Why::kManual);
   return Status();
 }
@@ -572,9 +572,9 @@ void CameraSet::AbandonLocked(Camera& cam, int64_t now_us) {
   ++cam.status.capture_failures;
   cam.status.state = CameraState::STUCK;
   cam.status.last_error =
-      absl::StrCat("the driver (", cam.config.driver->Describe(), ") did not return within ",
-                   (now_us - cam.busy_since_us) / 1000,
-                   " ms; capture abandoned, no new capture until it returns");
+      internal::StrCat("the driver (", cam.config.driver->Describe(), ") did not return within ",
+                       (now_us - cam.busy_since_us) / 1000,
+                       " ms; capture abandoned, no new capture until it returns");
   cam.retry_at_us = 0;
   cam.failures = 0;
   PC_LOG(kError, kLog) << "camera " << cam.config.id << " is stuck: " << cam.status.last_error;
@@ -677,18 +677,18 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
       ++st.oversize_skipped;
       st.last_image_bytes = out.bytes;
       FailLocked(*cam,
-                 absl::StrCat("image of ", out.bytes, " bytes is over Connect's limit of ",
-                              options.max_image_bytes, " bytes; not sent"),
+                 internal::StrCat("image of ", out.bytes, " bytes is over Connect's limit of ",
+                                  options.max_image_bytes, " bytes; not sent"),
                  false);
     } else if (!sent) {
       ++st.upload_failures;
       FailLocked(*cam, "the printer has no server; snapshot not sent", true);
     } else if (resp.error != TransportError::kNone) {
       ++st.upload_failures;
-      FailLocked(
-          *cam,
-          absl::StrCat("upload failed: ", TransportErrorName(resp.error), ": ", resp.error_message),
-          true);
+      FailLocked(*cam,
+                 internal::StrCat("upload failed: ", TransportErrorName(resp.error), ": ",
+                                  resp.error_message),
+                 true);
     } else if (resp.status == 401 || resp.status == 403) {
       ++st.upload_failures;
       // Q30 fixed: the token is forgotten by the host too (callback), so a
@@ -697,8 +697,8 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
         cam->config.token.clear();
         st.registered = false;
         st.state = CameraState::STOPPED;
-        st.last_error = absl::StrCat("Connect rejected the camera token (HTTP ", resp.status,
-                                     "); register the camera again to resume");
+        st.last_error = internal::StrCat("Connect rejected the camera token (HTTP ", resp.status,
+                                         "); register the camera again to resume");
         cam->failures = 0;
         cam->retry_at_us = 0;
         rejected_cb = token_cb_;
@@ -718,13 +718,13 @@ void CameraSet::Work(const std::shared_ptr<Camera>& cam) {
       cam->retry_at_us = 0;
     } else if (resp.status >= 500 || resp.status == 429 || resp.status == 408) {
       ++st.upload_failures;
-      FailLocked(*cam, absl::StrCat("upload answered HTTP ", resp.status), true);
+      FailLocked(*cam, internal::StrCat("upload answered HTTP ", resp.status), true);
     } else {
       ++st.upload_failures;
-      FailLocked(
-          *cam,
-          absl::StrCat("upload refused with HTTP ", resp.status, ": ", resp.body.substr(0, 200)),
-          false);
+      FailLocked(*cam,
+                 internal::StrCat("upload refused with HTTP ", resp.status, ": ",
+                                  resp.body.substr(0, 200)),
+                 false);
     }
     cam->busy = false;
     bool idle = !cam->pending;

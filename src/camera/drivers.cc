@@ -18,10 +18,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "camera/http_client.h"
 #include "files/paths.h"
 #include "prusaconnect/camera.h"
+#include "util/str_cat.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration)
 
@@ -65,22 +65,22 @@ class HttpSnapshotDriver : public CameraDriver {
         break;
       case TransportError::kTimeout:
         return DeadlineExceededError(
-            absl::StrCat(Describe(), ": no image within ", options_.timeout_ms, " ms"));
+            internal::StrCat(Describe(), ": no image within ", options_.timeout_ms, " ms"));
       case TransportError::kTooLarge:
-        return ResourceExhaustedError(absl::StrCat(Describe(), ": answer larger than ",
-                                                   options_.max_bytes,
-                                                   " bytes (a stream URL, not a snapshot URL?)"));
+        return ResourceExhaustedError(
+            internal::StrCat(Describe(), ": answer larger than ", options_.max_bytes,
+                             " bytes (a stream URL, not a snapshot URL?)"));
       default:
-        return UnavailableError(absl::StrCat(Describe(), ": ", resp.error_message));
+        return UnavailableError(internal::StrCat(Describe(), ": ", resp.error_message));
     }
     if (resp.status == 401 || resp.status == 403) {
-      return PermissionDeniedError(absl::StrCat(Describe(), ": HTTP ", resp.status,
-                                                " (check the camera's username/password)"));
+      return PermissionDeniedError(internal::StrCat(Describe(), ": HTTP ", resp.status,
+                                                    " (check the camera's username/password)"));
     }
     if (resp.status != 200) {
-      return UnavailableError(absl::StrCat(Describe(), ": HTTP ", resp.status));
+      return UnavailableError(internal::StrCat(Describe(), ": HTTP ", resp.status));
     }
-    if (resp.body.empty()) return UnavailableError(absl::StrCat(Describe(), ": empty image"));
+    if (resp.body.empty()) return UnavailableError(internal::StrCat(Describe(), ": empty image"));
     return std::move(resp.body);
   }
 
@@ -102,7 +102,8 @@ class CommandDriver : public CameraDriver {
     }
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) {
-      return UnavailableError(absl::StrCat("camera command: pipe: ", internal::ErrnoText(errno)));
+      return UnavailableError(
+          internal::StrCat("camera command: pipe: ", internal::ErrnoText(errno)));
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -120,7 +121,7 @@ class CommandDriver : public CameraDriver {
     if (rc != 0) {
       close(out[0]);
       return UnavailableError(
-          absl::StrCat("camera command ", options_.argv[0], ": ", internal::ErrnoText(rc)));
+          internal::StrCat("camera command ", options_.argv[0], ": ", internal::ErrnoText(rc)));
     }
     std::string data;
     Status error;
@@ -132,7 +133,7 @@ class CommandDriver : public CameraDriver {
                       deadline - std::chrono::steady_clock::now())
                       .count();
       if (left <= 0) {
-        error = DeadlineExceededError(absl::StrCat(
+        error = DeadlineExceededError(internal::StrCat(
             "camera command ", options_.argv[0], ": no image within ", options_.timeout_ms, " ms"));
         break;
       }
@@ -144,8 +145,8 @@ class CommandDriver : public CameraDriver {
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) break;  // EOF (or error)
       if (data.size() + static_cast<size_t>(got) > options_.max_bytes) {
-        error = ResourceExhaustedError(absl::StrCat("camera command ", options_.argv[0],
-                                                    ": more than ", options_.max_bytes, " bytes"));
+        error = ResourceExhaustedError(internal::StrCat(
+            "camera command ", options_.argv[0], ": more than ", options_.max_bytes, " bytes"));
         break;
       }
       data.append(buf, static_cast<size_t>(got));
@@ -157,14 +158,14 @@ class CommandDriver : public CameraDriver {
     }
     if (!error.ok()) return error;
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-      return UnavailableError(absl::StrCat("camera command ", options_.argv[0], " failed (",
-                                           WIFEXITED(wstatus)
-                                               ? absl::StrCat("exit ", WEXITSTATUS(wstatus))
-                                               : absl::StrCat("signal ", WTERMSIG(wstatus)),
-                                           ")"));
+      return UnavailableError(internal::StrCat("camera command ", options_.argv[0], " failed (",
+                                               WIFEXITED(wstatus)
+                                                   ? internal::StrCat("exit ", WEXITSTATUS(wstatus))
+                                                   : internal::StrCat("signal ", WTERMSIG(wstatus)),
+                                               ")"));
     }
     if (data.empty()) {
-      return UnavailableError(absl::StrCat("camera command ", options_.argv[0], ": no output"));
+      return UnavailableError(internal::StrCat("camera command ", options_.argv[0], ": no output"));
     }
     return data;
   }
@@ -185,7 +186,7 @@ class FileDriver : public CameraDriver {
     int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       return UnavailableError(
-          absl::StrCat("camera file ", path_, ": ", internal::ErrnoText(errno)));
+          internal::StrCat("camera file ", path_, ": ", internal::ErrnoText(errno)));
     }
     std::string data;
     char buf[65536];
@@ -195,12 +196,12 @@ class FileDriver : public CameraDriver {
       if (got < 0) {
         std::string err = internal::ErrnoText(errno);
         close(fd);
-        return UnavailableError(absl::StrCat("camera file ", path_, ": ", err));
+        return UnavailableError(internal::StrCat("camera file ", path_, ": ", err));
       }
       data.append(buf, static_cast<size_t>(got));
     }
     close(fd);
-    if (data.empty()) return UnavailableError(absl::StrCat("camera file ", path_, ": empty"));
+    if (data.empty()) return UnavailableError(internal::StrCat("camera file ", path_, ": empty"));
     return data;
   }
 

@@ -14,8 +14,7 @@
 // jpeglib.h needs size_t and FILE declared first.
 #include <jpeglib.h>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
+#include "util/str_cat.h"
 
 namespace prusaconnect::internal {
 namespace {
@@ -65,8 +64,8 @@ void YuyvRow(const unsigned char* src, int width, unsigned char* row) {
 
 // Encodes `height` rows of `stride` bytes. All C++ objects live outside the
 // setjmp/longjmp span.
-absl::StatusOr<std::string> Encode(const unsigned char* src, size_t stride, int width, int height,
-                                   J_COLOR_SPACE space, RowFiller fill, int quality) {
+StatusOr<std::string> Encode(const unsigned char* src, size_t stride, int width, int height,
+                             J_COLOR_SPACE space, RowFiller fill, int quality) {
   std::vector<unsigned char> row(static_cast<size_t>(width) * 3);
   std::string out;
   jpeg_compress_struct cinfo{};
@@ -79,7 +78,7 @@ absl::StatusOr<std::string> Encode(const unsigned char* src, size_t stride, int 
   if (setjmp(err.jump) != 0) {  // NOLINT(cert-err52-cpp)
     jpeg_destroy_compress(&cinfo);
     std::free(buffer);  // NOLINT(cppcoreguidelines-no-malloc): jpeg_mem_dest's buffer
-    return absl::InternalError(absl::StrCat("JPEG encoding failed: ", err.message));
+    return InternalError(internal::StrCat("JPEG encoding failed: ", err.message));
   }
   jpeg_create_compress(&cinfo);
   jpeg_mem_dest(&cinfo, &buffer, &size);
@@ -201,52 +200,51 @@ ImageFormat DetectImageFormat(std::string_view d) {
   return ImageFormat::kUnknown;
 }
 
-absl::StatusOr<std::string> EncodeRgbJpeg(std::string_view rgb, int width, int height,
-                                          int quality) {
+StatusOr<std::string> EncodeRgbJpeg(std::string_view rgb, int width, int height, int quality) {
   if (!GoodSize(width, height)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad image size ", width, "x", height));
+    return InvalidArgumentError(internal::StrCat("bad image size ", width, "x", height));
   }
   size_t stride = static_cast<size_t>(width) * 3;
   if (rgb.size() < stride * static_cast<size_t>(height)) {
-    return absl::InvalidArgumentError("RGB data shorter than width x height x 3");
+    return InvalidArgumentError("RGB data shorter than width x height x 3");
   }
   return Encode(reinterpret_cast<const unsigned char*>(rgb.data()), stride, width, height, JCS_RGB,
                 &CopyRow, ClampQuality(quality));
 }
 
-absl::StatusOr<std::string> EncodeYuyvJpeg(std::string_view yuyv, int width, int height, int stride,
-                                           int quality) {
+StatusOr<std::string> EncodeYuyvJpeg(std::string_view yuyv, int width, int height, int stride,
+                                     int quality) {
   if (!GoodSize(width, height)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad image size ", width, "x", height));
+    return InvalidArgumentError(internal::StrCat("bad image size ", width, "x", height));
   }
   size_t row_bytes = stride > 0 ? static_cast<size_t>(stride) : static_cast<size_t>(width) * 2;
   if (row_bytes < static_cast<size_t>(width) * 2 ||
       yuyv.size() < row_bytes * static_cast<size_t>(height - 1) + static_cast<size_t>(width) * 2) {
-    return absl::InvalidArgumentError("YUYV frame shorter than its size says");
+    return InvalidArgumentError("YUYV frame shorter than its size says");
   }
   return Encode(reinterpret_cast<const unsigned char*>(yuyv.data()), row_bytes, width, height,
                 JCS_YCbCr, &YuyvRow, ClampQuality(quality));
 }
 
-absl::StatusOr<std::string> ToJpeg(std::string data, int quality) {
+StatusOr<std::string> ToJpeg(std::string data, int quality) {
   switch (DetectImageFormat(data)) {
     case ImageFormat::kJpeg:
       return data;
     case ImageFormat::kUnknown:
-      return absl::InvalidArgumentError("not a JPEG or PNG image");
+      return InvalidArgumentError("not a JPEG or PNG image");
     case ImageFormat::kPng:
       break;
   }
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   if (png_image_begin_read_from_memory(&image, data.data(), data.size()) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("bad PNG: ", image.message));
+    return InvalidArgumentError(internal::StrCat("bad PNG: ", image.message));
   }
   if (!GoodSize(static_cast<int>(image.width), static_cast<int>(image.height)) ||
       static_cast<uint64_t>(image.width) * image.height > (uint64_t{1} << 28)) {
     png_image_free(&image);
-    return absl::InvalidArgumentError(
-        absl::StrCat("PNG too large: ", image.width, "x", image.height));
+    return InvalidArgumentError(
+        internal::StrCat("PNG too large: ", image.width, "x", image.height));
   }
   image.format = PNG_FORMAT_RGB;  // alpha is composited on `background`
   png_color background{255, 255, 255};
@@ -254,7 +252,7 @@ absl::StatusOr<std::string> ToJpeg(std::string data, int quality) {
   if (png_image_finish_read(&image, &background, rgb.data(), 0, nullptr) == 0) {
     std::string message = image.message;
     png_image_free(&image);
-    return absl::InvalidArgumentError(absl::StrCat("bad PNG: ", message));
+    return InvalidArgumentError(internal::StrCat("bad PNG: ", message));
   }
   return EncodeRgbJpeg(rgb, static_cast<int>(image.width), static_cast<int>(image.height), quality);
 }

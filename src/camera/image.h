@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "absl/status/statusor.h"
+#include "prusaconnect/status.h"
 
 namespace prusaconnect::internal {
 
@@ -24,17 +24,17 @@ ImageFormat DetectImageFormat(std::string_view data);
 
 // JPEG of `width` x `height` pixels given as packed 8-bit RGB rows.
 // InvalidArgument on bad sizes.
-absl::StatusOr<std::string> EncodeRgbJpeg(std::string_view rgb, int width, int height, int quality);
+StatusOr<std::string> EncodeRgbJpeg(std::string_view rgb, int width, int height, int quality);
 
 // JPEG of a packed YUYV 4:2:2 frame (V4L2_PIX_FMT_YUYV). `stride` is the
 // bytes per row (0: 2 * width).
-absl::StatusOr<std::string> EncodeYuyvJpeg(std::string_view yuyv, int width, int height, int stride,
-                                           int quality);
+StatusOr<std::string> EncodeYuyvJpeg(std::string_view yuyv, int width, int height, int stride,
+                                     int quality);
 
 // JPEG input is returned unchanged; PNG is decoded (any colour type, alpha
 // composited on white) and encoded. InvalidArgument for anything else and
 // for corrupt PNG data.
-absl::StatusOr<std::string> ToJpeg(std::string data, int quality);
+StatusOr<std::string> ToJpeg(std::string data, int quality);
 
 // MJPEG frames of many UVC cameras carry no Huffman tables (DHT): the
 // format lets them rely on the standard tables of ITU T.81 Annex K.3, but

@@ -21,10 +21,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "camera/image.h"
 #include "files/paths.h"
 #include "prusaconnect/camera.h"
+#include "util/str_cat.h"
 
 namespace prusaconnect {
 namespace {
@@ -76,7 +76,7 @@ class V4L2Driver : public CameraDriver {
   };
 
   std::string Err(const char* what) const {
-    return absl::StrCat(Describe(), ": ", what, ": ", internal::ErrnoText(errno));
+    return internal::StrCat(Describe(), ": ", what, ": ", internal::ErrnoText(errno));
   }
 
   StatusOr<std::string> CaptureFrom(Device* dev) {
@@ -88,7 +88,7 @@ class V4L2Driver : public CameraDriver {
         (cap.capabilities & V4L2_CAP_DEVICE_CAPS) != 0 ? cap.device_caps : cap.capabilities;
     if ((caps & V4L2_CAP_VIDEO_CAPTURE) == 0 || (caps & V4L2_CAP_STREAMING) == 0) {
       return FailedPreconditionError(
-          absl::StrCat(Describe(), ": not a streaming video capture device"));
+          internal::StrCat(Describe(), ": not a streaming video capture device"));
     }
     v4l2_format fmt{};
     fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
@@ -103,7 +103,7 @@ class V4L2Driver : public CameraDriver {
       if (Xioctl(dev->fd, VIDIOC_S_FMT, &fmt) != 0) return UnavailableError(Err("VIDIOC_S_FMT"));
       if (fmt.fmt.pix.pixelformat != V4L2_PIX_FMT_YUYV) {
         return FailedPreconditionError(
-            absl::StrCat(Describe(), ": the camera offers neither MJPEG nor YUYV"));
+            internal::StrCat(Describe(), ": the camera offers neither MJPEG nor YUYV"));
       }
     }
     v4l2_requestbuffers req{};
@@ -141,7 +141,7 @@ class V4L2Driver : public CameraDriver {
                       .count();
       if (left <= 0) {
         return DeadlineExceededError(
-            absl::StrCat(Describe(), ": no frame within ", options_.timeout_ms, " ms"));
+            internal::StrCat(Describe(), ": no frame within ", options_.timeout_ms, " ms"));
       }
       fd_set fds;
       FD_ZERO(&fds);

@@ -25,16 +25,15 @@
 #include "files/tree.h"
 #include "prusaconnect/files.h"
 #include "util/logging.h"
-#include "util/status_internal.h"
 
 namespace prusaconnect {
 
-using internal::Cat;
 using internal::InotifyEvent;
 using internal::InotifyHub;
 using internal::NameUse;
 using internal::StorageContext;
 using internal::StorageState;
+using internal::StrCat;
 using internal::TreeNode;
 using internal::UniqueFd;
 using internal::VirtualPath;
@@ -103,10 +102,10 @@ class Filesystem::Core {
   StorageContext ContextLocked();
   void FlushLocked();
   void Drain();
-  absl::StatusOr<Target> Resolve(const std::string& path, NameUse use) const;
+  StatusOr<Target> Resolve(const std::string& path, NameUse use) const;
   Status RefreshById(uint64_t id);
   Json FolderInfo(const TreeNode& node, const std::string& path) const;
-  absl::Status RefusePrinted(const Target& t, bool folder, const std::string& real) const;
+  Status RefusePrinted(const Target& t, bool folder, const std::string& real) const;
   // The entry a local delete acts on: its parent folder opened inside the
   // storage, its lstat() and its real path (for the printed-file check).
   // `noun` ("File", "Folder") words the not-found error.
@@ -117,7 +116,7 @@ class Filesystem::Core {
   };
   static Status OpenLocalEntry(const Target& t, const std::string& path, const char* noun,
                                LocalEntry* out);
-  absl::Status CreateLocalFolder(const Target& t, int attempt);
+  Status CreateLocalFolder(const Target& t, int attempt);
 
   const EventSink sink_;
   const internal::FileTyper typer_;
@@ -155,8 +154,6 @@ class Watcher : public internal::InotifyListener {
 };
 
 thread_local bool t_draining = false;
-
-Status Fail(const absl::Status& s) { return internal::FromAbsl(s); }
 
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 
@@ -224,8 +221,8 @@ Status Filesystem::Core::CheckStorageName(const std::string& name) {
         "e.g. \"local\"");
   }
   if (name.find('/') != std::string::npos) return InvalidArgumentError("Storage cannot contain /");
-  absl::Status s = internal::CheckName(name, NameUse::kCreate);
-  if (!s.ok()) return InvalidArgumentError(Cat("Invalid storage name: ", s.message()));
+  Status s = internal::CheckName(name, NameUse::kCreate);
+  if (!s.ok()) return InvalidArgumentError(StrCat("Invalid storage name: ", s.message()));
   return Status();
 }
 
@@ -234,7 +231,7 @@ Status Filesystem::Core::CheckStorageName(const std::string& name) {
 Status Filesystem::Core::Attach(const std::string& folder, const std::string& name) {
   Status valid = CheckStorageName(name);
   if (!valid.ok()) return valid;
-  absl::StatusOr<std::string> real = internal::RealPath(folder.empty() ? "." : folder);
+  StatusOr<std::string> real = internal::RealPath(folder.empty() ? "." : folder);
   if (!real.ok()) return NotFoundError("Folder " + Quoted(folder) + " does not exist");
   UniqueFd fd(open(real->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) {
@@ -424,7 +421,7 @@ SpaceInfo Filesystem::Core::Space(const std::string& name) {
 }
 
 std::optional<Node> Filesystem::Core::Get(const std::string& path, int depth) const {
-  absl::StatusOr<VirtualPath> vp = internal::ParseVirtualPath(path, NameUse::kExisting);
+  StatusOr<VirtualPath> vp = internal::ParseVirtualPath(path, NameUse::kExisting);
   if (!vp.ok()) return std::nullopt;
   std::lock_guard<std::mutex> lock(mu_);
   StorageState* s = FindLocked(vp->storage);
@@ -458,7 +455,7 @@ void Filesystem::Core::AppendLegacyJson(std::string* out) {
 
 bool Filesystem::Core::WaitUntilPath(const std::string& path, int64_t timeout_ms,
                                      bool exists) const {
-  absl::StatusOr<VirtualPath> vp = internal::ParseVirtualPath(path, NameUse::kExisting);
+  StatusOr<VirtualPath> vp = internal::ParseVirtualPath(path, NameUse::kExisting);
   if (!vp.ok()) return false;
   std::unique_lock<std::mutex> lock(mu_);
   return changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
@@ -497,14 +494,14 @@ std::string Filesystem::Core::PrintedFile() const {
 
 // ---------------------------------------------------------------- commands
 
-absl::StatusOr<Filesystem::Core::Target> Filesystem::Core::Resolve(const std::string& path,
-                                                                   NameUse use) const {
-  absl::StatusOr<VirtualPath> vp = internal::ParseVirtualPath(path, use);
+StatusOr<Filesystem::Core::Target> Filesystem::Core::Resolve(const std::string& path,
+                                                             NameUse use) const {
+  StatusOr<VirtualPath> vp = internal::ParseVirtualPath(path, use);
   if (!vp.ok()) return vp.status();
   std::lock_guard<std::mutex> lock(mu_);
   StorageState* s = FindLocked(vp->storage);
   if (s == nullptr) {
-    return absl::NotFoundError(Cat("Storage ", Quoted(vp->storage), " does not exist"));
+    return NotFoundError(StrCat("Storage ", Quoted(vp->storage), " does not exist"));
   }
   Target t;
   t.id = s->id;
@@ -522,34 +519,33 @@ absl::StatusOr<Filesystem::Core::Target> Filesystem::Core::Resolve(const std::st
 // storage is another name for the same file). `real` is the target's
 // canonical OS path, "" for providers. (The SDK compared folders as
 // substrings — quirk Q15.)
-absl::Status Filesystem::Core::RefusePrinted(const Target& t, bool folder,
-                                             const std::string& real) const {
+Status Filesystem::Core::RefusePrinted(const Target& t, bool folder,
+                                       const std::string& real) const {
   std::string printed = PrintedFile();
-  if (printed.empty()) return absl::OkStatus();
-  absl::StatusOr<VirtualPath> pvp = internal::ParseVirtualPath(printed, NameUse::kExisting);
-  if (!pvp.ok()) return absl::OkStatus();
+  if (printed.empty()) return Status();
+  StatusOr<VirtualPath> pvp = internal::ParseVirtualPath(printed, NameUse::kExisting);
+  if (!pvp.ok()) return Status();
   bool hit = folder ? internal::SameOrAncestor(t.vp, *pvp)
                     : (t.vp.storage == pvp->storage && t.vp.parts == pvp->parts);
   if (!hit && !real.empty() && pvp->storage == t.vp.storage && !pvp->parts.empty()) {
-    absl::StatusOr<UniqueFd> pdir =
+    StatusOr<UniqueFd> pdir =
         internal::OpenDirInside(t.os_root, pvp->parts, pvp->parts.size() - 1, printed);
     if (pdir.ok()) {
-      absl::StatusOr<std::string> pdir_path = internal::FdPath(pdir->get());
+      StatusOr<std::string> pdir_path = internal::FdPath(pdir->get());
       if (pdir_path.ok()) {
         std::string preal = *pdir_path + (pdir_path->back() == '/' ? "" : "/") + pvp->parts.back();
         hit = folder ? internal::IsInside(real, preal) : preal == real;
       }
     }
   }
-  if (!hit) return absl::OkStatus();
-  return absl::FailedPreconditionError(folder
-                                           ? "The file inside of this folder is currently printed"
-                                           : "This file is currently printed");
+  if (!hit) return Status();
+  return FailedPreconditionError(folder ? "The file inside of this folder is currently printed"
+                                        : "This file is currently printed");
 }
 
 Status Filesystem::Core::DeleteFile(const std::string& path) {
-  absl::StatusOr<Target> t = Resolve(path, NameUse::kExisting);
-  if (!t.ok()) return Fail(t.status());
+  StatusOr<Target> t = Resolve(path, NameUse::kExisting);
+  if (!t.ok()) return t.status();
   if (t->vp.parts.empty()) {
     return FailedPreconditionError(path + " is a storage, not a file");
   }
@@ -562,8 +558,8 @@ Status Filesystem::Core::DeleteFile(const std::string& path) {
       if (node->is_dir) return FailedPreconditionError(path + " is a folder (use DELETE_FOLDER)");
       if (node->has_attrs && node->read_only) return FailedPreconditionError("File is read only");
     }
-    absl::Status printed = RefusePrinted(*t, false, "");
-    if (!printed.ok()) return Fail(printed);
+    Status printed = RefusePrinted(*t, false, "");
+    if (!printed.ok()) return printed;
     Status s;
     {
       std::lock_guard<std::mutex> plock(*t->provider_mu);
@@ -582,10 +578,10 @@ Status Filesystem::Core::DeleteFile(const std::string& path) {
   if (S_ISREG(e.st.st_mode) && internal::ModeReadOnly(e.st, false)) {
     return FailedPreconditionError("File is read only");
   }
-  absl::Status printed = RefusePrinted(*t, false, e.real);
-  if (!printed.ok()) return Fail(printed);
+  Status printed = RefusePrinted(*t, false, e.real);
+  if (!printed.ok()) return printed;
   if (unlinkat(e.parent.get(), name.c_str(), 0) != 0) {
-    return Fail(internal::ErrnoStatus(errno, "Cannot delete " + path));
+    return internal::ErrnoStatus(errno, "Cannot delete " + path);
   }
   return Status();
 }
@@ -594,25 +590,25 @@ Status Filesystem::Core::OpenLocalEntry(const Target& t, const std::string& path
                                         LocalEntry* out) {
   const std::string& name = t.vp.parts.back();
   const std::string missing = std::string(noun) + " does not exist: " + path;
-  absl::StatusOr<UniqueFd> parent =
+  StatusOr<UniqueFd> parent =
       internal::OpenDirInside(t.os_root, t.vp.parts, t.vp.parts.size() - 1, path);
   if (!parent.ok()) {
-    if (absl::IsNotFound(parent.status())) return NotFoundError(missing);
-    return Fail(parent.status());
+    if (parent.status().code() == StatusCode::kNotFound) return NotFoundError(missing);
+    return parent.status();
   }
   if (fstatat(parent->get(), name.c_str(), &out->st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return NotFoundError(missing);
-    return Fail(internal::ErrnoStatus(errno, path));
+    return internal::ErrnoStatus(errno, path);
   }
-  absl::StatusOr<std::string> dir_real = internal::FdPath(parent->get());
+  StatusOr<std::string> dir_real = internal::FdPath(parent->get());
   out->real = dir_real.ok() ? *dir_real + (dir_real->back() == '/' ? "" : "/") + name : "";
   out->parent = std::move(*parent);
   return Status();
 }
 
 Status Filesystem::Core::DeleteFolder(const std::string& path, bool force) {
-  absl::StatusOr<Target> t = Resolve(path, NameUse::kExisting);
-  if (!t.ok()) return Fail(t.status());
+  StatusOr<Target> t = Resolve(path, NameUse::kExisting);
+  if (!t.ok()) return t.status();
   if (t->vp.parts.empty()) {
     return FailedPreconditionError(path + " is a whole storage; it cannot be deleted");
   }
@@ -626,8 +622,8 @@ Status Filesystem::Core::DeleteFolder(const std::string& path, bool force) {
         return FailedPreconditionError(path + " is not a folder (use DELETE_FILE)");
       if (node->has_attrs && node->read_only) return FailedPreconditionError("Folder is read only");
     }
-    absl::Status printed = RefusePrinted(*t, true, "");
-    if (!printed.ok()) return Fail(printed);
+    Status printed = RefusePrinted(*t, true, "");
+    if (!printed.ok()) return printed;
     Status s;
     {
       std::lock_guard<std::mutex> plock(*t->provider_mu);
@@ -647,32 +643,30 @@ Status Filesystem::Core::DeleteFolder(const std::string& path, bool force) {
   if (!S_ISDIR(e.st.st_mode))
     return FailedPreconditionError(path + " is not a folder (use DELETE_FILE)");
   if (internal::ModeReadOnly(e.st, false)) return FailedPreconditionError("Folder is read only");
-  absl::Status printed = RefusePrinted(*t, true, e.real);
-  if (!printed.ok()) return Fail(printed);
+  Status printed = RefusePrinted(*t, true, e.real);
+  if (!printed.ok()) return printed;
   if (force) {
-    absl::Status s = internal::RemoveTree(e.parent.get(), name);
-    if (!s.ok())
-      return Fail(
-          absl::Status(s.code(), "Cannot delete " + path + ": " + std::string(s.message())));
+    Status s = internal::RemoveTree(e.parent.get(), name);
+    if (!s.ok()) return Status(s.code(), "Cannot delete " + path + ": " + s.message());
     return Status();
   }
   if (unlinkat(e.parent.get(), name.c_str(), AT_REMOVEDIR) != 0) {
     if (errno == ENOTEMPTY || errno == EEXIST) {
       return FailedPreconditionError("Folder " + path + " is not empty (delete it with force)");
     }
-    return Fail(internal::ErrnoStatus(errno, "Cannot delete " + path));
+    return internal::ErrnoStatus(errno, "Cannot delete " + path);
   }
   return Status();
 }
 
-absl::Status Filesystem::Core::CreateLocalFolder(const Target& t, int attempt) {
+Status Filesystem::Core::CreateLocalFolder(const Target& t, int attempt) {
   const std::vector<std::string>& parts = t.vp.parts;
   UniqueFd parent;
-  absl::StatusOr<size_t> reached =
+  StatusOr<size_t> reached =
       internal::OpenExistingPrefix(t.os_root, parts, parts.size(), t.shown, &parent);
   if (!reached.ok()) return reached.status();
   size_t k = *reached;
-  if (k == parts.size()) return absl::OkStatus();  // exists: fine (makedirs exist_ok)
+  if (k == parts.size()) return Status();  // exists: fine (makedirs exist_ok)
   // Build the missing folders inside a hidden temporary folder and move the
   // first into place: one rename, so the watcher sees the whole new tree at
   // once (one FILE_CHANGED, as the SDK reports makedirs) and nobody sees a
@@ -685,7 +679,7 @@ absl::Status Filesystem::Core::CreateLocalFolder(const Target& t, int attempt) {
     return internal::ErrnoStatus(errno, "Cannot create " + t.shown);
   }
   UniqueFd dir(openat(parent.get(), tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  absl::Status status = absl::OkStatus();
+  Status status = Status();
   for (size_t i = k; dir.valid() && i < parts.size(); ++i) {
     if (mkdirat(dir.get(), parts[i].c_str(), 0777) != 0) {
       status = internal::ErrnoStatus(errno, "Cannot create " + t.shown);
@@ -708,7 +702,7 @@ absl::Status Filesystem::Core::CreateLocalFolder(const Target& t, int attempt) {
       }
     }
   }
-  absl::Status cleanup = internal::RemoveTree(parent.get(), tmp);
+  Status cleanup = internal::RemoveTree(parent.get(), tmp);
   if (!cleanup.ok()) {
     PC_LOG(kWarning, "files") << "could not remove a temporary folder: " << cleanup.message();
   }
@@ -717,8 +711,8 @@ absl::Status Filesystem::Core::CreateLocalFolder(const Target& t, int attempt) {
 }
 
 Status Filesystem::Core::CreateFolder(const std::string& path) {
-  absl::StatusOr<Target> t = Resolve(path, NameUse::kCreate);
-  if (!t.ok()) return Fail(t.status());
+  StatusOr<Target> t = Resolve(path, NameUse::kCreate);
+  if (!t.ok()) return t.status();
   if (t->provider) {
     if (t->vp.parts.empty()) return Status();
     Status s;
@@ -730,7 +724,7 @@ Status Filesystem::Core::CreateFolder(const std::string& path) {
     RefreshById(t->id);
     return Status();
   }
-  return Fail(CreateLocalFolder(*t, 0));
+  return CreateLocalFolder(*t, 0);
 }
 
 Json Filesystem::Core::FolderInfo(const TreeNode& node, const std::string& path) const {
@@ -751,8 +745,8 @@ Json Filesystem::Core::FolderInfo(const TreeNode& node, const std::string& path)
 }
 
 StatusOr<Json> Filesystem::Core::FileInfo(const std::string& path) {
-  absl::StatusOr<Target> t = Resolve(path, NameUse::kExisting);
-  if (!t.ok()) return Fail(t.status());
+  StatusOr<Target> t = Resolve(path, NameUse::kExisting);
+  if (!t.ok()) return t.status();
   auto tree_node = [&](Json* folder, std::optional<Node>* file) -> bool {
     std::lock_guard<std::mutex> lock(mu_);
     StorageState* s = FindByIdLocked(t->id);
@@ -787,21 +781,22 @@ StatusOr<Json> Filesystem::Core::FileInfo(const std::string& path) {
     return data;
   }
   const std::string& name = t->vp.parts.back();
-  absl::StatusOr<UniqueFd> parent =
+  StatusOr<UniqueFd> parent =
       internal::OpenDirInside(t->os_root, t->vp.parts, t->vp.parts.size() - 1, path);
   if (!parent.ok()) {
-    if (absl::IsNotFound(parent.status())) return NotFoundError("File does not exist: " + path);
-    return Fail(parent.status());
+    if (parent.status().code() == StatusCode::kNotFound)
+      return NotFoundError("File does not exist: " + path);
+    return parent.status();
   }
   struct stat st;
   if (fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return NotFoundError("File does not exist: " + path);
-    return Fail(internal::ErrnoStatus(errno, path));
+    return internal::ErrnoStatus(errno, path);
   }
   UniqueFd fd;
   if (S_ISLNK(st.st_mode)) {
-    absl::StatusOr<std::string> dir_real = internal::FdPath(parent->get());
-    absl::StatusOr<std::string> real =
+    StatusOr<std::string> dir_real = internal::FdPath(parent->get());
+    StatusOr<std::string> real =
         dir_real.ok() ? internal::RealPath(*dir_real + "/" + name) : dir_real;
     if (!real.ok()) return NotFoundError("File does not exist: " + path);
     if (!internal::IsInside(t->os_root, *real)) {
@@ -819,8 +814,8 @@ StatusOr<Json> Filesystem::Core::FileInfo(const std::string& path) {
     fd = UniqueFd(
         openat(parent->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   }
-  if (!fd.valid()) return Fail(internal::ErrnoStatus(errno, path));
-  if (fstat(fd.get(), &st) != 0) return Fail(internal::ErrnoStatus(errno, path));
+  if (!fd.valid()) return internal::ErrnoStatus(errno, path);
+  if (fstat(fd.get(), &st) != 0) return internal::ErrnoStatus(errno, path);
   if (S_ISDIR(st.st_mode)) return NotFoundError("File does not exist: " + path);
   if (!S_ISREG(st.st_mode)) return FailedPreconditionError(path + " is not a regular file");
   bool readonly_mount = false;
@@ -840,15 +835,15 @@ StatusOr<Json> Filesystem::Core::FileInfo(const std::string& path) {
 }
 
 StatusOr<std::string> Filesystem::Core::OsPath(const std::string& path) {
-  absl::StatusOr<Target> t = Resolve(path, NameUse::kExisting);
-  if (!t.ok()) return Fail(t.status());
+  StatusOr<Target> t = Resolve(path, NameUse::kExisting);
+  if (!t.ok()) return t.status();
   if (t->provider) {
     return FailedPreconditionError("Storage " + Quoted(t->name) + " is provided by the host");
   }
   UniqueFd dir;
-  absl::StatusOr<size_t> reached = internal::OpenExistingPrefix(
+  StatusOr<size_t> reached = internal::OpenExistingPrefix(
       t->os_root, t->vp.parts, t->vp.parts.empty() ? 0 : t->vp.parts.size() - 1, path, &dir);
-  if (!reached.ok()) return Fail(reached.status());
+  if (!reached.ok()) return reached.status();
   std::string os_path = t->os_root;
   for (const std::string& p : t->vp.parts) {
     if (os_path.back() != '/') os_path += '/';
@@ -860,16 +855,16 @@ StatusOr<std::string> Filesystem::Core::OsPath(const std::string& path) {
 // ---------------------------------------------------------------- downloads
 
 StatusOr<internal::DownloadTarget> Filesystem::Core::PrepareDownload(const std::string& path) {
-  absl::StatusOr<Target> t = Resolve(path, NameUse::kCreate);
-  if (!t.ok()) return Fail(t.status());
+  StatusOr<Target> t = Resolve(path, NameUse::kCreate);
+  if (!t.ok()) return t.status();
   if (t->vp.parts.empty()) {
     return InvalidArgumentError("Destination " + path + " is a storage, not a file");
   }
   const std::string& name = t->vp.parts.back();
-  if (absl::Status s = internal::CheckName(name, NameUse::kCreate, FILENAME_LENGTH); !s.ok()) {
-    return Fail(s);
+  if (Status s = internal::CheckName(name, NameUse::kCreate, FILENAME_LENGTH); !s.ok()) {
+    return s;
   }
-  if (absl::Status s = RefusePrinted(*t, false, ""); !s.ok()) return Fail(s);
+  if (Status s = RefusePrinted(*t, false, ""); !s.ok()) return s;
   internal::DownloadTarget d;
   d.path = t->vp.ToString();
   d.storage = t->name;
@@ -891,17 +886,17 @@ StatusOr<internal::DownloadTarget> Filesystem::Core::PrepareDownload(const std::
     Status s = CreateFolder(parent.ToString());
     if (!s.ok()) return s;
   }
-  absl::StatusOr<UniqueFd> dir =
+  StatusOr<UniqueFd> dir =
       internal::OpenDirInside(t->os_root, t->vp.parts, t->vp.parts.size() - 1, path);
-  if (!dir.ok()) return Fail(dir.status());
-  absl::StatusOr<std::string> dir_path = internal::FdPath(dir->get());
-  if (!dir_path.ok()) return Fail(dir_path.status());
+  if (!dir.ok()) return dir.status();
+  StatusOr<std::string> dir_path = internal::FdPath(dir->get());
+  if (!dir_path.ok()) return dir_path.status();
   d.os_path = *dir_path + (dir_path->back() == '/' ? "" : "/") + name;
   struct stat st;
   if (fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
     return FailedPreconditionError("Destination " + path + " is a folder");
   }
-  if (absl::Status s = RefusePrinted(*t, false, d.os_path); !s.ok()) return Fail(s);
+  if (Status s = RefusePrinted(*t, false, d.os_path); !s.ok()) return s;
   struct statvfs vfs;
   if (fstatvfs(dir->get(), &vfs) == 0) {
     d.free_space = static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
@@ -911,7 +906,7 @@ StatusOr<internal::DownloadTarget> Filesystem::Core::PrepareDownload(const std::
 }
 
 bool Filesystem::Core::IsPrinted(const internal::DownloadTarget& d) {
-  absl::StatusOr<Target> t = Resolve(d.path, NameUse::kExisting);
+  StatusOr<Target> t = Resolve(d.path, NameUse::kExisting);
   if (!t.ok()) return false;
   return !RefusePrinted(*t, false, d.os_path).ok();
 }

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 
-#include "absl/status/status.h"
 #include "files/paths.h"
 #include "util/logging.h"
 
@@ -42,16 +41,16 @@ void InotifyHub::EnsureThreadLocked() {
   started_ = true;
 }
 
-absl::StatusOr<int> InotifyHub::AddWatch(InotifyListener* listener, const std::string& dir) {
-  if (fd_ < 0) return absl::UnavailableError("inotify is not available");
+StatusOr<int> InotifyHub::AddWatch(InotifyListener* listener, const std::string& dir) {
+  if (fd_ < 0) return UnavailableError("inotify is not available");
   std::lock_guard<std::mutex> lock(mu_);
   EnsureThreadLocked();
   int wd = inotify_add_watch(fd_, dir.c_str(), kMask);
   if (wd < 0) {
     if (errno == ENOSPC) {
-      return absl::ResourceExhaustedError(
-          Cat("Cannot watch ", dir,
-              ": the inotify watch limit is reached (fs.inotify.max_user_watches)"));
+      return ResourceExhaustedError(
+          StrCat("Cannot watch ", dir,
+                 ": the inotify watch limit is reached (fs.inotify.max_user_watches)"));
     }
     return ErrnoStatus(errno, "Cannot watch " + dir);
   }

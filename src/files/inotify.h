@@ -28,7 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "prusaconnect/status.h"
 
 namespace prusaconnect::internal {
 
@@ -59,7 +59,7 @@ class InotifyHub {
   static InotifyHub& Instance();
 
   // Watches the folder `dir` for `listener`; returns the watch descriptor.
-  absl::StatusOr<int> AddWatch(InotifyListener* listener, const std::string& dir);
+  StatusOr<int> AddWatch(InotifyListener* listener, const std::string& dir);
   // Stops delivering `wd` to `listener`; the kernel watch goes when no
   // listener is left on it.
   void RemoveWatch(InotifyListener* listener, int wd);

@@ -20,7 +20,6 @@
 
 #include "files/paths.h"
 #include "files/zip.h"
-#include "util/status_internal.h"
 
 namespace prusaconnect {
 namespace internal {
@@ -1026,13 +1025,13 @@ bool MatchSlThumbnail(std::string_view name, std::string* dims, std::string* for
 }  // namespace
 
 void ReadSlArchive(int fd, int64_t size, GcodeMetadata* out) {
-  absl::StatusOr<ZipReader> zip = ZipReader::Open(fd, size);
+  StatusOr<ZipReader> zip = ZipReader::Open(fd, size);
   if (!zip.ok()) {
     out->complete = false;  // BadZipFile
     return;
   }
   if (const ZipReader::Entry* config = zip->Find("config.json")) {
-    absl::StatusOr<std::string> text = zip->Read(*config, kMaxZipEntry);
+    StatusOr<std::string> text = zip->Read(*config, kMaxZipEntry);
     if (!text.ok()) {
       out->complete = false;
       return;
@@ -1056,7 +1055,7 @@ void ReadSlArchive(int fd, int64_t size, GcodeMetadata* out) {
     if (!StartsWith(e.name, "thumbnail/")) continue;
     std::string dims, format;
     if (!MatchSlThumbnail(e.name, &dims, &format)) continue;
-    absl::StatusOr<std::string> bytes = zip->Read(e, kMaxZipEntry);
+    StatusOr<std::string> bytes = zip->Read(e, kMaxZipEntry);
     if (!bytes.ok()) {
       out->complete = false;  // the whole extraction fails: no thumbnails
       return;
@@ -1142,9 +1141,9 @@ StatusOr<GcodeMetadata> ReadGcodeMetadata(const std::string& os_path, const std:
     return InvalidArgumentError("Not a print file: " + base);
   }
   internal::UniqueFd fd(open(os_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return internal::FromAbsl(internal::ErrnoStatus(errno, os_path));
+  if (!fd.valid()) return internal::ErrnoStatus(errno, os_path);
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return internal::FromAbsl(internal::ErrnoStatus(errno, os_path));
+  if (fstat(fd.get(), &st) != 0) return internal::ErrnoStatus(errno, os_path);
   if (!S_ISREG(st.st_mode)) return InvalidArgumentError("Not a regular file: " + os_path);
   GcodeMetadata out;
   internal::ReadPrintFileMetadata(fd.get(), st.st_size, base, &out);

@@ -64,45 +64,45 @@ size_t Utf8Length(std::string_view s) {
 
 // ---------------------------------------------------------------- names
 
-absl::Status CheckName(std::string_view name, NameUse use, size_t max_bytes) {
-  auto shown = [&] { return Cat("\"", name, "\""); };
-  if (name.empty()) return absl::InvalidArgumentError("Empty name");
+Status CheckName(std::string_view name, NameUse use, size_t max_bytes) {
+  auto shown = [&] { return StrCat("\"", name, "\""); };
+  if (name.empty()) return InvalidArgumentError("Empty name");
   if (name.find('\0') != std::string_view::npos) {
-    return absl::InvalidArgumentError("Name contains a NUL byte");
+    return InvalidArgumentError("Name contains a NUL byte");
   }
   if (!IsValidUtf8(name)) {
-    return absl::InvalidArgumentError("Name is not valid UTF-8");
+    return InvalidArgumentError("Name is not valid UTF-8");
   }
   if (name == "." || name == "..") {
-    return absl::InvalidArgumentError(Cat("Path components \".\" and \"..\" are not allowed"));
+    return InvalidArgumentError(StrCat("Path components \".\" and \"..\" are not allowed"));
   }
   if (name.front() == '.') {
-    return absl::InvalidArgumentError(
-        Cat("Name ", shown(), " starts with \".\" (hidden names are not allowed)"));
+    return InvalidArgumentError(
+        StrCat("Name ", shown(), " starts with \".\" (hidden names are not allowed)"));
   }
   if (use == NameUse::kCreate) {
     for (char c : name) {
       auto u = static_cast<unsigned char>(c);
       if (u < 0x20 || u == 0x7F) {
-        return absl::InvalidArgumentError(Cat("Name ", shown(), " contains a control character"));
+        return InvalidArgumentError(StrCat("Name ", shown(), " contains a control character"));
       }
     }
     for (const std::string& bad : ForbiddenCharacters()) {
       if (name.find(bad) != std::string_view::npos) {
-        return absl::InvalidArgumentError(Cat("Forbidden character '", bad, "' in name ", shown()));
+        return InvalidArgumentError(StrCat("Forbidden character '", bad, "' in name ", shown()));
       }
     }
   }
   size_t chars = Utf8Length(name);
   if (chars > static_cast<size_t>(MAX_NAME_LENGTH)) {
-    return absl::InvalidArgumentError(
-        Cat("Name is too long: ", chars, " characters, at most ", MAX_NAME_LENGTH));
+    return InvalidArgumentError(
+        StrCat("Name is too long: ", chars, " characters, at most ", MAX_NAME_LENGTH));
   }
   if (name.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        Cat("Name is too long: ", name.size(), " bytes in UTF-8, at most ", max_bytes));
+    return InvalidArgumentError(
+        StrCat("Name is too long: ", name.size(), " bytes in UTF-8, at most ", max_bytes));
   }
-  return absl::OkStatus();
+  return Status();
 }
 
 std::string VirtualPath::ToString() const {
@@ -123,18 +123,18 @@ std::string VirtualPath::Relative() const {
   return s;
 }
 
-absl::StatusOr<VirtualPath> ParseVirtualPath(std::string_view path, NameUse use) {
+StatusOr<VirtualPath> ParseVirtualPath(std::string_view path, NameUse use) {
   if (path.find('\0') != std::string_view::npos) {
-    return absl::InvalidArgumentError("Path contains a NUL byte");
+    return InvalidArgumentError("Path contains a NUL byte");
   }
   if (path.empty() || path.front() != '/') {
-    return absl::InvalidArgumentError(
-        Cat("Path must be absolute, starting with /<storage>: \"", path, "\""));
+    return InvalidArgumentError(
+        StrCat("Path must be absolute, starting with /<storage>: \"", path, "\""));
   }
-  if (!IsValidUtf8(path)) return absl::InvalidArgumentError("Path is not valid UTF-8");
+  if (!IsValidUtf8(path)) return InvalidArgumentError("Path is not valid UTF-8");
   if (path.size() > PATH_MAX) {
-    return absl::InvalidArgumentError(
-        Cat("Path is too long: ", path.size(), " bytes, at most ", PATH_MAX));
+    return InvalidArgumentError(
+        StrCat("Path is too long: ", path.size(), " bytes, at most ", PATH_MAX));
   }
   VirtualPath vp;
   bool first = true;
@@ -145,8 +145,8 @@ absl::StatusOr<VirtualPath> ParseVirtualPath(std::string_view path, NameUse use)
     std::string_view comp = path.substr(i, j - i);
     i = j + 1;
     if (comp.empty()) continue;
-    absl::Status s = CheckName(comp, use);
-    if (!s.ok()) return absl::InvalidArgumentError(Cat(s.message(), ": \"", path, "\""));
+    Status s = CheckName(comp, use);
+    if (!s.ok()) return InvalidArgumentError(StrCat(s.message(), ": \"", path, "\""));
     if (first) {
       vp.storage = std::string(comp);
       first = false;
@@ -155,7 +155,7 @@ absl::StatusOr<VirtualPath> ParseVirtualPath(std::string_view path, NameUse use)
     }
   }
   if (first) {
-    return absl::InvalidArgumentError(Cat("Path names no storage: \"", path, "\""));
+    return InvalidArgumentError(StrCat("Path names no storage: \"", path, "\""));
   }
   return vp;
 }
@@ -187,39 +187,39 @@ std::string ErrnoText(int err) {
   return strerror_r(err, buf, sizeof buf);  // the GNU variant: returns the text
 }
 
-absl::Status ErrnoStatus(int err, const std::string& what) {
-  std::string msg = Cat(what, ": ", ErrnoText(err));
+Status ErrnoStatus(int err, const std::string& what) {
+  std::string msg = StrCat(what, ": ", ErrnoText(err));
   switch (err) {
     case ENOENT:
     case ENOTDIR:
-      return absl::NotFoundError(msg);
+      return NotFoundError(msg);
     case EACCES:
     case EPERM:
     case EROFS:
-      return absl::PermissionDeniedError(msg);
+      return PermissionDeniedError(msg);
     case EEXIST:
-      return absl::AlreadyExistsError(msg);
+      return AlreadyExistsError(msg);
     case ENOTEMPTY:
     case EBUSY:
-      return absl::FailedPreconditionError(msg);
+      return FailedPreconditionError(msg);
     case ENAMETOOLONG:
     case ELOOP:
-      return absl::InvalidArgumentError(msg);
+      return InvalidArgumentError(msg);
     case ENOSPC:
     case EDQUOT:
-      return absl::ResourceExhaustedError(msg);
+      return ResourceExhaustedError(msg);
     default:
-      return absl::InternalError(msg);
+      return InternalError(msg);
   }
 }
 
-absl::StatusOr<std::string> RealPath(const std::string& path) {
+StatusOr<std::string> RealPath(const std::string& path) {
   std::unique_ptr<char, decltype(&free)> r(realpath(path.c_str(), nullptr), &free);
   if (!r) return ErrnoStatus(errno, path);
   return std::string(r.get());
 }
 
-absl::StatusOr<std::string> FdPath(int fd) {
+StatusOr<std::string> FdPath(int fd) {
   char link[64];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   char buf[PATH_MAX + 1];
@@ -247,9 +247,8 @@ int OpenDirAt(int dirfd, const char* name) {
 
 }  // namespace
 
-absl::StatusOr<size_t> OpenExistingPrefix(const std::string& root,
-                                          const std::vector<std::string>& parts, size_t count,
-                                          const std::string& shown, UniqueFd* out) {
+StatusOr<size_t> OpenExistingPrefix(const std::string& root, const std::vector<std::string>& parts,
+                                    size_t count, const std::string& shown, UniqueFd* out) {
   UniqueFd dir(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return ErrnoStatus(errno, "Storage folder " + root);
   std::string os_path = root;
@@ -267,19 +266,19 @@ absl::StatusOr<size_t> OpenExistingPrefix(const std::string& root,
         return ErrnoStatus(errno, shown);
       }
       if (!S_ISLNK(st.st_mode)) {
-        return absl::FailedPreconditionError(Cat("\"", name, "\" in ", shown, " is not a folder"));
+        return FailedPreconditionError(StrCat("\"", name, "\" in ", shown, " is not a folder"));
       }
-      absl::StatusOr<std::string> real = RealPath(next);
+      StatusOr<std::string> real = RealPath(next);
       if (!real.ok()) {
-        return absl::NotFoundError(Cat("\"", name, "\" in ", shown, " is a broken symbolic link"));
+        return NotFoundError(StrCat("\"", name, "\" in ", shown, " is a broken symbolic link"));
       }
       if (!IsInside(root, *real)) {
-        return absl::PermissionDeniedError(Cat(
+        return PermissionDeniedError(StrCat(
             "Path ", shown, " leads outside its storage through the symbolic link \"", name, "\""));
       }
       fd = open(real->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) {
-        return absl::FailedPreconditionError(Cat("\"", name, "\" in ", shown, " is not a folder"));
+        return FailedPreconditionError(StrCat("\"", name, "\" in ", shown, " is not a folder"));
       }
       next = *real;
     }
@@ -291,23 +290,21 @@ absl::StatusOr<size_t> OpenExistingPrefix(const std::string& root,
   return i;
 }
 
-absl::StatusOr<UniqueFd> OpenDirInside(const std::string& root,
-                                       const std::vector<std::string>& parts, size_t count,
-                                       const std::string& shown) {
+StatusOr<UniqueFd> OpenDirInside(const std::string& root, const std::vector<std::string>& parts,
+                                 size_t count, const std::string& shown) {
   UniqueFd dir;
-  absl::StatusOr<size_t> reached = OpenExistingPrefix(root, parts, count, shown, &dir);
+  StatusOr<size_t> reached = OpenExistingPrefix(root, parts, count, shown, &dir);
   if (!reached.ok()) return reached.status();
   if (*reached < std::min(count, parts.size())) {
-    return absl::NotFoundError(
-        Cat("Folder \"", parts[*reached], "\" in ", shown, " does not exist"));
+    return NotFoundError(StrCat("Folder \"", parts[*reached], "\" in ", shown, " does not exist"));
   }
   return dir;
 }
 
 namespace {
 
-absl::Status RemoveTreeDepth(int parent_fd, const std::string& name, int depth) {
-  if (depth > 512) return absl::FailedPreconditionError("Folder tree is too deep to delete");
+Status RemoveTreeDepth(int parent_fd, const std::string& name, int depth) {
+  if (depth > 512) return FailedPreconditionError("Folder tree is too deep to delete");
   int fd = openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, name);
   DIR* d = fdopendir(fd);
@@ -331,7 +328,7 @@ absl::Status RemoveTreeDepth(int parent_fd, const std::string& name, int depth) 
   }
   for (const auto& [child, is_dir] : entries) {
     if (is_dir) {
-      absl::Status s = RemoveTreeDepth(fd, child, depth + 1);
+      Status s = RemoveTreeDepth(fd, child, depth + 1);
       if (!s.ok()) return s;
     } else if (unlinkat(fd, child.c_str(), 0) != 0 && errno != ENOENT) {
       return ErrnoStatus(errno, child);
@@ -341,12 +338,12 @@ absl::Status RemoveTreeDepth(int parent_fd, const std::string& name, int depth) 
   if (unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
     return ErrnoStatus(errno, name);
   }
-  return absl::OkStatus();
+  return Status();
 }
 
 }  // namespace
 
-absl::Status RemoveTree(int parent_fd, const std::string& name) {
+Status RemoveTree(int parent_fd, const std::string& name) {
   return RemoveTreeDepth(parent_fd, name, 0);
 }
 

@@ -30,32 +30,12 @@
 #include <type_traits>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
+#include "prusaconnect/status.h"
+#include "util/str_cat.h"
 
 namespace prusaconnect::internal {
 
 // ---- text ----
-// Concatenates strings, string_views, characters and integers (absl::StrCat
-// of this platform's Abseil does not take std::string_view).
-template <typename S>
-auto AppendPiece(std::string* out, const S& s)
-    -> decltype(out->append(s.data(), s.size()), void()) {
-  out->append(s.data(), s.size());
-}
-inline void AppendPiece(std::string* out, const char* s) { out->append(s); }
-inline void AppendPiece(std::string* out, char c) { out->push_back(c); }
-template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
-void AppendPiece(std::string* out, T v) {
-  out->append(std::to_string(v));
-}
-template <typename... T>
-std::string Cat(const T&... pieces) {
-  std::string out;
-  (AppendPiece(&out, pieces), ...);
-  return out;
-}
-
 // Strict UTF-8 (as Python's bytes.decode): no overlong forms, no surrogates,
 // nothing above U+10FFFF.
 bool IsValidUtf8(std::string_view s);
@@ -69,7 +49,7 @@ enum class NameUse { kExisting, kCreate };
 // Checks one name: a storage name or a path component. `max_bytes` is 255,
 // or FILENAME_LENGTH for a file about to be created. The message names the
 // component and says what is wrong.
-absl::Status CheckName(std::string_view name, NameUse use, size_t max_bytes = 255);
+Status CheckName(std::string_view name, NameUse use, size_t max_bytes = 255);
 
 struct VirtualPath {
   std::string storage;
@@ -83,7 +63,7 @@ struct VirtualPath {
 
 // Parses and checks a virtual path (all rules above except symbolic links,
 // which need the disk).
-absl::StatusOr<VirtualPath> ParseVirtualPath(std::string_view path, NameUse use);
+StatusOr<VirtualPath> ParseVirtualPath(std::string_view path, NameUse use);
 
 // True when `a` is `b` or a folder above it (by components, not by text:
 // "/usb/a" does not contain "/usb/ab").
@@ -113,9 +93,9 @@ class UniqueFd {
 };
 
 // The canonical absolute path of `path` (realpath), or an error.
-absl::StatusOr<std::string> RealPath(const std::string& path);
+StatusOr<std::string> RealPath(const std::string& path);
 // The canonical path of an open file descriptor.
-absl::StatusOr<std::string> FdPath(int fd);
+StatusOr<std::string> FdPath(int fd);
 // True when `path` is `root` or below it (both canonical).
 bool IsInside(std::string_view root, std::string_view path);
 
@@ -123,21 +103,19 @@ bool IsInside(std::string_view root, std::string_view path);
 // with the same checks as OpenDirInside; returns how many were opened (the
 // folder reached is in *dir). A component that exists but is not a folder
 // is an error.
-absl::StatusOr<size_t> OpenExistingPrefix(const std::string& root,
-                                          const std::vector<std::string>& parts, size_t count,
-                                          const std::string& shown, UniqueFd* dir);
+StatusOr<size_t> OpenExistingPrefix(const std::string& root, const std::vector<std::string>& parts,
+                                    size_t count, const std::string& shown, UniqueFd* dir);
 
 // Opens the folder `root` + `parts[0..count)` for reading, without ever
 // leaving `root` (canonical): a symbolic link is followed only when its
 // target is inside. `shown` is the virtual path used in messages; a missing
 // folder is NotFound.
-absl::StatusOr<UniqueFd> OpenDirInside(const std::string& root,
-                                       const std::vector<std::string>& parts, size_t count,
-                                       const std::string& shown);
+StatusOr<UniqueFd> OpenDirInside(const std::string& root, const std::vector<std::string>& parts,
+                                 size_t count, const std::string& shown);
 
 // Deletes the folder `name` in `parent_fd` with everything in it, never
 // following a symbolic link (links are removed, not their targets).
-absl::Status RemoveTree(int parent_fd, const std::string& name);
+Status RemoveTree(int parent_fd, const std::string& name);
 
 // read_only as we define it: no write permission bit at all, or a read-only
 // mount. (The SDK used access(W_OK), always false for root — quirk Q39.)
@@ -146,7 +124,7 @@ inline bool ModeReadOnly(const struct stat& st, bool readonly_mount) {
 }
 
 // A message for an errno from operating on `shown` ("Permission denied").
-absl::Status ErrnoStatus(int err, const std::string& what);
+Status ErrnoStatus(int err, const std::string& what);
 // strerror(), thread-safe.
 std::string ErrnoText(int err);
 

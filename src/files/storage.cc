@@ -48,7 +48,7 @@ std::unique_ptr<TreeNode> MakeNode(const StorageState& s, int dirfd, const std::
   if (!CheckName(name, NameUse::kExisting).ok()) return nullptr;
   if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) != 0) return nullptr;
   if (S_ISLNK(st->st_mode)) {
-    absl::StatusOr<std::string> real = RealPath(Join(os_path, name));
+    StatusOr<std::string> real = RealPath(Join(os_path, name));
     if (!real.ok() || !IsInside(s.os_root, *real) || stat(real->c_str(), st) != 0 ||
         !S_ISREG(st->st_mode)) {
       return nullptr;
@@ -158,7 +158,7 @@ void Create(StorageState& s, TreeNode* dir, const std::string& name, bool replac
   if (added->is_dir) {
     UniqueFd fd(openat(dirfd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.valid()) {
-      absl::StatusOr<std::string> real = FdPath(fd.get());
+      StatusOr<std::string> real = FdPath(fd.get());
       if (real.ok() && IsInside(s.os_root, *real)) {
         ScanFolder(s, added, fd.get(), Join(dir_path, name), &s.wds, 1);
       }
@@ -253,7 +253,7 @@ void AppendStorageLegacyJson(StorageState& s, std::string* out) {
 void ScanFolder(StorageState& s, TreeNode* dir, int fd, const std::string& os_path,
                 std::unordered_map<int, TreeNode*>* wds, int depth) {
   // Watch first, list second: whatever changes after the listing is reported.
-  absl::StatusOr<int> wd = InotifyHub::Instance().AddWatch(s.watcher.get(), os_path);
+  StatusOr<int> wd = InotifyHub::Instance().AddWatch(s.watcher.get(), os_path);
   if (wd.ok()) {
     dir->wd = *wd;
     (*wds)[*wd] = dir;

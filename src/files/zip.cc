@@ -7,7 +7,6 @@
 #include <array>
 #include <cstring>
 
-#include "absl/status/status.h"
 #include "files/paths.h"
 
 namespace prusaconnect::internal {
@@ -212,19 +211,19 @@ uint32_t Le32(const unsigned char* p) {
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
-absl::Status PreadAll(int fd, int64_t offset, size_t len, std::string* out) {
+Status PreadAll(int fd, int64_t offset, size_t len, std::string* out) {
   out->resize(len);
   size_t done = 0;
   while (done < len) {
     ssize_t n = pread(fd, out->data() + done, len - done, offset + static_cast<int64_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::InternalError(Cat("read error: ", ErrnoText(errno)));
+      return InternalError(StrCat("read error: ", ErrnoText(errno)));
     }
-    if (n == 0) return absl::DataLossError("unexpected end of archive");
+    if (n == 0) return DataLossError("unexpected end of archive");
     done += static_cast<size_t>(n);
   }
-  return absl::OkStatus();
+  return Status();
 }
 
 }  // namespace
@@ -294,14 +293,14 @@ std::string Base64Encode(std::string_view data) {
   return out;
 }
 
-absl::StatusOr<ZipReader> ZipReader::Open(int fd, int64_t size) {
+StatusOr<ZipReader> ZipReader::Open(int fd, int64_t size) {
   constexpr int64_t kEocd = 22;
-  if (size < kEocd) return absl::InvalidArgumentError("not a zip archive");
+  if (size < kEocd) return InvalidArgumentError("not a zip archive");
   // The end record sits in the last 22 bytes, or before a comment of at most
   // 64 KiB (the last signature found wins, as in Python's zipfile).
   int64_t window = std::min<int64_t>(size, kEocd + 0xFFFF);
   std::string tail;
-  absl::Status s = PreadAll(fd, size - window, static_cast<size_t>(window), &tail);
+  Status s = PreadAll(fd, size - window, static_cast<size_t>(window), &tail);
   if (!s.ok()) return s;
   int64_t at = -1;
   for (int64_t i = window - kEocd; i >= 0; --i) {
@@ -310,17 +309,17 @@ absl::StatusOr<ZipReader> ZipReader::Open(int fd, int64_t size) {
       break;
     }
   }
-  if (at < 0) return absl::InvalidArgumentError("not a zip archive");
+  if (at < 0) return InvalidArgumentError("not a zip archive");
   auto* e = reinterpret_cast<const unsigned char*>(tail.data() + at);
   uint16_t count = Le16(e + 10);
   uint32_t cd_size = Le32(e + 12);
   uint32_t cd_offset = Le32(e + 16);
   if (count == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_offset == 0xFFFFFFFFu) {
-    return absl::UnimplementedError("ZIP64 archives are not supported");
+    return UnimplementedError("ZIP64 archives are not supported");
   }
   int64_t eocd_pos = size - window + at;
   int64_t cd_start = eocd_pos - cd_size;
-  if (cd_start < 0) return absl::InvalidArgumentError("bad zip central directory");
+  if (cd_start < 0) return InvalidArgumentError("bad zip central directory");
   int64_t concat = cd_start - cd_offset;  // bytes prepended to the archive
   std::string cd;
   s = PreadAll(fd, cd_start, cd_size, &cd);
@@ -331,7 +330,7 @@ absl::StatusOr<ZipReader> ZipReader::Open(int fd, int64_t size) {
   size_t p = 0;
   while (p + 46 <= cd.size()) {
     auto* h = reinterpret_cast<const unsigned char*>(cd.data() + p);
-    if (std::memcmp(h, "PK\x01\x02", 4) != 0) return absl::InvalidArgumentError("bad zip entry");
+    if (std::memcmp(h, "PK\x01\x02", 4) != 0) return InvalidArgumentError("bad zip entry");
     Entry entry;
     entry.flags = Le16(h + 8);
     entry.method = Le16(h + 10);
@@ -342,7 +341,7 @@ absl::StatusOr<ZipReader> ZipReader::Open(int fd, int64_t size) {
     uint16_t extra_len = Le16(h + 30);
     uint16_t comment_len = Le16(h + 32);
     entry.local_offset = static_cast<uint64_t>(Le32(h + 42) + concat);
-    if (p + 46 + name_len > cd.size()) return absl::InvalidArgumentError("bad zip entry");
+    if (p + 46 + name_len > cd.size()) return InvalidArgumentError("bad zip entry");
     entry.name.assign(cd.data() + p + 46, name_len);
     z.entries_.push_back(std::move(entry));
     p += 46u + name_len + extra_len + comment_len;
@@ -358,22 +357,22 @@ const ZipReader::Entry* ZipReader::Find(std::string_view name) const {
   return found;
 }
 
-absl::StatusOr<std::string> ZipReader::Read(const Entry& entry, uint64_t max_size) const {
-  if (entry.flags & 1) return absl::UnimplementedError("encrypted zip entry");
+StatusOr<std::string> ZipReader::Read(const Entry& entry, uint64_t max_size) const {
+  if (entry.flags & 1) return UnimplementedError("encrypted zip entry");
   if (entry.size > max_size || entry.compressed_size > max_size) {
-    return absl::ResourceExhaustedError("zip entry too large");
+    return ResourceExhaustedError("zip entry too large");
   }
   std::string header;
-  absl::Status s = PreadAll(fd_, static_cast<int64_t>(entry.local_offset), 30, &header);
+  Status s = PreadAll(fd_, static_cast<int64_t>(entry.local_offset), 30, &header);
   if (!s.ok()) return s;
   auto* h = reinterpret_cast<const unsigned char*>(header.data());
-  if (std::memcmp(h, "PK\x03\x04", 4) != 0) return absl::DataLossError("bad zip local header");
+  if (std::memcmp(h, "PK\x03\x04", 4) != 0) return DataLossError("bad zip local header");
   uint16_t name_len = Le16(h + 26);
   uint16_t extra_len = Le16(h + 28);
   std::string name;
   s = PreadAll(fd_, static_cast<int64_t>(entry.local_offset) + 30, name_len, &name);
   if (!s.ok()) return s;
-  if (name != entry.name) return absl::DataLossError("zip names differ");
+  if (name != entry.name) return DataLossError("zip names differ");
   std::string raw;
   s = PreadAll(fd_, static_cast<int64_t>(entry.local_offset) + 30 + name_len + extra_len,
                static_cast<size_t>(entry.compressed_size), &raw);
@@ -384,13 +383,13 @@ absl::StatusOr<std::string> ZipReader::Read(const Entry& entry, uint64_t max_siz
     if (data.size() > entry.size) data.resize(entry.size);
   } else if (entry.method == 8) {
     if (!Inflate(raw, static_cast<size_t>(entry.size), &data)) {
-      return absl::DataLossError("bad deflate data");
+      return DataLossError("bad deflate data");
     }
   } else {
-    return absl::UnimplementedError(Cat("zip compression method ", entry.method));
+    return UnimplementedError(StrCat("zip compression method ", entry.method));
   }
   if (data.size() != entry.size || Crc32(data) != entry.crc) {
-    return absl::DataLossError("Bad CRC-32");
+    return DataLossError("Bad CRC-32");
   }
   return data;
 }

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "prusaconnect/status.h"
 
 namespace prusaconnect::internal {
 
@@ -41,14 +41,14 @@ class ZipReader {
   };
 
   // Reads the central directory of the archive in `fd` (`size` bytes).
-  static absl::StatusOr<ZipReader> Open(int fd, int64_t size);
+  static StatusOr<ZipReader> Open(int fd, int64_t size);
 
   // In central-directory order (Python's infolist()).
   const std::vector<Entry>& entries() const { return entries_; }
   // The last entry named `name` (Python's NameToInfo), or nullptr.
   const Entry* Find(std::string_view name) const;
   // The entry's bytes, CRC-checked; entries larger than `max_size` fail.
-  absl::StatusOr<std::string> Read(const Entry& entry, uint64_t max_size) const;
+  StatusOr<std::string> Read(const Entry& entry, uint64_t max_size) const;
 
  private:
   int fd_ = -1;

@@ -3,7 +3,7 @@
 // The parser follows configparser.RawConfigParser._read() (Python 3.11) line
 // by line; see ini.h for the supported syntax and the deliberate differences.
 //
-// Note: Debian's Abseil is built with its own absl::string_view (not
+// Note: Debian's Abseil is built with its own std::string_view (not
 // std::string_view), so strings are put together with std::string here.
 
 #include "util/ini.h"
@@ -16,8 +16,6 @@
 #include <limits>
 #include <system_error>
 #include <utility>
-
-#include "absl/status/status.h"
 
 namespace prusaconnect::internal {
 namespace {
@@ -139,9 +137,9 @@ class LineReader {
   size_t pos_ = 0;
 };
 
-absl::Status LineError(size_t lineno, std::string_view what, std::string_view line) {
-  return absl::InvalidArgumentError("line " + std::to_string(lineno) + ": " + Str(what) + ": '" +
-                                    Excerpt(line) + "'");
+Status LineError(size_t lineno, std::string_view what, std::string_view line) {
+  return InvalidArgumentError("line " + std::to_string(lineno) + ": " + Str(what) + ": '" +
+                              Excerpt(line) + "'");
 }
 
 std::string KeyError(std::string_view section, std::string_view key, std::string_view what,
@@ -149,18 +147,18 @@ std::string KeyError(std::string_view section, std::string_view key, std::string
   return "[" + Str(section) + "] " + Str(key) + ": " + Str(what) + ": '" + Excerpt(value) + "'";
 }
 
-absl::Status FileError(const std::string& path, std::string_view what) {
-  return absl::InvalidArgumentError("ini file: `" + path + "`: " + Str(what));
+Status FileError(const std::string& path, std::string_view what) {
+  return InvalidArgumentError("ini file: `" + path + "`: " + Str(what));
 }
 
-// absl::Status::message() is an absl::string_view.
-std::string Message(const absl::Status& status) {
+// Status::message() is an std::string_view.
+std::string Message(const Status& status) {
   return {status.message().data(), status.message().size()};
 }
 
 }  // namespace
 
-absl::StatusOr<IniFile> ParseIni(std::string_view text) {
+StatusOr<IniFile> ParseIni(std::string_view text) {
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
   if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
 
@@ -241,23 +239,21 @@ std::optional<std::string> IniFile::Get(std::string_view section, std::string_vi
   return std::nullopt;
 }
 
-absl::StatusOr<bool> IniFile::GetBool(std::string_view section, std::string_view key,
-                                      bool fallback) const {
+StatusOr<bool> IniFile::GetBool(std::string_view section, std::string_view key,
+                                bool fallback) const {
   const std::optional<std::string> value = Get(section, key);
   if (!value.has_value()) return fallback;
   const std::string lower = AsciiLower(*value);
   if (lower == "1" || lower == "yes" || lower == "true" || lower == "on") return true;
   if (lower == "0" || lower == "no" || lower == "false" || lower == "off") return false;
-  return absl::InvalidArgumentError(KeyError(section, key, "not a boolean", *value));
+  return InvalidArgumentError(KeyError(section, key, "not a boolean", *value));
 }
 
-absl::StatusOr<int64_t> IniFile::GetInt(std::string_view section, std::string_view key,
-                                        int64_t fallback) const {
+StatusOr<int64_t> IniFile::GetInt(std::string_view section, std::string_view key,
+                                  int64_t fallback) const {
   const std::optional<std::string> value = Get(section, key);
   if (!value.has_value()) return fallback;
-  auto bad = [&] {
-    return absl::InvalidArgumentError(KeyError(section, key, "not an integer", *value));
-  };
+  auto bad = [&] { return InvalidArgumentError(KeyError(section, key, "not an integer", *value)); };
   // Python's int() also accepts surrounding whitespace, e.g. from a
   // continuation line.
   std::string_view text = Strip(*value, kAllWhitespace);
@@ -299,14 +295,14 @@ std::vector<std::string> IniFile::Sections() const {
   return names;
 }
 
-absl::StatusOr<IniFile> ReadIniFile(const std::string& path) {
-  const absl::Status not_found = absl::NotFoundError("ini file: `" + path + "` doesn't exist");
+StatusOr<IniFile> ReadIniFile(const std::string& path) {
+  const Status not_found = NotFoundError("ini file: `" + path + "` doesn't exist");
   // os.path.exists() is false for paths with NUL bytes too.
   if (path.find('\0') != std::string::npos) return not_found;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return not_found;
   if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError("ini file: `" + path + "` is not a regular file");
+    return FailedPreconditionError("ini file: `" + path + "` is not a regular file");
   }
 
   // O_NONBLOCK: should the path have become a FIFO since stat(), open() must
@@ -320,22 +316,22 @@ absl::StatusOr<IniFile> ReadIniFile(const std::string& path) {
     if (err == ENOENT) return not_found;
     const std::string message =
         "ini file: `" + path + "` can't be opened: " + std::generic_category().message(err);
-    if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-    return absl::InternalError(message);
+    if (err == EACCES || err == EPERM) return PermissionDeniedError(message);
+    return InternalError(message);
   }
 
   std::string text;
-  absl::Status status;
+  Status status;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    status = absl::FailedPreconditionError("ini file: `" + path + "` is not a regular file");
+    status = FailedPreconditionError("ini file: `" + path + "` is not a regular file");
   } else {
     char buffer[64 * 1024];
     while (text.size() <= kMaxIniFileBytes) {
       const ssize_t n = ::read(fd, buffer, sizeof(buffer));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        status = absl::InternalError("ini file: `" + path +
-                                     "` can't be read: " + std::generic_category().message(errno));
+        status = InternalError("ini file: `" + path +
+                               "` can't be read: " + std::generic_category().message(errno));
         break;
       }
       if (n == 0) break;
@@ -348,13 +344,13 @@ absl::StatusOr<IniFile> ReadIniFile(const std::string& path) {
   ::close(fd);
   if (!status.ok()) return status;
 
-  absl::StatusOr<IniFile> ini = ParseIni(text);
+  StatusOr<IniFile> ini = ParseIni(text);
   if (!ini.ok()) return FileError(path, Message(ini.status()));
   return ini;
 }
 
-absl::StatusOr<ConnectSettings> ReadConnectSettings(const std::string& path) {
-  absl::StatusOr<IniFile> ini = ReadIniFile(path);
+StatusOr<ConnectSettings> ReadConnectSettings(const std::string& path) {
+  StatusOr<IniFile> ini = ReadIniFile(path);
   if (!ini.ok()) return ini.status();
   if (!ini->HasSection(kConnectSection)) {
     return FileError(path, "missing section [" + Str(kConnectSection) + "]");
@@ -376,11 +372,11 @@ absl::StatusOr<ConnectSettings> ReadConnectSettings(const std::string& path) {
   }
   settings.hostname = *std::move(hostname);
 
-  absl::StatusOr<bool> tls = ini->GetBool(kConnectSection, "tls", false);
+  StatusOr<bool> tls = ini->GetBool(kConnectSection, "tls", false);
   if (!tls.ok()) return FileError(path, Message(tls.status()));
   settings.tls = *tls;
 
-  absl::StatusOr<int64_t> port = ini->GetInt(kConnectSection, "port", 0);
+  StatusOr<int64_t> port = ini->GetInt(kConnectSection, "port", 0);
   if (!port.ok()) return FileError(path, Message(port.status()));
   if (*port < 0 || *port > 65535) {
     return FileError(path, KeyError(kConnectSection, "port", "not in 0..65535",

@@ -41,7 +41,7 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "prusaconnect/status.h"
 
 namespace prusaconnect::internal {
 
@@ -58,14 +58,13 @@ class IniFile {
   // "0", "no", "false", "off" are false, case-insensitively. Returns
   // `fallback` if the key is absent, and InvalidArgument (naming section, key
   // and value) for any other value.
-  absl::StatusOr<bool> GetBool(std::string_view section, std::string_view key, bool fallback) const;
+  StatusOr<bool> GetBool(std::string_view section, std::string_view key, bool fallback) const;
 
   // Like configparser's getint(): an optionally signed decimal integer, with
   // single `_` allowed between digits as Python's int() does. Returns
   // `fallback` if the key is absent, and InvalidArgument (naming section, key
   // and value) if the value is not an integer or does not fit in int64_t.
-  absl::StatusOr<int64_t> GetInt(std::string_view section, std::string_view key,
-                                 int64_t fallback) const;
+  StatusOr<int64_t> GetInt(std::string_view section, std::string_view key, int64_t fallback) const;
 
   // True if `section` was present in the text. "DEFAULT" is not a section.
   bool HasSection(std::string_view section) const;
@@ -73,7 +72,7 @@ class IniFile {
   std::vector<std::string> Sections() const;
 
  private:
-  friend absl::StatusOr<IniFile> ParseIni(std::string_view text);
+  friend StatusOr<IniFile> ParseIni(std::string_view text);
   using Section = std::map<std::string, std::string, std::less<>>;
 
   std::map<std::string, Section, std::less<>> sections_;
@@ -83,7 +82,7 @@ class IniFile {
 // Parses INI text. Returns InvalidArgument naming the 1-based line for a key
 // line before the first section header, a line that is neither a header, a
 // `key = value` line nor a comment, an empty key, or invalid UTF-8.
-absl::StatusOr<IniFile> ParseIni(std::string_view text);
+StatusOr<IniFile> ParseIni(std::string_view text);
 
 // Files larger than this are refused; the settings file is a few hundred
 // bytes, and the bound keeps e.g. `/dev/zero` from exhausting memory.
@@ -96,7 +95,7 @@ inline constexpr size_t kMaxIniFileBytes = 1 << 20;
 //   * PermissionDenied / Internal if it cannot be opened or read;
 //   * InvalidArgument if it is larger than kMaxIniFileBytes or does not
 //     parse (the message names the file).
-absl::StatusOr<IniFile> ReadIniFile(const std::string& path);
+StatusOr<IniFile> ReadIniFile(const std::string& path);
 
 // The connection settings of section `[service::connect]` (the SDK's
 // `Printer.connection_from_config`).
@@ -114,7 +113,7 @@ struct ConnectSettings {
 // value. Beyond the SDK, a port outside 0..65535, an empty hostname and
 // control characters in the hostname or token (which a continuation line
 // could smuggle into an HTTP header) are refused.
-absl::StatusOr<ConnectSettings> ReadConnectSettings(const std::string& path);
+StatusOr<ConnectSettings> ReadConnectSettings(const std::string& path);
 
 // Builds the server URL `http[s]://host[:port]`; port 0 is left out (the
 // SDK's `Printer.connect_url`). The host is used verbatim.

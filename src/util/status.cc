@@ -1,7 +1,7 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "prusaconnect/status.h"
 
-#include "util/status_internal.h"
+#include <ostream>
 
 namespace prusaconnect {
 
@@ -50,6 +50,8 @@ std::string Status::ToString() const {
   return std::string(StatusCodeName(code_)) + ": " + message_;
 }
 
+std::ostream& operator<<(std::ostream& os, const Status& s) { return os << s.ToString(); }
+
 Status InvalidArgumentError(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
 Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 Status FailedPreconditionError(std::string m) {
@@ -68,18 +70,8 @@ Status ResourceExhaustedError(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
 Status UnauthenticatedError(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+Status UnimplementedError(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
+Status OutOfRangeError(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
+Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 
-namespace internal {
-
-Status FromAbsl(const absl::Status& s) {
-  if (s.ok()) return Status();
-  return Status(static_cast<StatusCode>(static_cast<int>(s.code())), std::string(s.message()));
-}
-
-absl::Status ToAbsl(const Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(static_cast<int>(s.code())), s.message());
-}
-
-}  // namespace internal
 }  // namespace prusaconnect

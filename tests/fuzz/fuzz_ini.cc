@@ -29,7 +29,7 @@ void WriteAll(int fd, const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using prusaconnect::internal::ParseIni;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<prusaconnect::internal::IniFile> ini = ParseIni(text);
+  prusaconnect::StatusOr<prusaconnect::internal::IniFile> ini = ParseIni(text);
   if (ini.ok()) {
     for (const std::string& section : ini->Sections()) {
       (void)ini->HasSection(section);
@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fd < 0) return 0;
   WriteAll(fd, data, size);
   std::string path = "/proc/self/fd/" + std::to_string(fd);
-  absl::StatusOr<prusaconnect::internal::ConnectSettings> settings =
+  prusaconnect::StatusOr<prusaconnect::internal::ConnectSettings> settings =
       prusaconnect::internal::ReadConnectSettings(path);
   if (settings.ok()) {
     (void)prusaconnect::internal::ConnectUrl(settings->hostname, settings->tls, settings->port);

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (pc::IsValidUtf8(text)) (void)pc::Utf8Length(text);
   if (pc::CheckName(text, use).ok() && !pc::IsValidUtf8(text)) std::abort();
 
-  absl::StatusOr<pc::VirtualPath> path = pc::ParseVirtualPath(text, use);
+  prusaconnect::StatusOr<pc::VirtualPath> path = pc::ParseVirtualPath(text, use);
   if (!path.ok()) return 0;
   if (!pc::IsValidUtf8(path->storage)) std::abort();
   for (const std::string& part : path->parts) {
@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::string shown = path->ToString();
   (void)path->Relative();
-  absl::StatusOr<pc::VirtualPath> again = pc::ParseVirtualPath(shown, use);
+  prusaconnect::StatusOr<pc::VirtualPath> again = pc::ParseVirtualPath(shown, use);
   if (!again.ok()) std::abort();
   if (again->storage != path->storage || again->parts != path->parts) std::abort();
   if (!pc::SameOrAncestor(*path, *again)) std::abort();

@@ -422,10 +422,10 @@ TEST(CameraImage, PngBecomesJpegWithAlphaOnWhite) {
 }
 
 TEST(CameraImage, GarbageAndCorruptPngAreRefused) {
-  EXPECT_EQ(ToJpeg("not an image", 85).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ToJpeg("not an image", 85).status().code(), prusaconnect::StatusCode::kInvalidArgument);
   std::string png = MakePng(8, 8);
   png.resize(png.size() / 2);  // truncated
-  EXPECT_EQ(ToJpeg(png, 85).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ToJpeg(png, 85).status().code(), prusaconnect::StatusCode::kInvalidArgument);
   std::string header_only = MakePng(8, 8).substr(0, 8);
   EXPECT_FALSE(ToJpeg(header_only, 85).ok());
 }

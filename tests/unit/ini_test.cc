@@ -15,8 +15,6 @@
 
 #include <gtest/gtest.h>
 
-#include "absl/status/status.h"
-
 namespace prusaconnect::internal {
 namespace {
 
@@ -69,7 +67,7 @@ class TempFile {
 };
 
 IniFile MustParse(std::string_view text) {
-  absl::StatusOr<IniFile> ini = ParseIni(text);
+  prusaconnect::StatusOr<IniFile> ini = ParseIni(text);
   EXPECT_TRUE(ini.ok()) << ini.status();
   return ini.ok() ? *std::move(ini) : IniFile();
 }
@@ -77,7 +75,7 @@ IniFile MustParse(std::string_view text) {
 // test_load_lan_settings
 TEST(ReadConnectSettingsTest, ReadsTheSdkLanSettingsFixture) {
   TempFile file(kLanSettings);
-  absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+  prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->hostname, "server");
   EXPECT_FALSE(settings->tls);
@@ -88,14 +86,14 @@ TEST(ReadConnectSettingsTest, ReadsTheSdkLanSettingsFixture) {
 
 // test_from_lan_settings_not_found
 TEST(ReadConnectSettingsTest, MissingFileIsNotFoundWithTheSdkMessage) {
-  absl::StatusOr<ConnectSettings> settings = ReadConnectSettings("some_non-existing_file");
-  EXPECT_EQ(settings.status().code(), absl::StatusCode::kNotFound);
+  prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings("some_non-existing_file");
+  EXPECT_EQ(settings.status().code(), prusaconnect::StatusCode::kNotFound);
   EXPECT_EQ(settings.status().message(), "ini file: `some_non-existing_file` doesn't exist");
 }
 
 TEST(ReadConnectSettingsTest, TlsAndPortHaveDefaults) {
   TempFile file("[service::connect]\nhostname = connect.prusa3d.com\ntoken = abc\n");
-  absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+  prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_FALSE(settings->tls);
   EXPECT_EQ(settings->port, 0);
@@ -106,13 +104,13 @@ TEST(ReadConnectSettingsTest, TlsAndPortHaveDefaults) {
 TEST(ReadConnectSettingsTest, AcceptsEveryConfigparserBooleanSpelling) {
   for (const char* yes : {"1", "yes", "true", "on", "True", "YES", "On"}) {
     TempFile file(std::string("[service::connect]\nhostname = h\ntoken = t\ntls = ") + yes + "\n");
-    absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+    prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
     ASSERT_TRUE(settings.ok()) << yes << ": " << settings.status();
     EXPECT_TRUE(settings->tls) << yes;
   }
   for (const char* no : {"0", "no", "false", "off", "FALSE", "Off"}) {
     TempFile file(std::string("[service::connect]\nhostname = h\ntoken = t\ntls = ") + no + "\n");
-    absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+    prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
     ASSERT_TRUE(settings.ok()) << no << ": " << settings.status();
     EXPECT_FALSE(settings->tls) << no;
   }
@@ -120,8 +118,8 @@ TEST(ReadConnectSettingsTest, AcceptsEveryConfigparserBooleanSpelling) {
 
 TEST(ReadConnectSettingsTest, MissingSectionNamesSectionAndFile) {
   TempFile file("[printer]\nname = x\n");
-  absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
-  EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+  EXPECT_EQ(settings.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_EQ(settings.status().message(),
             "ini file: `" + file.path() + "`: missing section [service::connect]");
 }
@@ -129,16 +127,16 @@ TEST(ReadConnectSettingsTest, MissingSectionNamesSectionAndFile) {
 TEST(ReadConnectSettingsTest, MissingHostnameOrTokenNamesTheKey) {
   {
     TempFile file("[service::connect]\ntoken = abc\n");
-    absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
-    EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+    prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+    EXPECT_EQ(settings.status().code(), prusaconnect::StatusCode::kInvalidArgument);
     EXPECT_EQ(
         settings.status().message(),
         "ini file: `" + file.path() + "`: missing key `hostname` in section [service::connect]");
   }
   {
     TempFile file("[service::connect]\nhostname = server\n");
-    absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
-    EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+    prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+    EXPECT_EQ(settings.status().code(), prusaconnect::StatusCode::kInvalidArgument);
     EXPECT_EQ(settings.status().message(),
               "ini file: `" + file.path() + "`: missing key `token` in section [service::connect]");
   }
@@ -147,20 +145,21 @@ TEST(ReadConnectSettingsTest, MissingHostnameOrTokenNamesTheKey) {
 TEST(ReadConnectSettingsTest, EmptyTokenIsAcceptedButEmptyHostnameIsNot) {
   {
     TempFile file("[service::connect]\nhostname = server\ntoken =\n");
-    absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+    prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
     ASSERT_TRUE(settings.ok()) << settings.status();
     EXPECT_EQ(settings->token, "");
   }
   {
     TempFile file("[service::connect]\nhostname =\ntoken = t\n");
-    EXPECT_EQ(ReadConnectSettings(file.path()).status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ReadConnectSettings(file.path()).status().code(),
+              prusaconnect::StatusCode::kInvalidArgument);
   }
 }
 
 TEST(ReadConnectSettingsTest, BadBooleanNamesSectionKeyAndValue) {
   TempFile file("[service::connect]\nhostname = server\ntoken = t\ntls = maybe\n");
-  absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
-  EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+  EXPECT_EQ(settings.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_EQ(settings.status().message(),
             "ini file: `" + file.path() + "`: [service::connect] tls: not a boolean: 'maybe'");
 }
@@ -169,8 +168,8 @@ TEST(ReadConnectSettingsTest, BadPortIsRefused) {
   for (const char* port : {"abc", "80.0", "8_0_", "", "99999999999999999999", "65536", "-1"}) {
     TempFile file(std::string("[service::connect]\nhostname = h\ntoken = t\nport = ") + port +
                   "\n");
-    absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
-    EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument) << port;
+    prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+    EXPECT_EQ(settings.status().code(), prusaconnect::StatusCode::kInvalidArgument) << port;
     EXPECT_NE(settings.status().message().find("[service::connect] port"), std::string::npos)
         << settings.status();
   }
@@ -179,14 +178,14 @@ TEST(ReadConnectSettingsTest, BadPortIsRefused) {
 TEST(ReadConnectSettingsTest, ControlCharactersInTokenAreRefusedWithoutQuotingIt) {
   // A continuation line puts a newline into the value: header injection.
   TempFile file("[service::connect]\nhostname = h\ntoken = secret\n  Evil: 1\n");
-  absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
-  EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+  EXPECT_EQ(settings.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_EQ(settings.status().message().find("secret"), std::string::npos);
 }
 
 TEST(ReadConnectSettingsTest, DefaultSectionValuesApply) {
   TempFile file("[DEFAULT]\ntoken = from-default\n[service::connect]\nhostname = h\n");
-  absl::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
+  prusaconnect::StatusOr<ConnectSettings> settings = ReadConnectSettings(file.path());
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->token, "from-default");
 }
@@ -200,31 +199,33 @@ TEST(ConnectUrlTest, BuildsSchemeHostAndOptionalPort) {
 
 TEST(ReadIniFileTest, DirectoryIsNotARegularFile) {
   TempFile file("");
-  absl::StatusOr<IniFile> ini = ReadIniFile(file.dir());
-  EXPECT_EQ(ini.status().code(), absl::StatusCode::kFailedPrecondition);
+  prusaconnect::StatusOr<IniFile> ini = ReadIniFile(file.dir());
+  EXPECT_EQ(ini.status().code(), prusaconnect::StatusCode::kFailedPrecondition);
 }
 
 TEST(ReadIniFileTest, PathWithNulIsNotFound) {
-  EXPECT_EQ(ReadIniFile(std::string("/tmp\0/x", 7)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReadIniFile(std::string("/tmp\0/x", 7)).status().code(),
+            prusaconnect::StatusCode::kNotFound);
 }
 
 TEST(ReadIniFileTest, ParseErrorNamesTheFileAndLine) {
   TempFile file("[s]\nkey = 1\nnonsense\n");
-  absl::StatusOr<IniFile> ini = ReadIniFile(file.path());
-  EXPECT_EQ(ini.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<IniFile> ini = ReadIniFile(file.path());
+  EXPECT_EQ(ini.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_EQ(ini.status().message().rfind("ini file: `" + file.path() + "`: line 3: ", 0), 0u)
       << ini.status();
 }
 
 TEST(ReadIniFileTest, FileLargerThanTheLimitIsRefused) {
   TempFile file("[s]\nkey = " + std::string(10 << 20, 'x') + "\n");
-  absl::StatusOr<IniFile> ini = ReadIniFile(file.path());
-  EXPECT_EQ(ini.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<IniFile> ini = ReadIniFile(file.path());
+  EXPECT_EQ(ini.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_NE(ini.status().message().find("larger than"), std::string::npos);
 }
 
 TEST(ReadIniFileTest, DevZeroIsRefusedWithoutReadingForever) {
-  EXPECT_EQ(ReadIniFile("/dev/zero").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReadIniFile("/dev/zero").status().code(),
+            prusaconnect::StatusCode::kFailedPrecondition);
 }
 
 TEST(ParseIniTest, ReadsSectionsKeysAndBothDelimiters) {
@@ -302,15 +303,16 @@ TEST(ParseIniTest, DefaultSectionIsVisibleEverywhereButIsNotASection) {
 }
 
 TEST(ParseIniTest, KeyBeforeAnySectionIsAnErrorWithLineNumber) {
-  absl::StatusOr<IniFile> ini = ParseIni("# comment\n\nkey = value\n[s]\n");
-  EXPECT_EQ(ini.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<IniFile> ini = ParseIni("# comment\n\nkey = value\n[s]\n");
+  EXPECT_EQ(ini.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_EQ(ini.status().message().rfind("line 3: ", 0), 0u) << ini.status();
 }
 
 TEST(ParseIniTest, LinesWithoutDelimiterOrKeyAreErrors) {
-  EXPECT_EQ(ParseIni("[s]\njust words\n").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseIni("[s]\n= value\n").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseIni("[s]\n[]\n").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIni("[s]\njust words\n").status().code(),
+            prusaconnect::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIni("[s]\n= value\n").status().code(), prusaconnect::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIni("[s]\n[]\n").status().code(), prusaconnect::StatusCode::kInvalidArgument);
 }
 
 TEST(ParseIniTest, EmptyInputIsAnEmptyFile) {
@@ -324,8 +326,8 @@ TEST(IniFileTest, GetBoolFollowsConfigparser) {
   EXPECT_EQ(ini.GetBool("s", "yes", false).value(), true);
   EXPECT_EQ(ini.GetBool("s", "no", true).value(), false);
   EXPECT_EQ(ini.GetBool("s", "absent", true).value(), true);
-  absl::StatusOr<bool> bad = ini.GetBool("s", "bad", false);
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<bool> bad = ini.GetBool("s", "bad", false);
+  EXPECT_EQ(bad.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_EQ(bad.status().message(), "[s] bad: not a boolean: '2'");
 }
 
@@ -343,7 +345,8 @@ TEST(IniFileTest, GetIntFollowsPythonInt) {
   EXPECT_EQ(ini.GetInt("s", "min", 0).value(), INT64_MIN);
   EXPECT_EQ(ini.GetInt("s", "absent", 5).value(), 5);
   for (const char* key : {"over", "hex", "float", "double_underscore", "space"}) {
-    EXPECT_EQ(ini.GetInt("s", key, 0).status().code(), absl::StatusCode::kInvalidArgument) << key;
+    EXPECT_EQ(ini.GetInt("s", key, 0).status().code(), prusaconnect::StatusCode::kInvalidArgument)
+        << key;
   }
 }
 
@@ -377,12 +380,12 @@ TEST(ParseIniTest, ValidUtf8AndNulBytesInValuesAreKept) {
 
 TEST(ParseIniTest, TenMegabyteLinesGiveErrorsOrValuesWithoutCrashing) {
   const std::string huge(10 << 20, 'x');
-  absl::StatusOr<IniFile> no_section = ParseIni(huge);
-  EXPECT_EQ(no_section.status().code(), absl::StatusCode::kInvalidArgument);
+  prusaconnect::StatusOr<IniFile> no_section = ParseIni(huge);
+  EXPECT_EQ(no_section.status().code(), prusaconnect::StatusCode::kInvalidArgument);
   EXPECT_LT(no_section.status().message().size(), 200u);  // Only an excerpt.
 
-  EXPECT_EQ(ParseIni("[s]\n" + huge).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseIni("[" + huge).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIni("[s]\n" + huge).status().code(), prusaconnect::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIni("[" + huge).status().code(), prusaconnect::StatusCode::kInvalidArgument);
 
   IniFile ini = MustParse("[s]\nk = " + huge + "\n");
   EXPECT_EQ(ini.Get("s", "k")->size(), huge.size());
