@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "files/paths.h"
 #include "util/logging.h"
@@ -100,8 +101,12 @@ size_t InotifyHub::watch_count() const {
 }
 
 void InotifyHub::Run() {
-  // Aligned as struct inotify_event requires.
-  alignas(struct inotify_event) static thread_local char buf[64 * 1024];
+  // On the heap of this one thread: a thread_local array would be part of the
+  // static TLS block that glibc allocates and zeroes for every thread of a
+  // process linking the library (64 KiB each). new[] is aligned for
+  // struct inotify_event.
+  constexpr size_t kBufSize = size_t{64} * 1024;
+  std::unique_ptr<char[]> buf(new char[kBufSize]);
   pollfd pfd = {fd_, POLLIN, 0};
   for (;;) {
     int n = poll(&pfd, 1, -1);
@@ -111,10 +116,10 @@ void InotifyHub::Run() {
       return;
     }
     for (;;) {
-      ssize_t len = read(fd_, buf, sizeof buf);
+      ssize_t len = read(fd_, buf.get(), kBufSize);
       if (len < 0 && errno == EINTR) continue;
       if (len <= 0) break;
-      Dispatch(buf, static_cast<size_t>(len));
+      Dispatch(buf.get(), static_cast<size_t>(len));
     }
   }
 }
