@@ -231,6 +231,15 @@ int main(int argc, char** argv) {
   octoprint_adapter::Adapter adapter(config, client, &printer, &state);
   adapter.InstallHandlers();
   if (push != nullptr) push->SetSink(&adapter);
+  // The push client's thread calls into the adapter: detach it before the
+  // adapter goes out of scope, whichever way main returns (ASan found the
+  // early return after a failed registration).
+  struct DetachSink {
+    octoprint_adapter::PushClient* push;
+    ~DetachSink() {
+      if (push != nullptr) push->SetSink(nullptr);
+    }
+  } detach_sink{push.get()};
   printer.conditions().API.add_broke_callback(
       [](const pc::Condition& c, pc::CondState) { LogWarning("Prusa Connect: " + c.long_msg()); });
   printer.start();

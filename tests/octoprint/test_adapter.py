@@ -42,7 +42,7 @@ def test_registration_prints_code_stores_token_and_goes_online(emulator, fake, w
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
     assert open(token_file).read().strip() == emulator.printer(fp)["token"]
     assert "serial=" + UUID in open(os.path.join(state, "identity")).read()
-    assert a.stop() == 0
+    assert a.stop() == 0, a.stderr()[-4000:]
     # A restart uses the stored token and identity: no new code.
     codes_before = len(emulator.codes())
     n_events = len(emulator.events(fp))
@@ -360,7 +360,7 @@ def test_connect_outage_keeps_events_and_recovers(emulator, fake, online):
 
 def test_sigterm_stops_cleanly(emulator, fake, online):
     fp, a = online()
-    assert a.stop() == 0
+    assert a.stop() == 0, a.stderr()[-4000:]
     assert "stopping" in a.stderr()
 
 
@@ -381,7 +381,7 @@ def test_connect_unreachable_during_registration_is_explained(fake, workdir, ada
     assert wait_for(lambda: "cannot register with Prusa Connect at http://127.0.0.1:1"
                     in a.stderr()), a.stderr()
     assert "check connect_server" in a.stderr()
-    assert a.stop() == 0
+    assert a.stop() == 0, a.stderr()[-4000:]
 
 
 def test_prusalink_settings_ini_gives_server_and_token(emulator, fake, workdir, adapters):
@@ -404,7 +404,7 @@ def test_job_id_survives_an_adapter_restart_mid_print(emulator, fake, online, ad
     start_print(emulator, fake, fp)
     job_id = emulator.wait_state(fp, "PRINTING")["body"]["job_id"]
     fake.set_progress(20)
-    assert a.stop() == 0
+    assert a.stop() == 0, a.stderr()[-4000:]
     n = len(emulator.events(fp))
     b = adapters(a.state_dir, fake.url, emulator.url)
     again = emulator.wait_event(fp, "STATE_CHANGED",
