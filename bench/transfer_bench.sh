@@ -50,6 +50,16 @@ for i in $(seq "$REPEAT"); do
   $PY -c 'import json,sys; w,u,s,r,n=map(float,sys.argv[1:]); print(json.dumps({"tool":"curl -o","wall_s":w,"mb_per_s":round(n/1e6/w,1),"cpu_s":round(u+s,3),"max_rss_mb":round(r/1024,1)}))' \
     "$wall" "$user" "$sys" "$rss" "$SIZE"
   rm -f "$DL_DIR/curl.bin"
+  # curl -o then fdatasync of the file: what the library does before it
+  # renames .part into place (durable on power loss); on fast storage the
+  # flush, not the network, decides the library's wall time
+  /usr/bin/time -f '%e %U %S %M' -o "$DL_DIR/time.txt" \
+    sh -c 'curl -fsS -o "$1" -H "Token: $2" -H "Fingerprint: $3" "$4" && sync -d "$1"' \
+    sh "$DL_DIR/curl.bin" "$TOKEN" "$FP" "$URL"
+  read -r wall user sys rss < "$DL_DIR/time.txt"
+  $PY -c 'import json,sys; w,u,s,r,n=map(float,sys.argv[1:]); print(json.dumps({"tool":"curl -o + fdatasync","wall_s":w,"mb_per_s":round(n/1e6/w,1),"cpu_s":round(u+s,3),"max_rss_mb":round(r/1024,1)}))' \
+    "$wall" "$user" "$sys" "$rss" "$SIZE"
+  rm -f "$DL_DIR/curl.bin"
   # the library
   rm -f "$DL_DIR/lib/bench.bin"
   out=$("$BUILD_DIR/bench/transfer_load" --server "$SERVER" --token "$TOKEN" --sn "$SN" \
