@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Downloads (issue #4): a 1 GB file from the emulator over loopback, fetched
-# by `curl -o` and by the library (bench/transfer_load, which also sends
-# telemetry at 1 Hz meanwhile) in the same run, alternating, REPEAT times
-# each. Prints one JSON line per run and a side-by-side summary
+# by `curl -o`, by `curl -o` plus fdatasync (the library's durability) and by
+# the library (bench/transfer_load, which also sends telemetry at 1 Hz
+# meanwhile) in the same run, alternating, REPEAT times each. Prints one JSON
+# line per run and a side-by-side summary
 # (docs/PERFORMANCE.md "Transfers").
 #
 #   bench/transfer_bench.sh [SIZE_BYTES]     (default 1073741824)
