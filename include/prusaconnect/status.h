@@ -3,9 +3,10 @@
 // Status and StatusOr<T>: the error values of the public API.
 //
 // Fallible calls return a Status (or a StatusOr<T> carrying a value on
-// success) instead of throwing. The codes mirror the canonical gRPC/Abseil
-// codes so that they map one to one onto absl::Status inside the library and
-// onto Python exceptions in the bindings (see bindings/python).
+// success) instead of throwing. The library uses the same types inside. The
+// codes mirror the canonical gRPC/Abseil codes (a host using absl::Status can
+// convert by value) and map onto Python exceptions in the bindings (see
+// bindings/python).
 //
 // Thread safety: Status and StatusOr are plain values; distinct objects may be
 // used from different threads, a single object needs external synchronisation
