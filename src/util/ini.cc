@@ -2,9 +2,6 @@
 //
 // The parser follows configparser.RawConfigParser._read() (Python 3.11) line
 // by line; see ini.h for the supported syntax and the deliberate differences.
-//
-// Note: Debian's Abseil is built with its own std::string_view (not
-// std::string_view), so strings are put together with std::string here.
 
 #include "util/ini.h"
 
