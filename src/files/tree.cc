@@ -4,14 +4,13 @@
 #include <algorithm>
 
 #include "files/paths.h"
+#include "util/ascii.h"
 #include "util/json_writer.h"
 
 namespace prusaconnect::internal {
 namespace {
 
 bool NameLess(const std::unique_ptr<TreeNode>& a, std::string_view b) { return a->name < b; }
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EndsWithLower(std::string_view name, std::string_view suffix) {
   if (name.size() < suffix.size()) return false;

@@ -1,21 +1,13 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "transfer/headers.h"
 
-#include <algorithm>
-#include <cctype>
+#include "util/ascii.h"
 
 namespace prusaconnect {
 namespace internal {
 
-std::string LowerAscii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return c < 0x80 ? static_cast<char>(std::tolower(c)) : static_cast<char>(c);
-  });
-  return s;
-}
-
 std::string MediaType(const std::string& value) {
-  std::string t = LowerAscii(value.substr(0, value.find(';')));
+  std::string t = AsciiLower(value.substr(0, value.find(';')));
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
   return t;
 }
@@ -32,7 +24,7 @@ bool ParseSize(const std::string& text, int64_t* out) {
 }
 
 bool ParseContentRange(const std::string& text, int64_t* first, int64_t* total) {
-  std::string v = LowerAscii(text);
+  std::string v = AsciiLower(text);
   if (v.rfind("bytes ", 0) != 0) return false;
   size_t dash = v.find('-', 6);
   size_t slash = v.find('/', 6);

@@ -10,9 +10,6 @@
 namespace prusaconnect {
 namespace internal {
 
-// ASCII lower-casing (bytes >= 0x80 are left as they are).
-std::string LowerAscii(std::string s);
-
 // "text/plain; charset=utf-8" → "text/plain" (lower case, no trailing blanks).
 std::string MediaType(const std::string& value);
 

@@ -20,6 +20,7 @@
 #include "files/paths.h"
 #include "transfer/headers.h"
 #include "transport/fetch.h"
+#include "util/ascii.h"
 #include "util/clock.h"
 #include "util/logging.h"
 
@@ -378,7 +379,7 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
       if (const std::string* type = Header(headers, "content-type")) {
         std::string media = MediaType(*type);
         bool allowed = std::any_of(options_.content_types.begin(), options_.content_types.end(),
-                                   [&](const std::string& t) { return LowerAscii(t) == media; });
+                                   [&](const std::string& t) { return AsciiLower(t) == media; });
         if (!allowed) {
           fatal = "Invalid content type: " + *type;
           return false;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "transport/curl_common.h"
+#include "util/ascii.h"
 
 namespace prusaconnect::internal {
 namespace {
@@ -37,12 +38,6 @@ UrlPtr ParseUrl(const std::string& url) {
   UrlPtr u(curl_url());
   if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return nullptr;
   return u;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 struct Attempt {
@@ -107,9 +102,9 @@ struct Attempt {
 std::optional<std::string> UrlOrigin(const std::string& url) {
   UrlPtr u = ParseUrl(url);
   if (!u) return std::nullopt;
-  std::string scheme = Lower(Part(u.get(), CURLUPART_SCHEME));
+  std::string scheme = AsciiLower(Part(u.get(), CURLUPART_SCHEME));
   if (scheme != "http" && scheme != "https") return std::nullopt;
-  std::string host = Lower(Part(u.get(), CURLUPART_HOST));
+  std::string host = AsciiLower(Part(u.get(), CURLUPART_HOST));
   std::string port = Part(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   if (host.empty() || port.empty()) return std::nullopt;
   return scheme + "://" + host + ":" + port;

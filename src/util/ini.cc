@@ -14,6 +14,7 @@
 #include <system_error>
 #include <utility>
 
+#include "util/ascii.h"
 namespace prusaconnect::internal {
 namespace {
 
@@ -53,14 +54,6 @@ std::string Excerpt(std::string_view line) {
     }
   }
   if (line.size() > kMax) result += "...";
-  return result;
-}
-
-std::string AsciiLower(std::string_view s) {
-  std::string result(s);
-  for (char& c : result) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
   return result;
 }
 
