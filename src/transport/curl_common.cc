@@ -1,10 +1,9 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "transport/curl_common.h"
 
-#include <algorithm>
-#include <cctype>
 #include <mutex>
-#include <utility>
+
+#include "util/ascii.h"
 
 namespace prusaconnect::internal {
 
@@ -39,10 +38,7 @@ void AppendHeaderLine(std::string_view line, HeaderList* headers) {
   }
   size_t colon = line.find(':');
   if (colon == std::string_view::npos || headers->size() >= 100) return;
-  std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  headers->emplace_back(std::move(name), Trim(line.substr(colon + 1)));
+  headers->emplace_back(AsciiLower(line.substr(0, colon)), Trim(line.substr(colon + 1)));
 }
 
 TransportError MapCurlError(CURLcode code, bool too_large) {
