@@ -1,12 +1,14 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "camera/image.h"
 
+#include <dlfcn.h>
 #include <png.h>
 
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +19,99 @@
 #include "util/str_cat.h"
 
 namespace prusaconnect::internal {
+
+// ------------------------------------------------------------ the codecs
+//
+// libjpeg and libpng are opened on the first conversion, not at load time: a
+// process that never converts an image (most never do: MJPEG cameras and
+// JPEG snapshot sources need no conversion) does not map them. The headers
+// still come from the -dev packages, so the structures and the ABI version
+// are the ones the library was compiled against; the sonames come from the
+// libraries found at configure time (src/CMakeLists.txt).
+
+StatusOr<void*> OpenCodecLibrary(const char* soname) {
+  void* handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = dlerror();  // NOLINT(concurrency-mt-unsafe): per-thread in glibc
+    return UnavailableError(
+        StrCat("image conversion needs ", soname, ": ", why != nullptr ? why : "cannot be loaded"));
+  }
+  return handle;
+}
+
 namespace {
+
+struct JpegApi {
+  decltype(&jpeg_std_error) std_error;
+  decltype(&jpeg_CreateCompress) create_compress;
+  decltype(&jpeg_mem_dest) mem_dest;
+  decltype(&jpeg_set_defaults) set_defaults;
+  decltype(&jpeg_set_quality) set_quality;
+  decltype(&jpeg_start_compress) start_compress;
+  decltype(&jpeg_write_scanlines) write_scanlines;
+  decltype(&jpeg_finish_compress) finish_compress;
+  decltype(&jpeg_destroy_compress) destroy_compress;
+};
+
+struct PngApi {
+  decltype(&png_image_begin_read_from_memory) begin_read_from_memory;
+  decltype(&png_image_finish_read) finish_read;
+  decltype(&png_image_free) free;
+};
+
+// Resolves `name` into `*fn`; the first failure is kept in `*status`.
+template <typename Fn>
+void Resolve(void* handle, const char* soname, const char* name, Fn* fn, Status* status) {
+  void* sym = dlsym(handle, name);
+  if (sym == nullptr && status->ok()) {
+    *status = UnavailableError(StrCat(soname, " has no ", name));
+  }
+  *fn = reinterpret_cast<Fn>(sym);  // NOLINT: dlsym's documented use
+}
+
+StatusOr<const JpegApi*> Jpeg() {
+  static std::once_flag once;
+  static JpegApi api;
+  static Status status;
+  std::call_once(once, [] {
+    StatusOr<void*> lib = OpenCodecLibrary(PRUSACONNECT_LIBJPEG_SONAME);
+    if (!lib.ok()) {
+      status = lib.status();
+      return;
+    }
+    const char* so = PRUSACONNECT_LIBJPEG_SONAME;
+    Resolve(*lib, so, "jpeg_std_error", &api.std_error, &status);
+    Resolve(*lib, so, "jpeg_CreateCompress", &api.create_compress, &status);
+    Resolve(*lib, so, "jpeg_mem_dest", &api.mem_dest, &status);
+    Resolve(*lib, so, "jpeg_set_defaults", &api.set_defaults, &status);
+    Resolve(*lib, so, "jpeg_set_quality", &api.set_quality, &status);
+    Resolve(*lib, so, "jpeg_start_compress", &api.start_compress, &status);
+    Resolve(*lib, so, "jpeg_write_scanlines", &api.write_scanlines, &status);
+    Resolve(*lib, so, "jpeg_finish_compress", &api.finish_compress, &status);
+    Resolve(*lib, so, "jpeg_destroy_compress", &api.destroy_compress, &status);
+  });
+  if (!status.ok()) return status;
+  return &api;
+}
+
+StatusOr<const PngApi*> Png() {
+  static std::once_flag once;
+  static PngApi api;
+  static Status status;
+  std::call_once(once, [] {
+    StatusOr<void*> lib = OpenCodecLibrary(PRUSACONNECT_LIBPNG_SONAME);
+    if (!lib.ok()) {
+      status = lib.status();
+      return;
+    }
+    const char* so = PRUSACONNECT_LIBPNG_SONAME;
+    Resolve(*lib, so, "png_image_begin_read_from_memory", &api.begin_read_from_memory, &status);
+    Resolve(*lib, so, "png_image_finish_read", &api.finish_read, &status);
+    Resolve(*lib, so, "png_image_free", &api.free, &status);
+  });
+  if (!status.ok()) return status;
+  return &api;
+}
 
 // libjpeg reports fatal errors through error_exit, which must not return:
 // jump back to the encoder, which cleans up.
@@ -66,37 +160,40 @@ void YuyvRow(const unsigned char* src, int width, unsigned char* row) {
 // setjmp/longjmp span.
 StatusOr<std::string> Encode(const unsigned char* src, size_t stride, int width, int height,
                              J_COLOR_SPACE space, RowFiller fill, int quality) {
+  StatusOr<const JpegApi*> api = Jpeg();
+  if (!api.ok()) return api.status();
+  const JpegApi& jpeg = **api;
   std::vector<unsigned char> row(static_cast<size_t>(width) * 3);
   std::string out;
   jpeg_compress_struct cinfo{};
   JpegError err{};
   unsigned char* buffer = nullptr;
   unsigned long size = 0;  // NOLINT(runtime/int): libjpeg's type
-  cinfo.err = jpeg_std_error(&err.mgr);
+  cinfo.err = jpeg.std_error(&err.mgr);
   err.mgr.error_exit = &OnJpegError;
   err.mgr.emit_message = &SilenceJpeg;
   if (setjmp(err.jump) != 0) {  // NOLINT(cert-err52-cpp)
-    jpeg_destroy_compress(&cinfo);
+    jpeg.destroy_compress(&cinfo);
     std::free(buffer);  // NOLINT(cppcoreguidelines-no-malloc): jpeg_mem_dest's buffer
     return InternalError(internal::StrCat("JPEG encoding failed: ", err.message));
   }
-  jpeg_create_compress(&cinfo);
-  jpeg_mem_dest(&cinfo, &buffer, &size);
+  jpeg.create_compress(&cinfo, JPEG_LIB_VERSION, sizeof(cinfo));
+  jpeg.mem_dest(&cinfo, &buffer, &size);
   cinfo.image_width = static_cast<JDIMENSION>(width);
   cinfo.image_height = static_cast<JDIMENSION>(height);
   cinfo.input_components = 3;
   cinfo.in_color_space = space;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, quality, TRUE);
-  jpeg_start_compress(&cinfo, TRUE);
+  jpeg.set_defaults(&cinfo);
+  jpeg.set_quality(&cinfo, quality, TRUE);
+  jpeg.start_compress(&cinfo, TRUE);
   JSAMPROW rows[1] = {row.data()};
   while (cinfo.next_scanline < cinfo.image_height) {
     fill(src + static_cast<size_t>(cinfo.next_scanline) * stride, width, row.data());
-    jpeg_write_scanlines(&cinfo, rows, 1);
+    jpeg.write_scanlines(&cinfo, rows, 1);
   }
-  jpeg_finish_compress(&cinfo);
+  jpeg.finish_compress(&cinfo);
   out.assign(reinterpret_cast<const char*>(buffer), size);
-  jpeg_destroy_compress(&cinfo);
+  jpeg.destroy_compress(&cinfo);
   std::free(buffer);  // NOLINT(cppcoreguidelines-no-malloc)
   return out;
 }
@@ -235,23 +332,26 @@ StatusOr<std::string> ToJpeg(std::string data, int quality) {
     case ImageFormat::kPng:
       break;
   }
+  StatusOr<const PngApi*> api = Png();
+  if (!api.ok()) return api.status();
+  const PngApi& png = **api;
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
-  if (png_image_begin_read_from_memory(&image, data.data(), data.size()) == 0) {
+  if (png.begin_read_from_memory(&image, data.data(), data.size()) == 0) {
     return InvalidArgumentError(internal::StrCat("bad PNG: ", image.message));
   }
   if (!GoodSize(static_cast<int>(image.width), static_cast<int>(image.height)) ||
       static_cast<uint64_t>(image.width) * image.height > (uint64_t{1} << 28)) {
-    png_image_free(&image);
+    png.free(&image);
     return InvalidArgumentError(
         internal::StrCat("PNG too large: ", image.width, "x", image.height));
   }
   image.format = PNG_FORMAT_RGB;  // alpha is composited on `background`
   png_color background{255, 255, 255};
   std::string rgb(PNG_IMAGE_SIZE(image), '\0');
-  if (png_image_finish_read(&image, &background, rgb.data(), 0, nullptr) == 0) {
+  if (png.finish_read(&image, &background, rgb.data(), 0, nullptr) == 0) {
     std::string message = image.message;
-    png_image_free(&image);
+    png.free(&image);
     return InvalidArgumentError(internal::StrCat("bad PNG: ", message));
   }
   return EncodeRgbJpeg(rgb, static_cast<int>(image.width), static_cast<int>(image.height), quality);

@@ -5,6 +5,10 @@
 // libpng and re-encoded with libjpeg(-turbo); raw YUYV frames of V4L2
 // cameras without MJPEG are encoded too. Pure functions, no state.
 //
+// libjpeg and libpng are loaded on the first conversion (dlopen): a process
+// that never converts does not map them. When one is missing, conversions
+// fail with Unavailable naming it; JPEG sources keep working.
+//
 // Thread safety: all functions are safe to call concurrently.
 #ifndef PRUSACONNECT_CAMERA_IMAGE_H_
 #define PRUSACONNECT_CAMERA_IMAGE_H_
@@ -42,6 +46,10 @@ StatusOr<std::string> ToJpeg(std::string data, int quality);
 // before the start of scan when it has none; anything else (tables present,
 // not a JPEG, malformed) is returned unchanged.
 std::string AddDefaultHuffmanTables(std::string jpeg);
+
+// dlopen()s a codec library; Unavailable with dlerror()'s reason otherwise.
+// The conversions above use it; exposed for tests.
+StatusOr<void*> OpenCodecLibrary(const char* soname);
 
 }  // namespace prusaconnect::internal
 

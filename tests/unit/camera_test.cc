@@ -430,6 +430,30 @@ TEST(CameraImage, GarbageAndCorruptPngAreRefused) {
   EXPECT_FALSE(ToJpeg(header_only, 85).ok());
 }
 
+TEST(CameraImage, AMissingCodecLibraryIsAClearUnavailableError) {
+  // The codecs are dlopen()ed on first use; a missing one names itself.
+  StatusOr<void*> lib = OpenCodecLibrary("libprusaconnect-no-such-codec.so.0");
+  ASSERT_FALSE(lib.ok());
+  EXPECT_EQ(lib.status().code(), prusaconnect::StatusCode::kUnavailable);
+  EXPECT_THAT(lib.status().message(), HasSubstr("libprusaconnect-no-such-codec.so.0"));
+  // The real ones load, and loading twice is harmless.
+  EXPECT_TRUE(OpenCodecLibrary(PRUSACONNECT_TEST_LIBJPEG_SONAME).ok());
+  EXPECT_TRUE(OpenCodecLibrary(PRUSACONNECT_TEST_LIBJPEG_SONAME).ok());
+}
+
+TEST(CameraImage, ConversionsAreSafeFromManyThreads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&good] {
+      auto out = ToJpeg(MakePng(9, 7), 80);
+      if (out.ok() && DetectImageFormat(*out) == ImageFormat::kJpeg) ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 8);
+}
+
 TEST(CameraImage, YuyvFramesAreEncoded) {
   // 4x2 pixels, YUYV: mid grey.
   std::string yuyv(4 * 2 * 2, '\x80');
