@@ -69,49 +69,48 @@ void Resolve(void* handle, const char* soname, const char* name, Fn* fn, Status*
   *fn = reinterpret_cast<Fn>(sym);  // NOLINT: dlsym's documented use
 }
 
-StatusOr<const JpegApi*> Jpeg() {
+// Opens `soname` once and fills the table with `resolve`; the outcome (the
+// table, or the first error) is kept for the life of the process.
+template <typename Api>
+StatusOr<const Api*> LoadOnce(const char* soname,
+                              void (*resolve)(void*, const char*, Api*, Status*)) {
   static std::once_flag once;
-  static JpegApi api;
+  static Api api;
   static Status status;
-  std::call_once(once, [] {
-    StatusOr<void*> lib = OpenCodecLibrary(PRUSACONNECT_LIBJPEG_SONAME);
+  std::call_once(once, [&] {
+    StatusOr<void*> lib = OpenCodecLibrary(soname);
     if (!lib.ok()) {
       status = lib.status();
       return;
     }
-    const char* so = PRUSACONNECT_LIBJPEG_SONAME;
-    Resolve(*lib, so, "jpeg_std_error", &api.std_error, &status);
-    Resolve(*lib, so, "jpeg_CreateCompress", &api.create_compress, &status);
-    Resolve(*lib, so, "jpeg_mem_dest", &api.mem_dest, &status);
-    Resolve(*lib, so, "jpeg_set_defaults", &api.set_defaults, &status);
-    Resolve(*lib, so, "jpeg_set_quality", &api.set_quality, &status);
-    Resolve(*lib, so, "jpeg_start_compress", &api.start_compress, &status);
-    Resolve(*lib, so, "jpeg_write_scanlines", &api.write_scanlines, &status);
-    Resolve(*lib, so, "jpeg_finish_compress", &api.finish_compress, &status);
-    Resolve(*lib, so, "jpeg_destroy_compress", &api.destroy_compress, &status);
+    resolve(*lib, soname, &api, &status);
   });
   if (!status.ok()) return status;
   return &api;
 }
 
-StatusOr<const PngApi*> Png() {
-  static std::once_flag once;
-  static PngApi api;
-  static Status status;
-  std::call_once(once, [] {
-    StatusOr<void*> lib = OpenCodecLibrary(PRUSACONNECT_LIBPNG_SONAME);
-    if (!lib.ok()) {
-      status = lib.status();
-      return;
-    }
-    const char* so = PRUSACONNECT_LIBPNG_SONAME;
-    Resolve(*lib, so, "png_image_begin_read_from_memory", &api.begin_read_from_memory, &status);
-    Resolve(*lib, so, "png_image_finish_read", &api.finish_read, &status);
-    Resolve(*lib, so, "png_image_free", &api.free, &status);
-  });
-  if (!status.ok()) return status;
-  return &api;
+void ResolveJpeg(void* lib, const char* so, JpegApi* api, Status* status) {
+  Resolve(lib, so, "jpeg_std_error", &api->std_error, status);
+  Resolve(lib, so, "jpeg_CreateCompress", &api->create_compress, status);
+  Resolve(lib, so, "jpeg_mem_dest", &api->mem_dest, status);
+  Resolve(lib, so, "jpeg_set_defaults", &api->set_defaults, status);
+  Resolve(lib, so, "jpeg_set_quality", &api->set_quality, status);
+  Resolve(lib, so, "jpeg_start_compress", &api->start_compress, status);
+  Resolve(lib, so, "jpeg_write_scanlines", &api->write_scanlines, status);
+  Resolve(lib, so, "jpeg_finish_compress", &api->finish_compress, status);
+  Resolve(lib, so, "jpeg_destroy_compress", &api->destroy_compress, status);
 }
+
+void ResolvePng(void* lib, const char* so, PngApi* api, Status* status) {
+  Resolve(lib, so, "png_image_begin_read_from_memory", &api->begin_read_from_memory, status);
+  Resolve(lib, so, "png_image_finish_read", &api->finish_read, status);
+  Resolve(lib, so, "png_image_free", &api->free, status);
+}
+
+StatusOr<const JpegApi*> Jpeg() {
+  return LoadOnce<JpegApi>(PRUSACONNECT_LIBJPEG_SONAME, &ResolveJpeg);
+}
+StatusOr<const PngApi*> Png() { return LoadOnce<PngApi>(PRUSACONNECT_LIBPNG_SONAME, &ResolvePng); }
 
 // libjpeg reports fatal errors through error_exit, which must not return:
 // jump back to the encoder, which cleans up.
