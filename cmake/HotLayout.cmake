@@ -18,18 +18,16 @@ function(prusaconnect_hot_layout target list)
     COMMAND ${CMAKE_C_COMPILER} ${flags} -shared -fPIC -Wl,--verbose
             -o ${dump_dir}/empty.so ${dump_dir}/empty.c
     OUTPUT_VARIABLE verbose ERROR_QUIET RESULT_VARIABLE rc)
+  # The script sits between two lines of '='; its .text starts with the
+  # cold-code line, before which the list goes.
   set(marker "*(.text.unlikely .text.*_unlikely .text.unlikely.*)")
-  string(FIND "${verbose}" "${marker}" at)
-  if(NOT rc EQUAL 0 OR at EQUAL -1)
-    message(STATUS "Hot code layout: the linker's default script is not available; default layout")
-    return()
+  set(script "")
+  if(rc EQUAL 0 AND verbose MATCHES "\n=+\n(.*)\n=+\n")
+    set(script "${CMAKE_MATCH_1}")
   endif()
-  # The script sits between two lines of '='.
-  string(REGEX MATCH "\n=+\n(.*)\n=+\n" _ "${verbose}")
-  set(script "${CMAKE_MATCH_1}")
   string(FIND "${script}" "${marker}" at)
-  if(script STREQUAL "" OR at EQUAL -1)
-    message(STATUS "Hot code layout: cannot parse the linker's default script; default layout")
+  if(at EQUAL -1)
+    message(STATUS "Hot code layout: the linker's default script is not available; default layout")
     return()
   endif()
   string(REPLACE "${marker}" "INCLUDE \"${list}\"\n    ${marker}" script "${script}")
