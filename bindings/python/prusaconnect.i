@@ -97,6 +97,14 @@ class Json;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::fs_space;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::start_download;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::stop_transfer;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_add;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_remove;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_register;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_set_trigger_scheme;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_layer_changed;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_trigger;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_set_options;
+%feature("nothread", "0") prusaconnect::python::NativePrinter::camera_watch_tokens;
 %feature("nothread", "0") prusaconnect::python::shutdown;
 
 %include "py_printer.h"

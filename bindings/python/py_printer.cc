@@ -55,60 +55,6 @@ PrinterOptions MakeOptions(const NativeConfig& c) {
   return o;
 }
 
-// A weak reference to `owner`. REQUIRES the GIL.
-std::shared_ptr<PyRef> WeakRefTo(PyObject* owner) {
-  PyObject* ref = PyWeakref_NewRef(owner, nullptr);
-  if (ref == nullptr) {
-    std::string message = CurrentErrorRepr();
-    throw Error(StatusCode::kInvalidArgument, "the owner must be weakly referenceable: " + message);
-  }
-  auto shared = std::make_shared<PyRef>(ref);
-  Py_DECREF(ref);
-  return shared;
-}
-
-// The owner (a new reference) or nullptr when it is gone. REQUIRES the GIL.
-PyObject* OwnerOf(const std::shared_ptr<PyRef>& weak) {
-  PyObject* self = PyWeakref_GetObject(weak->get());  // borrowed
-  if (self == nullptr) {
-    PyErr_Clear();
-    return nullptr;
-  }
-  if (self == Py_None) return nullptr;
-  Py_INCREF(self);
-  return self;
-}
-
-// Calls owner.<method>(*args) on the callback thread. `args` is built there,
-// with the GIL held, by `make_args` (a new tuple reference).
-void CallOwnerLater(std::shared_ptr<PyRef> weak, const char* method,
-                    std::function<PyObject*()> make_args) {
-  Dispatch([weak = std::move(weak), method, make_args = std::move(make_args)] {
-    PyObject* self = OwnerOf(weak);
-    if (self == nullptr) return;
-    PyObject* args = make_args();
-    PyObject* fn = args != nullptr ? PyObject_GetAttrString(self, method) : nullptr;
-    PyObject* result = fn != nullptr ? PyObject_Call(fn, args, nullptr) : nullptr;
-    if (result == nullptr) PyErr_WriteUnraisable(self);
-    Py_XDECREF(result);
-    Py_XDECREF(fn);
-    Py_XDECREF(args);
-    Py_DECREF(self);
-  });
-}
-
-PyObject* PyText(const std::string& s) {
-  return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
-}
-
-// Releases the owner on the callback thread: the last reference to a
-// Printer must not go away on a thread that is running one of its commands.
-void ReleaseOwnerLater(PyObject* self) {
-  auto ref = std::make_shared<PyRef>(self);  // REQUIRES the GIL
-  Py_DECREF(self);
-  Dispatch([ref] {});
-}
-
 // Turns what the owner's _run_handler returned into the command's outcome:
 // a str is the repr() of the exception the handler raised; a tuple is
 // (event, source, reason, state, job_id, transfer_id, dialog_id, data).

@@ -172,6 +172,42 @@ class NativePrinter {
   void set_download_finished_cb(bool enabled);
   void set_transfer_rate_limit(int64_t bytes_per_second);
 
+  // ---- cameras (camera.h; py_camera.cc) ----
+  // Adds a camera. `config`: {"id", "name", "fingerprint", "token",
+  // "trigger_scheme" (member name), "capabilities" (values), "resolutions"
+  // ([[w, h], ...]), "resolution" ([w, h] or None), "rotation", "exposure",
+  // "focus", "printer_uuid"}; missing keys keep CameraConfig's defaults.
+  // `driver`: {"kind": "python"} — captures call the owner's
+  // _camera_capture(camera_id) with the GIL on the camera's thread — or
+  // {"kind": "http", "url", "username", "password", "timeout_ms",
+  // "verify_tls", "max_bytes"}, {"kind": "command", "argv", "timeout_ms",
+  // "max_bytes"}, {"kind": "file", "path"}, {"kind": "v4l2", "device",
+  // "width", "height", "timeout_ms", "skip_frames"}.
+  // ValueError for a bad config, FileExistsError for a known id.
+  void camera_add(const Json& config, const Json& driver);
+  // Waits for the camera's capture in progress (GIL released).
+  // FileNotFoundError for an unknown id.
+  void camera_remove(const std::string& id);
+  Json camera_ids();
+  // {"id", "name", "fingerprint", "trigger_scheme", "registered", "state",
+  // "last_error", "snapshots_uploaded", "capture_failures",
+  // "upload_failures", "oversize_skipped", "triggers_skipped",
+  // "last_image_bytes", "last_upload_time"}.
+  Json camera_status(const std::string& id);
+  Json camera_statuses();
+  // POST /p/camera: blocks for one request (GIL released); the token.
+  std::string camera_register(const std::string& id);
+  void camera_set_trigger_scheme(const std::string& id, const std::string& scheme);
+  void camera_layer_changed();
+  void camera_trigger(const std::string& id);  // "" = every camera
+  // {"upload_policy" ("WHILE_PRINTING" | "ALWAYS"), "max_image_bytes",
+  // "upload_timeout_ms", "backoff_min_ms", "backoff_max_ms", "jpeg_quality",
+  // "busy_timeout_ms"}; set_options takes any subset.
+  Json camera_options();
+  void camera_set_options(const Json& options);
+  // Reports new camera tokens to the owner's _on_camera_token(camera_id,
+  // fingerprint, token) on the callback thread; false stops it.
+  void camera_watch_tokens(bool enabled);
   // ---- running ----
   void start();
   void stop();

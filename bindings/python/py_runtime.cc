@@ -514,4 +514,54 @@ PyObject* FromJson(const Json& value) {
   Py_RETURN_NONE;
 }
 
+// ---------------------------------------------------------------- owners
+
+std::shared_ptr<PyRef> WeakRefTo(PyObject* owner) {
+  PyObject* ref = PyWeakref_NewRef(owner, nullptr);
+  if (ref == nullptr) {
+    std::string message = CurrentErrorRepr();
+    throw Error(StatusCode::kInvalidArgument, "the owner must be weakly referenceable: " + message);
+  }
+  auto shared = std::make_shared<PyRef>(ref);
+  Py_DECREF(ref);
+  return shared;
+}
+
+PyObject* OwnerOf(const std::shared_ptr<PyRef>& weak) {
+  PyObject* self = PyWeakref_GetObject(weak->get());  // borrowed
+  if (self == nullptr) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  if (self == Py_None) return nullptr;
+  Py_INCREF(self);
+  return self;
+}
+
+void CallOwnerLater(std::shared_ptr<PyRef> weak, const char* method,
+                    std::function<PyObject*()> make_args) {
+  Dispatch([weak = std::move(weak), method, make_args = std::move(make_args)] {
+    PyObject* self = OwnerOf(weak);
+    if (self == nullptr) return;
+    PyObject* args = make_args();
+    PyObject* fn = args != nullptr ? PyObject_GetAttrString(self, method) : nullptr;
+    PyObject* result = fn != nullptr ? PyObject_Call(fn, args, nullptr) : nullptr;
+    if (result == nullptr) PyErr_WriteUnraisable(self);
+    Py_XDECREF(result);
+    Py_XDECREF(fn);
+    Py_XDECREF(args);
+    Py_DECREF(self);
+  });
+}
+
+PyObject* PyText(const std::string& s) {
+  return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+}
+
+void ReleaseOwnerLater(PyObject* self) {
+  auto ref = std::make_shared<PyRef>(self);  // REQUIRES the GIL
+  Py_DECREF(self);
+  Dispatch([ref] {});
+}
+
 }  // namespace prusaconnect::python

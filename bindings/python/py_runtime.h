@@ -24,6 +24,7 @@
 
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "prusaconnect/json.h"
@@ -157,6 +158,30 @@ bool ToJson(PyObject* value, Json* out);
 // Json → new Python object (dict, list, str, int, float, bool, None), or
 // nullptr with an exception set. REQUIRES the GIL.
 PyObject* FromJson(const Json& value);
+
+// ---- the Python object that owns a facade object ----
+// Facade objects (NativePrinter) reference their Python owner weakly and
+// call back into it by method name.
+
+// A weak reference to `owner`; InvalidArgument Error when it cannot be
+// weakly referenced. REQUIRES the GIL.
+std::shared_ptr<PyRef> WeakRefTo(PyObject* owner);
+
+// The owner (a new reference) or nullptr when it is gone. REQUIRES the GIL.
+PyObject* OwnerOf(const std::shared_ptr<PyRef>& weak);
+
+// Calls owner.<method>(*args) on the callback thread. `args` is built there,
+// with the GIL held, by `make_args` (a new tuple reference).
+void CallOwnerLater(std::shared_ptr<PyRef> weak, const char* method,
+                    std::function<PyObject*()> make_args);
+
+// Releases a reference to the owner on the callback thread: the last
+// reference to a Printer must not go away on a thread that is running one
+// of its commands or capturing one of its cameras' images. REQUIRES the GIL.
+void ReleaseOwnerLater(PyObject* self);
+
+// A new str from UTF-8 text (invalid bytes replaced). REQUIRES the GIL.
+PyObject* PyText(const std::string& s);
 
 }  // namespace prusaconnect::python
 

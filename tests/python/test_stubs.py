@@ -11,7 +11,7 @@ import pytest
 import prusaconnect
 
 PKG = os.path.dirname(prusaconnect.__file__)
-MODULES = ["__init__", "command", "conditions", "const", "download", "files", "models", "printer", "util",
+MODULES = ["__init__", "camera", "command", "conditions", "const", "download", "files", "models", "printer", "util",
            "_prusaconnect"]
 
 
@@ -83,7 +83,8 @@ def test_class_surface_is_in_the_stubs(module, cls):
     runtime = getattr(mod, cls)
     own = public(runtime, own_only=(module != "_prusaconnect"))
     instance_attrs = {"command", "conditions", "fs", "register_handler", "download_finished_cb",
-                      "handlers", "stop_cb", "transfer", "download_mgr"}
+                      "handlers", "stop_cb", "transfer", "download_mgr",
+                      "camera_controller"}
     missing = (own | (instance_attrs & declared(node))) - declared(node)
     if module == "_prusaconnect":
         missing -= {"acquire", "append", "disown", "next", "own", "this", "thisown"}

@@ -10,7 +10,7 @@ printer of the process, which never holds the GIL. See docs/PYTHON.md.
 import atexit
 import logging
 
-from . import _prusaconnect, command, conditions, const, download, files, models, util
+from . import _prusaconnect, camera, command, conditions, const, download, files, models, util
 from .command import Command, CommandFailed
 from .printer import Printer
 

@@ -1,3 +1,4 @@
+from . import camera as camera
 from . import command as command
 from . import conditions as conditions
 from . import const as const

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from . import const
 from ._prusaconnect import NativeConfig, NativePrinter
+from .camera import CameraController
 from .command import Command, CommandFailed, enum_value, event_parts, int_id
 from .conditions import PrinterConditions, _bind_default
 from .download import DownloadMgr, Transfer
@@ -178,6 +179,7 @@ class Printer:
         self.fs = Filesystem(self)
         self.transfer = Transfer(self)
         self.download_mgr = DownloadMgr(self, config.transfer_rate_limit)
+        self.camera_controller = CameraController(self)
 
         self.command = Command(self)
         handlers = self.command.handlers
@@ -668,6 +670,18 @@ class Printer:
             raise TypeError(f"download_finished_cb must be callable, not {value!r}")
         self.__download_finished_cb = value
         self._native.set_download_finished_cb(value is not None)
+
+    def _camera_capture(self, camera_id):
+        """Called by the library (a camera's thread, with the GIL) for an
+        image from a camera with a Python driver."""
+        return self.camera_controller._capture(camera_id)  # pylint: disable=protected-access
+
+    def _on_camera_token(self, camera_id, fingerprint, token):
+        """Called by the library (callback thread) for a new camera token."""
+        try:
+            self.camera_controller._on_token(camera_id, fingerprint, token)  # pylint: disable=protected-access
+        except Exception:  # pylint: disable=broad-except
+            log.exception("camera token_cb failed")
 
     def _on_download_finished(self, info):
         """Called by the library (callback thread) for a finished download."""

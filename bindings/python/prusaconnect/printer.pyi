@@ -1,6 +1,7 @@
 from typing import Any, Callable, Dict, List, Optional
 
 from . import const
+from .camera import CameraController
 from .command import Command
 from .conditions import PrinterConditions
 from .download import DownloadMgr, Transfer
@@ -16,6 +17,7 @@ class Printer:
     fs: Filesystem
     transfer: Transfer
     download_mgr: DownloadMgr
+    camera_controller: CameraController
     register_handler: Callable[[str], Any]
 
     def __init__(self,
