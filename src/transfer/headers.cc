@@ -12,16 +12,7 @@ std::string MediaType(const std::string& value) {
   return t;
 }
 
-bool ParseSize(const std::string& text, int64_t* out) {
-  if (text.empty() || text.size() > 18) return false;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
+bool ParseSize(const std::string& text, int64_t* out) { return ParseDigits(text, 18, out); }
 
 bool ParseContentRange(const std::string& text, int64_t* first, int64_t* total) {
   std::string v = AsciiLower(text);

@@ -1,11 +1,13 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
-// ASCII case folding for protocol text (header values, URL schemes and
-// hosts, INI keys, file extensions): only A-Z change, every other byte —
-// UTF-8 included — stays as it is, whatever locale the host has set.
+// ASCII helpers for protocol text, independent of the host's locale:
+// case folding (header values, URL schemes and hosts, INI keys, file
+// extensions: only A-Z change, every other byte — UTF-8 included — stays as
+// it is) and plain decimal numbers.
 #ifndef PRUSACONNECT_UTIL_ASCII_H_
 #define PRUSACONNECT_UTIL_ASCII_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,21 @@ inline std::string AsciiLower(std::string_view s) {
   std::string result(s);
   for (char& c : result) c = AsciiLower(c);
   return result;
+}
+
+// A plain decimal number: 1 to `max_digits` ASCII digits and nothing else
+// (no sign, no spaces, no "0x"). `max_digits` keeps the value within T
+// (18 for int64_t, 9 for int).
+template <typename T>
+bool ParseDigits(std::string_view s, size_t max_digits, T* out) {
+  if (s.empty() || s.size() > max_digits) return false;
+  T value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    value = static_cast<T>(value * 10 + (c - '0'));
+  }
+  *out = value;
+  return true;
 }
 
 }  // namespace prusaconnect::internal

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstddef>
 
+#include "util/ascii.h"
+
 namespace prusaconnect {
 namespace {
 
@@ -167,17 +169,6 @@ constexpr NamedType kPrinterTypes[] = {
     {"I3MK25", {1, 2, 5}}, {"I3MK25S", {1, 2, 6}}, {"I3MK3", {1, 3, 0}}, {"I3MK3S", {1, 3, 1}},
     {"SL1", {5, 1, 0}},    {"SL1S", {5, 1, 1}},    {"M1", {5, 2, 0}},    {"HT90", {6, 1, 0}},
 };
-
-bool ParseSmallInt(std::string_view s, int* out) {
-  if (s.empty() || s.size() > 6) return false;
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
 }  // namespace
 
 std::string PrinterType::ToString() const {
@@ -200,8 +191,10 @@ std::optional<PrinterType> PrinterType::FromString(std::string_view text) {
   size_t b = text.find('.', a + 1);
   if (b == std::string_view::npos) return std::nullopt;
   int t = 0, v = 0, s = 0;
-  if (!ParseSmallInt(text.substr(0, a), &t) || !ParseSmallInt(text.substr(a + 1, b - a - 1), &v) ||
-      !ParseSmallInt(text.substr(b + 1), &s)) {
+  // Each part is 1 to 6 digits: type, version and subversion are small.
+  if (!internal::ParseDigits(text.substr(0, a), 6, &t) ||
+      !internal::ParseDigits(text.substr(a + 1, b - a - 1), 6, &v) ||
+      !internal::ParseDigits(text.substr(b + 1), 6, &s)) {
     return std::nullopt;
   }
   return PrinterType(t, v, s);
