@@ -29,18 +29,21 @@ const Json* Field(const Json& object, const char* key) {
   throw Error(StatusCode::kInvalidArgument, std::string(key) + " must be " + expected);
 }
 
-void ReadString(const Json& object, const char* key, std::string* out) {
+// The value of `key` when present and not None, which must be of the type
+// `is_type` checks (ValueError naming the `expected` type otherwise).
+const Json* Typed(const Json& object, const char* key, bool (Json::*is_type)() const,
+                  const char* expected) {
   const Json* value = Field(object, key);
-  if (value == nullptr) return;
-  if (!value->is_string()) BadField(key, "a str");
-  *out = value->as_string();
+  if (value != nullptr && !(value->*is_type)()) BadField(key, expected);
+  return value;
+}
+
+void ReadString(const Json& object, const char* key, std::string* out) {
+  if (const Json* value = Typed(object, key, &Json::is_string, "a str")) *out = value->as_string();
 }
 
 void ReadInt(const Json& object, const char* key, int64_t* out) {
-  const Json* value = Field(object, key);
-  if (value == nullptr) return;
-  if (!value->is_int()) BadField(key, "an int");
-  *out = value->as_int();
+  if (const Json* value = Typed(object, key, &Json::is_int, "an int")) *out = value->as_int();
 }
 
 void ReadInt(const Json& object, const char* key, int* out) {
@@ -58,17 +61,13 @@ void ReadSize(const Json& object, const char* key, size_t* out) {
 }
 
 void ReadDouble(const Json& object, const char* key, double* out) {
-  const Json* value = Field(object, key);
-  if (value == nullptr) return;
-  if (!value->is_number()) BadField(key, "a number");
-  *out = value->as_double();
+  if (const Json* value = Typed(object, key, &Json::is_number, "a number")) {
+    *out = value->as_double();
+  }
 }
 
 void ReadBool(const Json& object, const char* key, bool* out) {
-  const Json* value = Field(object, key);
-  if (value == nullptr) return;
-  if (!value->is_bool()) BadField(key, "a bool");
-  *out = value->as_bool();
+  if (const Json* value = Typed(object, key, &Json::is_bool, "a bool")) *out = value->as_bool();
 }
 
 Resolution ReadResolution(const Json& value, const char* key) {

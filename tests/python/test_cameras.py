@@ -202,6 +202,18 @@ def test_bad_settings_and_unknown_ids(make_printer):
         cameras.add_camera("c", object())
     with pytest.raises(TypeError):
         cameras.add_camera("c", CommandDriver("cat snapshot.jpg"))
+    # The facade checks the types of what it is given, too.
+    native = printer._native  # pylint: disable=protected-access
+    with pytest.raises(ValueError, match="id must be a str"):
+        native.camera_add({"id": 5}, {"kind": "python"})
+    with pytest.raises(ValueError, match="rotation must be an int"):
+        native.camera_add({"id": "x", "rotation": "90"}, {"kind": "python"})
+    with pytest.raises(ValueError, match="resolution must be a"):
+        native.camera_add({"id": "x", "resolution": [640]}, {"kind": "python"})
+    with pytest.raises(ValueError, match="unknown camera driver kind"):
+        native.camera_add({"id": "x"}, {"kind": "telepathy"})
+    with pytest.raises(ValueError, match="argv must be"):
+        native.camera_add({"id": "x"}, {"kind": "command", "argv": []})
     assert cameras.camera_ids == []
     assert cameras._drivers == {}  # pylint: disable=protected-access
 
