@@ -106,7 +106,9 @@ std::optional<std::string> UrlOrigin(const std::string& url) {
   if (scheme != "http" && scheme != "https") return std::nullopt;
   std::string host = AsciiLower(Part(u.get(), CURLUPART_HOST));
   std::string port = Part(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
-  if (host.empty() || port.empty()) return std::nullopt;
+  // libcurl percent-decodes the host ("a%25b" is "a%b"). A host with a '%'
+  // left is no hostname, and its origin would be decoded again when parsed.
+  if (host.empty() || port.empty() || host.find('%') != std::string::npos) return std::nullopt;
   return scheme + "://" + host + ":" + port;
 }
 

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "prusaconnect/json.h"
 #include "transfer/headers.h"
+#include "transport/fetch.h"
 
 namespace prusaconnect {
 namespace {
@@ -106,6 +107,17 @@ TEST(FuzzRegression, PyStripStopsAtTruncatedUtf8) {
   EXPECT_EQ(PyInt("\xC2\xA0"
                   "7\xC2\x85"),
             7);
+}
+
+// fuzz_transfer_headers: "http:/\xD1\x8Ah\xC2\x9A\xC9%25b1" had the origin
+// "http://...%b1:80", which libcurl decodes again when it is parsed (%b1 is
+// one byte): UrlOrigin was not a fixed point. A host that still has a '%'
+// after decoding is no hostname: it has no origin.
+TEST(FuzzRegression, UrlOriginOfAHostWithAnEncodedPercent) {
+  EXPECT_EQ(internal::UrlOrigin("http:/\xD1\x8Ah\xC2\x9A\xC9%25b1"), std::nullopt);
+  EXPECT_EQ(internal::UrlOrigin("http://a%25b/"), std::nullopt);
+  EXPECT_EQ(internal::UrlOrigin("http://ex%41mple.com/x"), "http://example.com:80");
+  EXPECT_EQ(internal::UrlOrigin("http://[fe80::1%25eth0]:8080/"), "http://[fe80::1]:8080");
 }
 
 // fuzz_transfer_headers: "bytes 9-5/10" and "bytes 0-10/10" parsed (first
