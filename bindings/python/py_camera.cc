@@ -313,13 +313,7 @@ void NativePrinter::camera_set_options(const Json& options) {
   ReadInt(options, "backoff_max_ms", &o.backoff_max_ms);
   ReadInt(options, "jpeg_quality", &o.jpeg_quality);
   ReadInt(options, "busy_timeout_ms", &o.busy_timeout_ms);
-  if (o.upload_timeout_ms <= 0 || o.backoff_min_ms <= 0 || o.backoff_max_ms < o.backoff_min_ms ||
-      o.busy_timeout_ms <= 0) {
-    throw Error(StatusCode::kInvalidArgument,
-                "timeouts must be positive and backoff_min_ms <= backoff_max_ms");
-  }
-  if (o.jpeg_quality < 1 || o.jpeg_quality > 100) BadField("jpeg_quality", "in 1..100");
-  printer_.cameras().set_options(o);
+  ThrowIfError(printer_.cameras().set_options(o));
 }
 
 void NativePrinter::camera_watch_tokens(bool enabled) {

@@ -256,7 +256,10 @@ class CameraController {
   Status trigger_manual(const std::string& id = "");
 
   void set_token_cb(CameraTokenCallback cb);
-  void set_options(const CameraOptions& options);
+  // InvalidArgument (and the options unchanged) when a timeout or
+  // backoff_min_ms is not positive, backoff_max_ms < backoff_min_ms, or
+  // jpeg_quality is outside 1-100.
+  Status set_options(const CameraOptions& options);
   CameraOptions options() const;
   void set_upload_policy(UploadPolicy policy);
 

@@ -465,9 +465,23 @@ void CameraSet::SetTokenCallback(CameraTokenCallback cb) {
   token_cb_ = std::move(cb);
 }
 
-void CameraSet::SetOptions(const CameraOptions& options) {
+Status CameraSet::SetOptions(const CameraOptions& options) {
+  if (options.upload_timeout_ms <= 0 || options.backoff_min_ms <= 0 ||
+      options.backoff_max_ms < options.backoff_min_ms || options.busy_timeout_ms <= 0) {
+    return InvalidArgumentError(
+        "camera timeouts must be positive and backoff_min_ms <= backoff_max_ms");
+  }
+  if (options.jpeg_quality < 1 || options.jpeg_quality > 100) {
+    return InvalidArgumentError("camera jpeg_quality must be in 1..100");
+  }
   std::lock_guard<std::mutex> lock(mu_);
   options_ = options;
+  return Status();
+}
+
+void CameraSet::SetUploadPolicy(UploadPolicy policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.policy = policy;
 }
 
 CameraOptions CameraSet::options() const {

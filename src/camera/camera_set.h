@@ -100,7 +100,8 @@ class CameraSet {
   void LayerChanged();
   Status TriggerManual(const std::string& id);
   void SetTokenCallback(CameraTokenCallback cb);
-  void SetOptions(const CameraOptions& options);
+  Status SetOptions(const CameraOptions& options);  // see CameraController::set_options
+  void SetUploadPolicy(UploadPolicy policy);
   CameraOptions options() const;
 
   // Fires the timed triggers and retries due now; returns the monotonic time

@@ -56,12 +56,10 @@ Status CameraController::trigger_manual(const std::string& id) { return impl_->T
 void CameraController::set_token_cb(CameraTokenCallback cb) {
   impl_->SetTokenCallback(std::move(cb));
 }
-void CameraController::set_options(const CameraOptions& options) { impl_->SetOptions(options); }
-CameraOptions CameraController::options() const { return impl_->options(); }
-void CameraController::set_upload_policy(UploadPolicy policy) {
-  CameraOptions o = impl_->options();
-  o.policy = policy;
-  impl_->SetOptions(o);
+Status CameraController::set_options(const CameraOptions& options) {
+  return impl_->SetOptions(options);
 }
+CameraOptions CameraController::options() const { return impl_->options(); }
+void CameraController::set_upload_policy(UploadPolicy policy) { impl_->SetUploadPolicy(policy); }
 
 }  // namespace prusaconnect

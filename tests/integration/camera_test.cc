@@ -368,7 +368,7 @@ TEST_F(CameraIntegrationTest, HungDriverMakesItsCameraStuckUntilItReturns) {
   CameraOptions o = cameras.options();
   o.policy = UploadPolicy::ALWAYS;
   o.busy_timeout_ms = 200;
-  cameras.set_options(o);
+  ASSERT_TRUE(cameras.set_options(o).ok());
   CameraConfig c = HttpCamera("slow", cams_.url("/hang.jpg"));
   HttpSnapshotOptions h;
   h.url = cams_.url("/hang.jpg");

@@ -251,7 +251,7 @@ class CameraSetTest : public ::testing::Test {
     set_ = std::make_unique<CameraSet>(std::move(deps));
     CameraOptions o;
     o.policy = UploadPolicy::ALWAYS;
-    set_->SetOptions(o);
+    EXPECT_TRUE(set_->SetOptions(o).ok());  // a constructor: no ASSERT
   }
 
   CameraConfig Config(const std::string& id, TriggerScheme scheme = TriggerScheme::THIRTY_SEC,
@@ -513,6 +513,28 @@ TEST_F(CameraSetTest, AddRejectsDuplicatesAndBadConfigs) {
   EXPECT_TRUE(set_->Ids().empty());
 }
 
+TEST_F(CameraSetTest, BadOptionsAreRejectedAndTheOldOnesKept) {
+  CameraOptions good = set_->options();
+  good.backoff_min_ms = 250;
+  ASSERT_TRUE(set_->SetOptions(good).ok());
+  auto bad = [&](auto change) {
+    CameraOptions o = good;
+    change(o);
+    return set_->SetOptions(o).code();
+  };
+  EXPECT_EQ(bad([](CameraOptions& o) { o.backoff_min_ms = 0; }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad([](CameraOptions& o) { o.backoff_max_ms = 100; }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad([](CameraOptions& o) { o.upload_timeout_ms = 0; }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad([](CameraOptions& o) { o.busy_timeout_ms = -1; }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad([](CameraOptions& o) { o.jpeg_quality = 0; }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad([](CameraOptions& o) { o.jpeg_quality = 101; }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(set_->options().backoff_min_ms, 250);
+  EXPECT_EQ(set_->options().jpeg_quality, good.jpeg_quality);
+  set_->SetUploadPolicy(UploadPolicy::WHILE_PRINTING);
+  EXPECT_EQ(set_->options().policy, UploadPolicy::WHILE_PRINTING);
+  EXPECT_EQ(set_->options().backoff_min_ms, 250);
+}
+
 TEST_F(CameraSetTest, RegistrationUsesThePrinterTokenAndHandsTheCameraTokenToTheHost) {
   std::mutex mu;
   std::vector<std::string> seen;
@@ -622,7 +644,7 @@ TEST_F(CameraSetTest, EachSchemeHasItsInterval) {
 TEST_F(CameraSetTest, WhilePrintingPolicyUploadsOnlyWhenPrintingOrPaused) {
   CameraOptions o;
   o.policy = UploadPolicy::WHILE_PRINTING;
-  set_->SetOptions(o);
+  ASSERT_TRUE(set_->SetOptions(o).ok());
   session_->set_state(State::IDLE, Source::WUI, std::nullopt, {}, Json());
   ASSERT_TRUE(set_->Add(Config("cam", TriggerScheme::TEN_SEC)).ok());
   ASSERT_TRUE(set_->WaitIdle("cam", kWaitMs));
@@ -755,7 +777,7 @@ TEST_F(CameraSetTest, OversizeImagesAreNotSent) {
   CameraOptions o;
   o.policy = UploadPolicy::ALWAYS;
   o.max_image_bytes = 100;
-  set_->SetOptions(o);
+  ASSERT_TRUE(set_->SetOptions(o).ok());
   CameraConfig c = Config("cam", TriggerScheme::MANUAL);
   drivers_.back()->set_image(MakeJpeg(64, 64));
   ASSERT_TRUE(set_->Add(c).ok());
@@ -881,7 +903,7 @@ TEST_F(CameraSetTest, ADriverThatThrowsIsACaptureFailure) {
 TEST_F(CameraSetTest, RemovingACameraLeavesAHungDriverCallBehind) {  // Q34
   CameraOptions o = set_->options();
   o.busy_timeout_ms = 50;  // how long removal waits for the call in progress
-  set_->SetOptions(o);
+  ASSERT_TRUE(set_->SetOptions(o).ok());
   CameraConfig c = Config("cam", TriggerScheme::MANUAL);
   std::shared_ptr<FakeDriver> d = drivers_.back();
   d->Hold(true);
