@@ -180,9 +180,7 @@ CameraConfig MakeConfig(const Json& c) {
   ReadString(c, "printer_uuid", &out.printer_uuid);
   std::string scheme;
   ReadString(c, "trigger_scheme", &scheme);
-  if (!scheme.empty() && !Parse(scheme, &out.trigger_scheme)) {
-    throw Error(StatusCode::kInvalidArgument, "unknown trigger scheme: '" + scheme + "'");
-  }
+  if (!scheme.empty()) out.trigger_scheme = ParseOrThrow<TriggerScheme>(scheme, "trigger scheme");
   if (const Json* caps = Field(c, "capabilities")) {
     if (!caps->is_array()) BadField("capabilities", "a list of capabilities");
     out.capabilities.clear();
@@ -269,11 +267,8 @@ std::string NativePrinter::camera_register(const std::string& id) {
 }
 
 void NativePrinter::camera_set_trigger_scheme(const std::string& id, const std::string& scheme) {
-  TriggerScheme s{};
-  if (!Parse(scheme, &s)) {
-    throw Error(StatusCode::kInvalidArgument, "unknown trigger scheme: '" + scheme + "'");
-  }
-  ThrowIfError(printer_.cameras().set_trigger_scheme(id, s));
+  ThrowIfError(printer_.cameras().set_trigger_scheme(
+      id, ParseOrThrow<TriggerScheme>(scheme, "trigger scheme")));
 }
 
 void NativePrinter::camera_layer_changed() { printer_.cameras().layer_changed(); }

@@ -17,15 +17,6 @@
 namespace prusaconnect::python {
 namespace {
 
-template <typename E>
-E ParseOrThrow(const std::string& text, const char* what) {
-  E value{};
-  if (!Parse(text, &value)) {
-    throw Error(StatusCode::kInvalidArgument, std::string("unknown ") + what + ": '" + text + "'");
-  }
-  return value;
-}
-
 std::optional<PrinterType> ParseType(const std::string& text) {
   if (text.empty()) return std::nullopt;
   std::optional<PrinterType> type = PrinterType::FromString(text);

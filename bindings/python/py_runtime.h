@@ -53,6 +53,17 @@ void ThrowIfError(const Status& status);
 // InvalidArgument → ValueError, NotFound → FileNotFoundError,
 // FailedPrecondition → RuntimeError, Unavailable → ConnectionError, ...
 PyObject* ExceptionClass(StatusCode code);
+// The enumerator whose wire text is `text` (prusaconnect::Parse), or an
+// InvalidArgument Error "unknown <what>: '<text>'".
+template <typename E>
+E ParseOrThrow(const std::string& text, const char* what) {
+  E value{};
+  if (!Parse(text, &value)) {
+    throw Error(StatusCode::kInvalidArgument, std::string("unknown ") + what + ": '" + text + "'");
+  }
+  return value;
+}
+
 // Sets the Python error indicator from an Error.
 void SetPythonError(const Error& error);
 

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "util/ascii.h"
+
 namespace prusaconnect::internal {
 namespace {
 
