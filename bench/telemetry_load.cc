@@ -20,7 +20,7 @@
 //          always tick j+1), waking at most every --tick-ms.
 //   flood  each printer sends its next telemetry as soon as the previous one
 //          is acknowledged: the next Printer::telemetry() is called from the
-//          per-request observer (Session::SetObserver) on the network
+//          request observer (Printer::set_request_observer) on the network
 //          thread. That is safe: the observer runs without the session lock
 //          and telemetry() only takes that lock and wakes the engine (a
 //          mutex-protected op queue and an eventfd), never waiting for the
@@ -75,7 +75,6 @@
 #include <thread>
 #include <vector>
 
-#include "protocol/session.h"
 #include "prusaconnect/log.h"
 #include "prusaconnect/printer.h"
 
@@ -85,13 +84,12 @@ using prusaconnect::Printer;
 using prusaconnect::PrinterOptions;
 using prusaconnect::PrinterType;
 using prusaconnect::Telemetry;
-using prusaconnect::internal::Session;
 
 // ---------------------------------------------------------------- time
 
 int64_t MonoUs() {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock Session::Complete reports in
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock RequestRecord times are in
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -503,8 +501,11 @@ Telemetry TypicalSample() {
   return t;
 }
 
-void Observe(Shared* s, int i, Session::Kind kind, int status, int64_t queued_us, int64_t done_us) {
-  if (kind != Session::Kind::kTelemetry) {
+void Observe(Shared* s, int i, const prusaconnect::RequestRecord& r) {
+  const int status = r.http_status;
+  const int64_t queued_us = r.queued_us;
+  const int64_t done_us = r.done_us;
+  if (r.kind != prusaconnect::RequestKind::kTelemetry) {
     s->non_telemetry.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -545,10 +546,7 @@ std::unique_ptr<Printer> MakePrinter(Shared* s, const Options& o, int i,
                                      options);
   p->set_firmware("3.14.1");
   p->set_connection(o.server, tokens[static_cast<size_t>(i)]);
-  p->session()->SetObserver(
-      [s, i](Session::Kind kind, int status, int64_t queued_us, int64_t done_us) {
-        Observe(s, i, kind, status, queued_us, done_us);
-      });
+  p->set_request_observer([s, i](const prusaconnect::RequestRecord& r) { Observe(s, i, r); });
   return p;
 }
 

@@ -22,7 +22,6 @@
 #include <thread>
 #include <vector>
 
-#include "protocol/session.h"
 #include "prusaconnect/prusaconnect.h"
 
 namespace pc = prusaconnect;
@@ -74,14 +73,13 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::vector<int64_t> lateness_us;
   std::atomic<bool> downloading{false};
-  printer.session()->SetObserver(
-      [&](pc::internal::Session::Kind kind, int status, int64_t queued_us, int64_t done_us) {
-        if (kind != pc::internal::Session::Kind::kTelemetry || status < 200 || status >= 300)
-          return;
-        if (!downloading.load()) return;
-        std::lock_guard<std::mutex> lock(mu);
-        lateness_us.push_back(done_us - queued_us);
-      });
+  printer.set_request_observer([&](const pc::RequestRecord& r) {
+    if (r.kind != pc::RequestKind::kTelemetry || r.http_status < 200 || r.http_status >= 300)
+      return;
+    if (!downloading.load()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    lateness_us.push_back(r.done_us - r.queued_us);
+  });
   if (!printer.attach(dir, "usb").ok()) {
     std::fprintf(stderr, "cannot attach %s\n", dir.c_str());
     return 1;

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "prusaconnect/const.h"
+#include "prusaconnect/export.h"
 #include "prusaconnect/status.h"
 
 namespace prusaconnect {
@@ -50,14 +51,14 @@ class Session;
 // Connect refuses bigger snapshots ("about 8 MB"); larger images are not sent.
 constexpr size_t kMaxSnapshotBytes = 8000000;
 
-struct Resolution {
+struct PRUSACONNECT_API Resolution {
   int width = 0;
   int height = 0;
 };
 
 // Captures still images for one camera. Capture() is called from the
 // camera's own thread, never concurrently for one driver object.
-class CameraDriver {
+class PRUSACONNECT_API CameraDriver {
  public:
   virtual ~CameraDriver() = default;
   // One image, JPEG or PNG bytes (PNG is converted). Errors: Unavailable
@@ -71,7 +72,7 @@ class CameraDriver {
 
 // ---- built-in drivers ----
 
-struct HttpSnapshotOptions {
+struct PRUSACONNECT_API HttpSnapshotOptions {
   // e.g. "http://octopi.local/webcam/?action=snapshot" (mjpg-streamer),
   // "http://host:1984/api/frame.jpeg?src=cam" (go2rtc),
   // "http://esp-cam/snapshot" (ESPHome).
@@ -86,9 +87,10 @@ struct HttpSnapshotOptions {
   size_t max_bytes = size_t{32} * 1024 * 1024;
 };
 // GETs the URL; any status but 200 is an error.
-std::shared_ptr<CameraDriver> MakeHttpSnapshotDriver(const HttpSnapshotOptions& options);
+PRUSACONNECT_API std::shared_ptr<CameraDriver> MakeHttpSnapshotDriver(
+    const HttpSnapshotOptions& options);
 
-struct CommandOptions {
+struct PRUSACONNECT_API CommandOptions {
   // The program and its arguments, run without a shell, e.g.
   // {"libcamera-still", "-n", "-t", "1", "-o", "-"}.
   std::vector<std::string> argv;
@@ -97,12 +99,12 @@ struct CommandOptions {
   size_t max_bytes = size_t{32} * 1024 * 1024;
 };
 // Runs the command; its stdout is the image. A non-zero exit is an error.
-std::shared_ptr<CameraDriver> MakeCommandDriver(const CommandOptions& options);
+PRUSACONNECT_API std::shared_ptr<CameraDriver> MakeCommandDriver(const CommandOptions& options);
 
 // Reads the file at every capture (e.g. one a webcam daemon keeps fresh).
-std::shared_ptr<CameraDriver> MakeFileDriver(const std::string& path);
+PRUSACONNECT_API std::shared_ptr<CameraDriver> MakeFileDriver(const std::string& path);
 
-struct V4L2Options {
+struct PRUSACONNECT_API V4L2Options {
   std::string device = "/dev/video0";
   // Requested size; the driver may pick the nearest it supports.
   int width = 1280;
@@ -115,11 +117,11 @@ struct V4L2Options {
 // memory-mapped buffers, YUYV (encoded to JPEG) when the camera has no
 // MJPEG. The device is opened for each capture, so an unplugged camera is
 // simply Unavailable until it is back.
-std::shared_ptr<CameraDriver> MakeV4L2Driver(const V4L2Options& options);
+PRUSACONNECT_API std::shared_ptr<CameraDriver> MakeV4L2Driver(const V4L2Options& options);
 
 // ---- configuration ----
 
-struct CameraConfig {
+struct PRUSACONNECT_API CameraConfig {
   // The camera id (the SDK's camera_id); unique within the printer.
   std::string id;
   // Shown in Connect; defaults to the id.
@@ -161,7 +163,7 @@ enum class UploadPolicy {
   ALWAYS,
 };
 
-struct CameraOptions {
+struct PRUSACONNECT_API CameraOptions {
   UploadPolicy policy = UploadPolicy::WHILE_PRINTING;
   // Images larger than this are not sent (logged, counted).
   size_t max_image_bytes = kMaxSnapshotBytes;
@@ -189,9 +191,9 @@ enum class CameraState {
   // (then the camera is READY again by itself). Other cameras go on.
   STUCK,
 };
-const char* ToString(CameraState state);
+PRUSACONNECT_API const char* ToString(CameraState state);
 
-struct CameraStatus {
+struct PRUSACONNECT_API CameraStatus {
   std::string id;
   std::string name;
   std::string fingerprint;
@@ -214,7 +216,7 @@ struct CameraStatus {
 using CameraTokenCallback = std::function<void(
     const std::string& camera_id, const std::string& fingerprint, const std::string& token)>;
 
-class CameraController {
+class PRUSACONNECT_API CameraController {
  public:
   // Made by Printer; `session` is the printer's.
   explicit CameraController(std::shared_ptr<internal::Session> session);

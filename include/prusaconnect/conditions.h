@@ -35,6 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include "prusaconnect/export.h"
+
 namespace prusaconnect {
 
 // The state of a Condition. Every Condition starts as kUnknown and can never
@@ -42,7 +44,7 @@ namespace prusaconnect {
 enum class CondState { kUnknown, kOk, kNok };
 
 // Returns "UNKNOWN", "OK" or "NOK", as the SDK's `CondState.<name>`.
-const char* CondStateName(CondState state);
+PRUSACONNECT_API const char* CondStateName(CondState state);
 
 // One node of a condition tree.
 //
@@ -50,7 +52,7 @@ const char* CondStateName(CondState state);
 // node detaches itself from its parent and its children when destroyed, so
 // nodes of one tree may be destroyed in any order. REQUIRES: no other thread
 // uses a node while it is destroyed, and no tracker still tracks it.
-class Condition {
+class PRUSACONNECT_API Condition {
  public:
   // Receives the condition that changed and its state *before* the change.
   using Callback = std::function<void(const Condition& condition, CondState old_state)>;
@@ -169,7 +171,7 @@ class Condition {
 //
 // The tracker stores non-owning pointers. REQUIRES: a tracked condition
 // outlives the tracker, or is untracked before it is destroyed.
-class ConditionTracker {
+class PRUSACONNECT_API ConditionTracker {
  public:
   ConditionTracker() = default;
   ConditionTracker(const ConditionTracker&) = delete;
@@ -208,7 +210,7 @@ class ConditionTracker {
 // OK, INTERNET becoming NOK makes everything NOK, and HTTP becoming NOK makes
 // HTTP, TOKEN and API NOK while INTERNET is unchanged. `tracker` tracks the
 // whole chain. Thread safety as for any condition tree (file comment).
-class Conditions {
+class PRUSACONNECT_API Conditions {
  public:
   Conditions();
   Conditions(const Conditions&) = delete;

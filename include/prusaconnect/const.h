@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "prusaconnect/export.h"
+
 namespace prusaconnect {
 
 // ---- scalar constants (const.py) ----
@@ -31,10 +33,10 @@ inline constexpr int CODE_TIMEOUT = 1800;       // seconds a registration code l
 inline constexpr const char* FIRMWARE_EXTENSION = ".hex";
 inline constexpr const char* SDK_VERSION = "0.8.1";  // the SDK version we speak
 // G-code file extensions (compared case-insensitively).
-const std::vector<std::string>& GcodeExtensions();  // .gcode .gc .g .gco
-const std::vector<std::string>& SlExtensions();     // .sl1
+PRUSACONNECT_API const std::vector<std::string>& GcodeExtensions();  // .gcode .gc .g .gco
+PRUSACONNECT_API const std::vector<std::string>& SlExtensions();     // .sl1
 // Characters refused in file names: \ ? " % ¯ ° # ˇ (as UTF-8 strings).
-const std::vector<std::string>& ForbiddenCharacters();
+PRUSACONNECT_API const std::vector<std::string>& ForbiddenCharacters();
 
 // ---- enums ----
 enum class State { IDLE, BUSY, PRINTING, PAUSED, FINISHED, STOPPED, ERROR, ATTENTION, READY };
@@ -119,49 +121,49 @@ enum class CapabilityType { TRIGGER_SCHEME, IMAGING, RESOLUTION, ROTATION, EXPOS
 enum class TriggerScheme { TEN_SEC, THIRTY_SEC, SIXTY_SEC, EACH_LAYER, FIFTH_LAYER, MANUAL };
 
 // Wire text of each enumerator.
-const char* ToString(State v);
-const char* ToString(JobState v);
-const char* ToString(MMUType v);
-const char* ToString(StorageType v);
-const char* ToString(Event v);
-const char* ToString(Source v);
-const char* ToString(Command v);
-const char* ToString(TransferType v);
-const char* ToString(FileType v);
-const char* ToString(RegistrationStatus v);
-const char* ToString(CapabilityType v);    // lower case: "trigger_scheme", ...
-const char* ToString(TriggerScheme v);     // the member name: "THIRTY_SEC"
-const char* Description(TriggerScheme v);  // "Every 30 seconds"
+PRUSACONNECT_API const char* ToString(State v);
+PRUSACONNECT_API const char* ToString(JobState v);
+PRUSACONNECT_API const char* ToString(MMUType v);
+PRUSACONNECT_API const char* ToString(StorageType v);
+PRUSACONNECT_API const char* ToString(Event v);
+PRUSACONNECT_API const char* ToString(Source v);
+PRUSACONNECT_API const char* ToString(Command v);
+PRUSACONNECT_API const char* ToString(TransferType v);
+PRUSACONNECT_API const char* ToString(FileType v);
+PRUSACONNECT_API const char* ToString(RegistrationStatus v);
+PRUSACONNECT_API const char* ToString(CapabilityType v);    // lower case: "trigger_scheme", ...
+PRUSACONNECT_API const char* ToString(TriggerScheme v);     // the member name: "THIRTY_SEC"
+PRUSACONNECT_API const char* Description(TriggerScheme v);  // "Every 30 seconds"
 // Seconds between snapshots for the timed schemes, 0 for the others.
-int TriggerSchemeSeconds(TriggerScheme v);
+PRUSACONNECT_API int TriggerSchemeSeconds(TriggerScheme v);
 
 // Parse wire text. Return true and set *out on success.
-bool Parse(std::string_view text, State* out);
-bool Parse(std::string_view text, JobState* out);
-bool Parse(std::string_view text, MMUType* out);
-bool Parse(std::string_view text, StorageType* out);
-bool Parse(std::string_view text, Event* out);
-bool Parse(std::string_view text, Source* out);
-bool Parse(std::string_view text, Command* out);
-bool Parse(std::string_view text, TransferType* out);
-bool Parse(std::string_view text, FileType* out);
-bool Parse(std::string_view text, RegistrationStatus* out);
-bool Parse(std::string_view text, CapabilityType* out);
-bool Parse(std::string_view text, TriggerScheme* out);
+PRUSACONNECT_API bool Parse(std::string_view text, State* out);
+PRUSACONNECT_API bool Parse(std::string_view text, JobState* out);
+PRUSACONNECT_API bool Parse(std::string_view text, MMUType* out);
+PRUSACONNECT_API bool Parse(std::string_view text, StorageType* out);
+PRUSACONNECT_API bool Parse(std::string_view text, Event* out);
+PRUSACONNECT_API bool Parse(std::string_view text, Source* out);
+PRUSACONNECT_API bool Parse(std::string_view text, Command* out);
+PRUSACONNECT_API bool Parse(std::string_view text, TransferType* out);
+PRUSACONNECT_API bool Parse(std::string_view text, FileType* out);
+PRUSACONNECT_API bool Parse(std::string_view text, RegistrationStatus* out);
+PRUSACONNECT_API bool Parse(std::string_view text, CapabilityType* out);
+PRUSACONNECT_API bool Parse(std::string_view text, TriggerScheme* out);
 
 // All enumerators in declaration order (for bindings and tests).
 template <typename E>
-const std::vector<E>& AllValues();
+PRUSACONNECT_API const std::vector<E>& AllValues();
 
 // Commands that preempt a running command (only RESET_PRINTER).
-bool IsPriorityCommand(Command c);
+PRUSACONNECT_API bool IsPriorityCommand(Command c);
 
 // Number of filament slots of an MMU type (MMU3: 5).
-int MmuSlotCount(MMUType t);
+PRUSACONNECT_API int MmuSlotCount(MMUType t);
 
 // The printer model as the triple (type, version, subversion); str() of the
 // SDK's PrinterType is "<type>.<version>.<subversion>".
-class PrinterType {
+class PRUSACONNECT_API PrinterType {
  public:
   constexpr PrinterType(int type, int version, int subversion) noexcept
       : type_(type), version_(version), subversion_(subversion) {}

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "prusaconnect/const.h"
+#include "prusaconnect/export.h"
 #include "prusaconnect/json.h"
 #include "prusaconnect/status.h"
 
@@ -47,7 +48,7 @@ struct FilesystemAccess;
 
 // A file or folder. Values of this type are snapshots: changing one does not
 // change the Filesystem.
-struct Node {
+struct PRUSACONNECT_API Node {
   std::string name;
   bool is_dir = false;
   // Files: bytes. Folders: the total of the files below (as the SDK computes
@@ -65,13 +66,13 @@ struct Node {
 };
 
 // Free and total bytes of a storage; unset when unknown.
-struct SpaceInfo {
+struct PRUSACONNECT_API SpaceInfo {
   std::optional<int64_t> free_space;
   std::optional<int64_t> total_space;
 };
 
 // One thumbnail embedded in a print file, as gcode-metadata reports it.
-struct Thumbnail {
+struct PRUSACONNECT_API Thumbnail {
   std::string key;  // "WxH_FORMAT", e.g. "313x173_PNG"
   int width = 0;    // 0 when the slicer wrote no "WxH"
   int height = 0;
@@ -80,7 +81,7 @@ struct Thumbnail {
 };
 
 // What gcode-metadata's get_metadata() extracts from a print file.
-struct GcodeMetadata {
+struct PRUSACONNECT_API GcodeMetadata {
   // Its `data` dict: same keys, value types, values and order (e.g.
   // "filament used [mm]": 1234.5, "temperature per tool": [215, 240]).
   Json data = Json::MakeObject();
@@ -99,7 +100,7 @@ struct GcodeMetadata {
 
 // True when `name` has an extension gcode-metadata reads: .gcode .gc .g .gco
 // (FDM) or .sl1 .sl1s .m1 (SL), compared case-insensitively.
-bool HasGcodeMetadata(std::string_view name);
+PRUSACONNECT_API bool HasGcodeMetadata(std::string_view name);
 
 // Reads the metadata of the print file at `os_path` as gcode-metadata does,
 // deterministically and without writing any cache file. `name` (default: the
@@ -107,11 +108,12 @@ bool HasGcodeMetadata(std::string_view name);
 // (e.g. "_0.4n_0.2mm_PLA_MK4_1h2m"). Only the first 800,000 and the last
 // 40,000 bytes of a G-code file are read. Errors: NotFound, PermissionDenied
 // (cannot open), InvalidArgument (not a print file extension).
-StatusOr<GcodeMetadata> ReadGcodeMetadata(const std::string& os_path, const std::string& name = "");
+PRUSACONNECT_API StatusOr<GcodeMetadata> ReadGcodeMetadata(const std::string& os_path,
+                                                           const std::string& name = "");
 
 // "1d 2h 3m 4s" → 93784 seconds (gcode-metadata's estimated_to_seconds);
 // nullopt when nothing parses or the total is 0.
-std::optional<int64_t> EstimatedToSeconds(std::string_view text);
+PRUSACONNECT_API std::optional<int64_t> EstimatedToSeconds(std::string_view text);
 
 // A storage whose files the host keeps (its paths are relative to the
 // storage: "box.gcode", "sub/box.gcode"; never empty, never starting with
@@ -122,7 +124,7 @@ std::optional<int64_t> EstimatedToSeconds(std::string_view text);
 // Methods are called from library threads (handler threads, the caller of
 // Refresh()), never concurrently for one provider and never with a library
 // lock held.
-class StorageProvider {
+class PRUSACONNECT_API StorageProvider {
  public:
   virtual ~StorageProvider() = default;
 
@@ -154,14 +156,14 @@ class StorageProvider {
   virtual Status StoreFile(const std::string& path, const std::string& local_file);
 };
 
-struct FilesystemOptions {
+struct PRUSACONNECT_API FilesystemOptions {
   // Names ending in one of these (case-insensitively) are PRINT_FILE. The
   // default is the SDK's list, so .bgcode and .sl1 are FILE as in the SDK
   // (quirk Q38); a host that prints binary G-code adds ".bgcode".
   std::vector<std::string> print_extensions = {".gcode", ".gc", ".g", ".gco"};
 };
 
-class Filesystem {
+class PRUSACONNECT_API Filesystem {
  public:
   // Receives MEDIUM_INSERTED, MEDIUM_EJECTED and FILE_CHANGED (source WUI)
   // with their `data`, in the order they happened. May be empty.

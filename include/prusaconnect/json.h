@@ -24,11 +24,12 @@
 #include <utility>
 #include <vector>
 
+#include "prusaconnect/export.h"
 #include "prusaconnect/status.h"
 
 namespace prusaconnect {
 
-class Json {
+class PRUSACONNECT_API Json {
  public:
   enum class Type { kNull, kBool, kInt, kDouble, kString, kArray, kObject };
   struct Member;
@@ -124,7 +125,7 @@ class Json {
   // Removes null members and items recursively, as the SDK's filter_null().
   Json WithoutNulls() const;
 
-  friend bool operator==(const Json& a, const Json& b);
+  friend PRUSACONNECT_API bool operator==(const Json& a, const Json& b);
   friend bool operator!=(const Json& a, const Json& b) { return !(a == b); }
 
  private:

@@ -17,12 +17,14 @@
 #include <functional>
 #include <string>
 
+#include "prusaconnect/export.h"
+
 namespace prusaconnect {
 
 enum class LogLevel { kDebug = 10, kInfo = 20, kWarning = 30, kError = 40 };
 
 // "DEBUG", "INFO", "WARNING", "ERROR".
-const char* LogLevelName(LogLevel level);
+PRUSACONNECT_API const char* LogLevelName(LogLevel level);
 
 // `component` names the part of the library ("printer", "transport", ...);
 // `message` is one line of text without a trailing newline.
@@ -30,14 +32,14 @@ using LogSink =
     std::function<void(LogLevel level, const std::string& component, const std::string& message)>;
 
 // Installs the process-wide sink (an empty function removes it).
-void SetLogSink(LogSink sink);
+PRUSACONNECT_API void SetLogSink(LogSink sink);
 // Messages below `level` are not formatted nor delivered. Default: kInfo.
-void SetLogLevel(LogLevel level);
-LogLevel GetLogLevel();
+PRUSACONNECT_API void SetLogLevel(LogLevel level);
+PRUSACONNECT_API LogLevel GetLogLevel();
 
 // A ready-made sink writing "LEVEL component: message" lines to stderr, for
 // command-line programs and examples.
-LogSink StderrLogSink();
+PRUSACONNECT_API LogSink StderrLogSink();
 
 }  // namespace prusaconnect
 

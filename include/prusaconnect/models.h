@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "prusaconnect/const.h"
+#include "prusaconnect/export.h"
 #include "prusaconnect/json.h"
 #include "prusaconnect/status.h"
 
@@ -27,7 +28,7 @@ namespace prusaconnect {
 // fields and `state` as the SDK does. `extra` may carry any other field
 // Connect understands (e.g. "slot", "chamber"); a key that is also a typed
 // field is sent once, with the typed value.
-struct Telemetry {
+struct PRUSACONNECT_API Telemetry {
   std::optional<double> temp_nozzle;
   std::optional<double> temp_bed;
   std::optional<double> target_nozzle;
@@ -58,7 +59,7 @@ struct Telemetry {
 // carries goes into its `data` object. As in the SDK, command_id, job_id,
 // transfer_id, reason and dialog_id appear on the wire only when truthy
 // (an id of 0 is omitted), and `state` defaults to the printer's state.
-struct EventFields {
+struct PRUSACONNECT_API EventFields {
   std::optional<int64_t> command_id;
   std::optional<int64_t> job_id;
   std::optional<int64_t> transfer_id;
@@ -70,7 +71,7 @@ struct EventFields {
 };
 
 // A command received from Connect, as a handler sees it.
-struct CommandRequest {
+struct PRUSACONNECT_API CommandRequest {
   int64_t command_id = 0;
   // The name as sent by Connect ("SEND_INFO"); `command` is set when the
   // name is one of the SDK's commands.
@@ -84,7 +85,7 @@ struct CommandRequest {
 // What a handler returns: the terminal event of the command. The default is
 // FINISHED from `source`; `event` overrides it (e.g. INFO, FILE_INFO,
 // REJECTED). `data` holds every other key of the SDK's result dict.
-struct CommandResult {
+struct PRUSACONNECT_API CommandResult {
   Source source = Source::CONNECT;
   std::optional<Event> event;
   std::optional<std::string> reason;
@@ -103,7 +104,7 @@ struct CommandResult {
 using CommandHandler = std::function<StatusOr<CommandResult>(const CommandRequest&)>;
 
 // network_info of SEND_INFO; empty fields are not sent.
-struct NetworkInfo {
+struct PRUSACONNECT_API NetworkInfo {
   std::string lan_mac;
   std::string lan_ipv4;
   std::string lan_ipv6;
@@ -116,13 +117,13 @@ struct NetworkInfo {
   std::string digest;
 };
 
-struct SheetSettings {
+struct PRUSACONNECT_API SheetSettings {
   std::string name;
   double z_offset = 0;
 };
 
 // Counters of one printer's traffic, for monitoring and tests.
-struct PrinterStats {
+struct PRUSACONNECT_API PrinterStats {
   uint64_t events_queued = 0;            // accepted into the outbound buffer
   uint64_t events_sent = 0;              // acknowledged by Connect (2xx)
   uint64_t events_dropped_overflow = 0;  // oldest dropped because the buffer was full
@@ -135,6 +136,17 @@ struct PrinterStats {
   uint64_t commands_received = 0;
   size_t events_buffered = 0;  // waiting to be sent now
 };
+
+// One completed request of a printer, as Printer::set_request_observer()
+// reports it (latency monitoring, load tools).
+enum class RequestKind { kTelemetry, kEvent, kRegistrationPoll };
+struct PRUSACONNECT_API RequestRecord {
+  RequestKind kind = RequestKind::kTelemetry;
+  int http_status = 0;    // 0: no answer (transport failure, timeout)
+  int64_t queued_us = 0;  // when the telemetry sample or event was queued
+  int64_t done_us = 0;    // when its answer arrived; both CLOCK_MONOTONIC µs
+};
+using RequestObserver = std::function<void(const RequestRecord&)>;
 
 }  // namespace prusaconnect
 

@@ -20,13 +20,15 @@
 #include <cstddef>
 #include <memory>
 
+#include "prusaconnect/export.h"
+
 namespace prusaconnect {
 
 namespace internal {
 class Engine;
 }  // namespace internal
 
-struct NetworkOptions {
+struct PRUSACONNECT_API NetworkOptions {
   // Threads that run host code (handlers, callbacks). At least 1.
   int handler_threads = 2;
   // Requests on the wire at once, across all printers, and the number of
@@ -40,7 +42,7 @@ struct NetworkOptions {
   bool raise_fd_limit = true;
 };
 
-class Network {
+class PRUSACONNECT_API Network {
  public:
   explicit Network(NetworkOptions options = {});
   // Stops the threads. REQUIRES: no Printer uses this network any more.

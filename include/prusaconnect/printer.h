@@ -40,6 +40,7 @@
 #include "prusaconnect/camera.h"
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
+#include "prusaconnect/export.h"
 #include "prusaconnect/files.h"
 #include "prusaconnect/json.h"
 #include "prusaconnect/models.h"
@@ -54,7 +55,7 @@ class Session;
 class TransferManager;
 }  // namespace internal
 
-struct PrinterOptions {
+struct PRUSACONNECT_API PrinterOptions {
   // SEND_INFO carries an `mmu` object (the SDK's constructor default).
   bool mmu_supported = true;
   // Events waiting to be sent; when full the oldest is dropped, counted in
@@ -84,7 +85,7 @@ struct PrinterOptions {
   TransferOptions transfer;
 };
 
-class Printer {
+class PRUSACONNECT_API Printer {
  public:
   // Any of type, sn and fingerprint may be left empty and set once later.
   explicit Printer(std::optional<PrinterType> type = std::nullopt, const std::string& sn = "",
@@ -271,8 +272,14 @@ class Printer {
   // This printer's INTERNET → HTTP → TOKEN → API condition chain.
   Conditions& conditions();
   PrinterStats stats() const;
-
-  internal::Session* session() const { return session_.get(); }
+  // Calls `observer` after each request of this printer is answered (or
+  // fails): what it was, the HTTP status and how long it waited. It runs on
+  // the network thread with none of the library's locks held: it must be
+  // quick and must not block. Calls that only queue (telemetry(), event_cb())
+  // are fine there; calls that wait for the network (register_printer(),
+  // flush(), loop()) would deadlock. Replaces the previous observer; an empty
+  // function removes it.
+  void set_request_observer(RequestObserver observer);
 
  private:
   std::shared_ptr<internal::Session> session_;

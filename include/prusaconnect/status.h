@@ -20,6 +20,8 @@
 #include <string>
 #include <utility>
 
+#include "prusaconnect/export.h"
+
 namespace prusaconnect {
 
 enum class StatusCode : int {
@@ -43,9 +45,9 @@ enum class StatusCode : int {
 };
 
 // Returns the canonical name of `code`, e.g. "INVALID_ARGUMENT".
-const char* StatusCodeName(StatusCode code);
+PRUSACONNECT_API const char* StatusCodeName(StatusCode code);
 
-class Status {
+class PRUSACONNECT_API Status {
  public:
   // An OK status.
   Status() = default;
@@ -65,26 +67,26 @@ class Status {
   }
   friend bool operator!=(const Status& a, const Status& b) { return !(a == b); }
   // Writes ToString(), e.g. for test failure messages.
-  friend std::ostream& operator<<(std::ostream& os, const Status& s);
+  friend PRUSACONNECT_API std::ostream& operator<<(std::ostream& os, const Status& s);
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
 };
 
-Status InvalidArgumentError(std::string message);
-Status NotFoundError(std::string message);
-Status FailedPreconditionError(std::string message);
-Status UnavailableError(std::string message);
-Status InternalError(std::string message);
-Status AlreadyExistsError(std::string message);
-Status PermissionDeniedError(std::string message);
-Status DeadlineExceededError(std::string message);
-Status ResourceExhaustedError(std::string message);
-Status UnauthenticatedError(std::string message);
-Status UnimplementedError(std::string message);
-Status OutOfRangeError(std::string message);
-Status DataLossError(std::string message);
+PRUSACONNECT_API Status InvalidArgumentError(std::string message);
+PRUSACONNECT_API Status NotFoundError(std::string message);
+PRUSACONNECT_API Status FailedPreconditionError(std::string message);
+PRUSACONNECT_API Status UnavailableError(std::string message);
+PRUSACONNECT_API Status InternalError(std::string message);
+PRUSACONNECT_API Status AlreadyExistsError(std::string message);
+PRUSACONNECT_API Status PermissionDeniedError(std::string message);
+PRUSACONNECT_API Status DeadlineExceededError(std::string message);
+PRUSACONNECT_API Status ResourceExhaustedError(std::string message);
+PRUSACONNECT_API Status UnauthenticatedError(std::string message);
+PRUSACONNECT_API Status UnimplementedError(std::string message);
+PRUSACONNECT_API Status OutOfRangeError(std::string message);
+PRUSACONNECT_API Status DataLossError(std::string message);
 
 // Either a value of type T or a non-OK Status explaining why there is none.
 template <typename T>

@@ -39,11 +39,12 @@
 #include <vector>
 
 #include "prusaconnect/const.h"
+#include "prusaconnect/export.h"
 #include "prusaconnect/json.h"
 
 namespace prusaconnect {
 
-struct TransferOptions {
+struct PRUSACONNECT_API TransferOptions {
   // Largest download accepted, in bytes (announced or received); 0 = none.
   int64_t max_size = 0;
   // Throughput limit in bytes/s, e.g. for a single-core host while it
@@ -70,7 +71,7 @@ struct TransferOptions {
 };
 
 // A transfer as the host sees it (Printer::transfer_info(), callbacks).
-struct TransferInfo {
+struct PRUSACONNECT_API TransferInfo {
   uint32_t transfer_id = 0;
   // NO_TRANSFER when none has run yet.
   TransferType type = TransferType::NO_TRANSFER;

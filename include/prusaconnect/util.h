@@ -6,17 +6,19 @@
 
 #include <string>
 
+#include "prusaconnect/export.h"
+
 namespace prusaconnect {
 
 // The fingerprint Prusa printers use: the lower-case hex SHA-256 of the
 // serial number (the SDK README's advice for MK3 and SL1).
-std::string FingerprintFromSerial(const std::string& sn);
+PRUSACONNECT_API std::string FingerprintFromSerial(const std::string& sn);
 
 // Lower-case hex SHA-256 of any bytes.
-std::string Sha256Hex(const std::string& data);
+PRUSACONNECT_API std::string Sha256Hex(const std::string& data);
 
 // The library's version, "0.1.0".
-const char* Version();
+PRUSACONNECT_API const char* Version();
 
 }  // namespace prusaconnect
 

@@ -91,7 +91,7 @@ const std::vector<std::string>& ForbiddenCharacters() {
   const char* ToString(E v) { return NameOf(v); }                            \
   bool Parse(std::string_view text, E* out) { return ParseName(text, out); } \
   template <>                                                                \
-  const std::vector<E>& AllValues<E>() {                                     \
+  PRUSACONNECT_API const std::vector<E>& AllValues<E>() {                    \
     static const auto* all = new std::vector<E>(MakeAll<E>());               \
     return *all;                                                             \
   }

@@ -195,6 +195,70 @@ TEST_F(PrinterIntegrationTest, TelemetryCommandHandlerEvents) {
   EXPECT_EQ(emulator_->GetPrinter(fp)->protocol_error_count, 0);
 }
 
+// The public request observer sees every answered request of its printer:
+// kind, status (a 503 as well as the retried 200), and monotonic times in
+// order; an empty observer stops the reports.
+TEST_F(PrinterIntegrationTest, RequestObserverReportsEachRequest) {
+  PrinterOptions o;
+  o.backoff_max_ms = 200;
+  Printer* p = MakePrinter("SN-OBSERVE-1", o);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<RequestRecord> records;
+  p->set_request_observer([&](const RequestRecord& r) {
+    std::lock_guard<std::mutex> l(mu);
+    records.push_back(r);
+    cv.notify_all();
+  });
+  // How many records of `kind` have a status in [lo, hi].
+  auto count = [&](RequestKind kind, int lo, int hi) {
+    return std::count_if(records.begin(), records.end(), [&](const RequestRecord& r) {
+      return r.kind == kind && r.http_status >= lo && r.http_status <= hi;
+    });
+  };
+  FaultRule unavailable;
+  unavailable.kind = FaultKind::kStatus;
+  unavailable.status = 503;
+  unavailable.path_prefix = "/p/events";
+  unavailable.count = 1;
+  emulator_->AddFault(unavailable);
+  p->start();
+  Telemetry t;
+  t.temp_nozzle = 200;
+  p->telemetry(t);
+  p->event_cb(Event::INFO, Source::WUI, {}, Json::MakeObject({{"observed", true}}));
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(30),
+                            [&] {
+                              return count(RequestKind::kTelemetry, 200, 299) >= 1 &&
+                                     count(RequestKind::kEvent, 503, 503) == 1 &&
+                                     count(RequestKind::kEvent, 200, 299) == 1;
+                            }))
+        << records.size() << " records";
+    for (const RequestRecord& r : records) {
+      EXPECT_GT(r.queued_us, 0);
+      EXPECT_GE(r.done_us, r.queued_us);
+    }
+  }
+  ASSERT_TRUE(p->flush(30000));
+  p->set_request_observer(nullptr);
+  size_t before;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    before = records.size();
+  }
+  const uint64_t sent = p->stats().telemetry_sent;
+  p->telemetry(t);
+  // Answered (the session counted it after the observer would have run).
+  for (int i = 0; i < 3000 && p->stats().telemetry_sent == sent; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(p->stats().telemetry_sent, sent);
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(records.size(), before);
+}
+
 TEST_F(PrinterIntegrationTest, BackgroundHandlersAndCommandIdInTelemetry) {
   PrinterOptions o;
   o.background_handlers = true;
