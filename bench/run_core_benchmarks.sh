@@ -15,9 +15,9 @@
 #
 # Runs, against one prusaconnect-emulator on an ephemeral loopback port:
 #   curl_floor; telemetry_load flood 1 printer 10 s; paced 1 printer 1 Hz
-#   30 s; paced 50 printers 30 s; paced N = 100, 1000, 10000 for 60 s each;
-#   micro_bench; and the reference SDK (flood 1, paced 1, paced 50 printers,
-#   printer-count limit). About 7-8 minutes in all.
+#   30 s; one_printer (the smallest host) 30 s; paced 50 printers 30 s;
+#   paced N = 100, 1000, 10000 for 60 s each; micro_bench; and the reference
+#   SDK (flood 1, paced 1, paced 50 printers, printer-count limit). About 7-8 minutes in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -59,7 +59,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt")
 cmake --build "$BUILD_DIR" -j "$JOBS" --target prusaconnect-emulator curl_floor \
-  telemetry_load micro_bench
+  telemetry_load one_printer micro_bench
 EMU="$BUILD_DIR/src/emulator/prusaconnect-emulator"
 BIN="$BUILD_DIR/bench"
 
@@ -129,6 +129,14 @@ run flood_1 $TL --label flood_1 --mode flood --printers 1 --seconds "$(dur 10)" 
 
 reset_emulator
 run paced_1 $TL --label paced_1 --printers 1 --rate 1 --seconds "$(dur 30)" --warmup 2
+
+# The smallest host (bench/one_printer.cc): one printer with a saved token.
+reset_emulator
+ONE_SN=SNONEPRINTER
+ONE_FP=$(printf %s "$ONE_SN" | sha256sum | cut -d' ' -f1)
+curl -s -o /dev/null -X POST "$SERVER/api/printers" -d "{\"fingerprint\":\"$ONE_FP\",\"sn\":\"$ONE_SN\",\"printer_type\":\"1.3.1\",\"token\":\"tkoneprinter\"}"
+run one_printer "$BIN/one_printer" --server "$SERVER" --token tkoneprinter --sn "$ONE_SN" \
+  --seconds "$(dur 30)"
 
 reset_emulator
 run paced_50 $TL --label paced_50 --printers 50 --rate 1 --seconds "$(dur 30)" --warmup 3

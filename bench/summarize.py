@@ -66,6 +66,13 @@ def main():
         rows.append(("  ... above the bare-libcurl floor (curl_floor: " + mb(floor) + ")",
                      "<= 2 MB", mb(rss1 - floor),
                      mb(ref1 - floor) if ref1 else "-", verdict(rss1 - floor <= 2048)))
+    one = get("one_printer", "vmrss_kb")
+    if one is not None:
+        rows.append(("  ... the smallest host (one_printer)", "<= 12 MB", mb(one), "-",
+                     verdict(one <= 12 * 1024)))
+        if floor is not None:
+            rows.append(("  ... one_printer above the floor", "<= 2 MB", mb(one - floor), "-",
+                         verdict(one - floor <= 2048)))
 
     # 3. memory per additional printer
     r1k, r10k = get("paced_1000", "vmrss_kb"), get("paced_10000", "vmrss_kb")
