@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "bench_common.h"
 #include "protocol/http_types.h"
 #include "protocol/render.h"
 #include "protocol/session.h"
@@ -38,32 +39,10 @@ using prusaconnect::PrinterType;
 using prusaconnect::Source;
 using prusaconnect::State;
 using prusaconnect::Telemetry;
+using prusaconnect::bench::TypicalSample;
 using prusaconnect::internal::FakeClock;
 using prusaconnect::internal::HttpResponse;
 using prusaconnect::internal::Session;
-
-// The same sample telemetry_load sends: a printing MK3S.
-Telemetry TypicalSample() {
-  Telemetry t;
-  t.temp_nozzle = 214.8;
-  t.temp_bed = 59.9;
-  t.target_nozzle = 215.0;
-  t.target_bed = 60.0;
-  t.axis_x = 120.25;
-  t.axis_y = 98.5;
-  t.axis_z = 2.4;
-  t.fan_extruder = 4500;
-  t.fan_hotend = 3200;
-  t.fan_print = 5100;
-  t.speed = 100;
-  t.flow = 95;
-  t.progress = 37;
-  t.time_printing = 1834;
-  t.time_remaining = 3120;
-  t.filament = 1523.7;
-  t.material = "PLA";
-  return t;
-}
 
 const char kCommandBody[] =
     R"({"command": "START_PRINT", "args": ["/usb/benchy_0.2mm_PLA_MK3S_1h4m.gcode"],)"

@@ -27,24 +27,11 @@
 #include <cstring>
 #include <string>
 
+#include "bench_common.h"
+
 namespace {
 
-// The value in kB of a "Name:   1234 kB" line of /proc/self/status, or -1.
-long StatusKb(const char* name) {  // NOLINT(runtime/int): /proc's unit
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  size_t len = std::strlen(name);
-  long kb = -1;  // NOLINT(runtime/int)
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    if (std::strncmp(line, name, len) == 0 && line[len] == ':') {
-      kb = std::strtol(line + len + 1, nullptr, 10);
-      break;
-    }
-  }
-  std::fclose(f);
-  return kb;
-}
+using prusaconnect::bench::StatusKb;
 
 void SleepUntil(const timespec& t) {
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, nullptr) != 0) {
@@ -87,24 +74,7 @@ int main(int argc, char** argv) {
   printer.set_connection(server, token);
   printer.start();
 
-  prusaconnect::Telemetry t;
-  t.temp_nozzle = 214.8;
-  t.temp_bed = 59.9;
-  t.target_nozzle = 215.0;
-  t.target_bed = 60.0;
-  t.axis_x = 120.25;
-  t.axis_y = 98.5;
-  t.axis_z = 2.4;
-  t.fan_extruder = 4500;
-  t.fan_hotend = 3200;
-  t.fan_print = 5100;
-  t.speed = 100;
-  t.flow = 95;
-  t.progress = 37;
-  t.time_printing = 1834;
-  t.time_remaining = 3120;
-  t.filament = 1523.7;
-  t.material = "PLA";
+  const prusaconnect::Telemetry t = prusaconnect::bench::TypicalSample();
 
   const auto period_ns = static_cast<int64_t>(1e9 / rate);
   const auto ticks = static_cast<int64_t>(seconds * rate);

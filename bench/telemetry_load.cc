@@ -75,6 +75,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.h"
 #include "prusaconnect/log.h"
 #include "prusaconnect/printer.h"
 
@@ -84,6 +85,8 @@ using prusaconnect::Printer;
 using prusaconnect::PrinterOptions;
 using prusaconnect::PrinterType;
 using prusaconnect::Telemetry;
+using prusaconnect::bench::StatusKb;
+using prusaconnect::bench::TypicalSample;
 
 // ---------------------------------------------------------------- time
 
@@ -104,22 +107,6 @@ void SleepUntilUs(int64_t mono_us) {
 // ---------------------------------------------------------------- process stats
 
 // A "Name:   1234 kB" value of /proc/self/status, or -1.
-long StatusKb(const char* name) {  // NOLINT(runtime/int)
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  size_t len = std::strlen(name);
-  long kb = -1;  // NOLINT(runtime/int)
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    if (std::strncmp(line, name, len) == 0 && line[len] == ':') {
-      kb = std::strtol(line + len + 1, nullptr, 10);
-      break;
-    }
-  }
-  std::fclose(f);
-  return kb;
-}
-
 struct Cpu {
   double user_s = 0;
   double sys_s = 0;
@@ -477,29 +464,6 @@ struct Shared {
     return t0 + (static_cast<int64_t>(i) * period_us) / n + k * period_us;
   }
 };
-
-// A typical telemetry sample of a printing MK3S.
-Telemetry TypicalSample() {
-  Telemetry t;
-  t.temp_nozzle = 214.8;
-  t.temp_bed = 59.9;
-  t.target_nozzle = 215.0;
-  t.target_bed = 60.0;
-  t.axis_x = 120.25;
-  t.axis_y = 98.5;
-  t.axis_z = 2.4;
-  t.fan_extruder = 4500;
-  t.fan_hotend = 3200;
-  t.fan_print = 5100;
-  t.speed = 100;
-  t.flow = 95;
-  t.progress = 37;
-  t.time_printing = 1834;
-  t.time_remaining = 3120;
-  t.filament = 1523.7;
-  t.material = "PLA";
-  return t;
-}
 
 void Observe(Shared* s, int i, const prusaconnect::RequestRecord& r) {
   const int status = r.http_status;
