@@ -175,7 +175,7 @@ namespace {
 // and the driver; it never touches the camera set.
 struct CaptureSlot {
   std::mutex mu;
-  std::condition_variable cv;
+  internal::CondVar cv;
   bool done = false;      // the driver returned
   bool abandon = false;   // stuck: the worker stops waiting
   bool stopping = false;  // the camera is being removed
@@ -247,7 +247,7 @@ struct CameraSet::Camera {
   int64_t busy_since_us = 0;
   std::shared_ptr<CaptureSlot> capture;  // the driver call in progress or stuck
   bool stuck = false;                    // its driver call was abandoned (Q34)
-  std::condition_variable cv;            // pending or stop
+  internal::CondVar cv;                  // pending or stop
   std::thread thread;
 };
 

@@ -15,7 +15,6 @@
 #ifndef PRUSACONNECT_CAMERA_CAMERA_SET_H_
 #define PRUSACONNECT_CAMERA_CAMERA_SET_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -28,6 +27,7 @@
 #include "camera/http_client.h"
 #include "prusaconnect/camera.h"
 #include "util/clock.h"
+#include "util/cond_var.h"
 
 namespace prusaconnect::internal {
 
@@ -130,8 +130,8 @@ class CameraSet {
 
   const Deps deps_;
   mutable std::mutex mu_;
-  std::condition_variable idle_cv_;    // a camera went idle
-  std::condition_variable ticker_cv_;  // the ticker should look again
+  internal::CondVar idle_cv_;    // a camera went idle
+  internal::CondVar ticker_cv_;  // the ticker should look again
   std::map<std::string, std::shared_ptr<Camera>> cameras_;
   CameraOptions options_;
   CameraTokenCallback token_cb_;

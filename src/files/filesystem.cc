@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 
@@ -24,6 +23,7 @@
 #include "files/storage.h"
 #include "files/tree.h"
 #include "prusaconnect/files.h"
+#include "util/cond_var.h"
 #include "util/logging.h"
 
 namespace prusaconnect {
@@ -122,7 +122,7 @@ class Filesystem::Core {
   const internal::FileTyper typer_;
 
   mutable std::mutex mu_;
-  mutable std::condition_variable changed_;
+  mutable internal::CondVar changed_;
   std::vector<std::unique_ptr<StorageState>> storages_;
   uint64_t next_id_ = 1;
   bool closed_ = false;

@@ -18,7 +18,6 @@
 #ifndef PRUSACONNECT_FILES_INOTIFY_H_
 #define PRUSACONNECT_FILES_INOTIFY_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -29,6 +28,7 @@
 #include <vector>
 
 #include "prusaconnect/status.h"
+#include "util/cond_var.h"
 
 namespace prusaconnect::internal {
 
@@ -79,7 +79,7 @@ class InotifyHub {
 
   int fd_ = -1;
   mutable std::mutex mu_;
-  std::condition_variable idle_cv_;
+  internal::CondVar idle_cv_;
   bool started_ = false;
   std::thread::id thread_id_;
   // wd → listeners, and the reverse for RemoveListener.

@@ -643,12 +643,10 @@ void Session::RunCommand() {
     known = Parse(cmd_.command_name, &c);
     if (known) {
       req.command = c;
-      auto it = handlers_.find(c);
-      auto def = default_handlers_.find(c);
-      if (it != handlers_.end()) {
-        handler = it->second;
-      } else if (def != default_handlers_.end()) {
-        handler = def->second;
+      if (const CommandHandler* h = handlers_.Find(c)) {
+        handler = *h;
+      } else if (const CommandHandler* d = default_handlers_.Find(c)) {
+        handler = *d;
       } else {
         handler = BuiltinHandler(c);
         builtin_info = c == Command::SEND_INFO;
@@ -773,22 +771,27 @@ CommandHandler Session::BuiltinHandler(Command c) {
   }
 }
 
+void Session::HandlerTable::Set(Command c, CommandHandler handler) {
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->first != c) continue;
+    if (handler) {
+      it->second = std::move(handler);
+    } else {
+      entries_.erase(it);
+    }
+    return;
+  }
+  if (handler) entries_.emplace_back(c, std::move(handler));
+}
+
 void Session::set_handler(Command command, CommandHandler handler) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (handler) {
-    handlers_[command] = std::move(handler);
-  } else {
-    handlers_.erase(command);
-  }
+  handlers_.Set(command, std::move(handler));
 }
 
 void Session::SetDefaultHandler(Command command, CommandHandler handler) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (handler) {
-    default_handlers_[command] = std::move(handler);
-  } else {
-    default_handlers_.erase(command);
-  }
+  default_handlers_.Set(command, std::move(handler));
 }
 
 void Session::set_stop_cb(std::function<void()> cb) {

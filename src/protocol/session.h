@@ -20,15 +20,14 @@
 #define PRUSACONNECT_PROTOCOL_SESSION_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/http_types.h"
@@ -40,6 +39,7 @@
 #include "prusaconnect/printer.h"
 #include "prusaconnect/status.h"
 #include "util/clock.h"
+#include "util/cond_var.h"
 
 namespace prusaconnect::internal {
 
@@ -255,7 +255,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ClockWatcher watcher_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;  // commands pending, buffer drained
+  internal::CondVar cv_;  // commands pending, buffer drained
 
   std::optional<PrinterType> type_;
   std::string sn_;
@@ -301,8 +301,25 @@ class Session : public std::enable_shared_from_this<Session> {
 
   CommandState cmd_;
   std::vector<int64_t> preempted_;  // running commands a priority command replaced
-  std::map<Command, CommandHandler> handlers_;
-  std::map<Command, CommandHandler> default_handlers_;
+  // Handlers by command: a few entries, looked up once per command. A
+  // vector, not a std::map: the map's tree functions live in a page of
+  // libstdc++ a telemetry-only host would otherwise never touch.
+  class HandlerTable {
+   public:
+    const CommandHandler* Find(Command c) const {
+      for (const auto& [command, handler] : entries_) {
+        if (command == c) return &handler;
+      }
+      return nullptr;
+    }
+    // An empty handler removes the entry.
+    void Set(Command c, CommandHandler handler);
+
+   private:
+    std::vector<std::pair<Command, CommandHandler>> entries_;
+  };
+  HandlerTable handlers_;
+  HandlerTable default_handlers_;
   std::function<void()> stop_cb_;
 
   PrinterStats stats_;
@@ -317,7 +334,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<std::optional<TransferStatus>()> transfer_probe_;
 
   std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
+  internal::CondVar loop_cv_;
   bool loop_running_ = false;
 };
 

@@ -19,7 +19,6 @@
 #define PRUSACONNECT_TRANSFER_TRANSFER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +31,7 @@
 #include "prusaconnect/files.h"
 #include "prusaconnect/status.h"
 #include "prusaconnect/transfer.h"
+#include "util/cond_var.h"
 
 namespace prusaconnect::internal {
 
@@ -92,7 +92,7 @@ class TransferManager {
   std::atomic<int64_t> rate_limit_;
 
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
+  mutable internal::CondVar cv_;
   TransferInfo info_;          // guarded by mu_ (transferred: see written_)
   int64_t start_mono_us_ = 0;  // Start()
   int64_t begin_mono_us_ = 0;  // the first response arrived (0: not yet)

@@ -24,6 +24,7 @@
 #include "protocol/session.h"
 #include "transport/curl_common.h"
 #include "util/clock.h"
+#include "util/cond_var.h"
 #include "util/logging.h"
 
 namespace prusaconnect::internal {
@@ -229,11 +230,7 @@ class CurlLoop {
     Drain();
   }
 
-  static int64_t NowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
+  static int64_t NowMs() { return MonotonicMs(); }
 
  private:
   using ActiveMap = std::unordered_map<CURL*, std::unique_ptr<Transfer>>;

@@ -21,7 +21,6 @@
 #define PRUSACONNECT_TRANSPORT_ENGINE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -32,6 +31,7 @@
 
 #include "protocol/http_types.h"
 #include "prusaconnect/network.h"
+#include "util/cond_var.h"
 
 namespace prusaconnect::internal {
 
@@ -71,7 +71,7 @@ class Engine {
   // reference to a Network may be dropped on one of them.
   struct Pool {
     std::mutex mu;
-    std::condition_variable cv;
+    internal::CondVar cv;
     std::deque<std::function<void()>> queue;  // guarded by mu
     bool stopping = false;                    // guarded by mu
   };
