@@ -214,29 +214,7 @@ Conditions& Printer::conditions() { return session_->conditions(); }
 PrinterStats Printer::stats() const { return session_->stats(); }
 
 void Printer::set_request_observer(RequestObserver observer) {
-  if (!observer) {
-    session_->SetObserver(nullptr);
-    return;
-  }
-  session_->SetObserver([observer = std::move(observer)](internal::Session::Kind kind, int status,
-                                                         int64_t queued_us, int64_t done_us) {
-    RequestRecord record;
-    switch (kind) {
-      case internal::Session::Kind::kTelemetry:
-        record.kind = RequestKind::kTelemetry;
-        break;
-      case internal::Session::Kind::kEvent:
-        record.kind = RequestKind::kEvent;
-        break;
-      case internal::Session::Kind::kRegisterPoll:
-        record.kind = RequestKind::kRegistrationPoll;
-        break;
-    }
-    record.http_status = status;
-    record.queued_us = queued_us;
-    record.done_us = done_us;
-    observer(record);
-  });
+  session_->SetObserver(std::move(observer));
 }
 
 // ---------------------------------------------------------------- Telemetry

@@ -233,7 +233,7 @@ std::optional<Session::Outgoing> Session::Next(int64_t now_us, int64_t* wake_at_
   if (polling) {
     if (now_us >= next_poll_us_) {
       Outgoing out;
-      out.kind = Kind::kRegisterPoll;
+      out.kind = Kind::kRegistrationPoll;
       out.request = BaseRequestLocked("GET", "/p/register");
       out.request.headers = MakeHeadersLocked(NowTimestampLocked());
       out.request.headers.emplace_back("Code", code_);
@@ -275,18 +275,25 @@ std::optional<Session::Outgoing> Session::Next(int64_t now_us, int64_t* wake_at_
   return out;
 }
 
-void Session::SetObserver(Observer observer) {
+void Session::SetObserver(RequestObserver observer) {
   std::lock_guard<std::mutex> lock(mu_);
   observer_ = std::move(observer);
 }
 
 void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_us) {
-  Observer observer;
+  RequestObserver observer;
   {
     std::lock_guard<std::mutex> lock(mu_);
     observer = observer_;
   }
-  if (observer) observer(out.kind, r.status, out.queued_us, now_us);
+  if (observer) {
+    RequestRecord record;
+    record.kind = out.kind;
+    record.http_status = r.status;
+    record.queued_us = out.queued_us;
+    record.done_us = now_us;
+    observer(record);
+  }
   SessionGuard guard(this);
   in_flight_ = false;
   std::optional<OutTelemetry> sent_telemetry = std::move(in_flight_telemetry_);
@@ -344,7 +351,7 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
       }
       break;
     }
-    case Kind::kRegisterPoll: {
+    case Kind::kRegistrationPoll: {
       if (status == 200) {
         const std::string* token = r.header("token");
         if (token == nullptr || token->empty()) {

@@ -47,7 +47,9 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   using Executor = std::function<void(std::function<void()>)>;
 
-  enum class Kind { kTelemetry, kEvent, kRegisterPoll };
+  // What a request is for: the public RequestKind (models.h), which the
+  // request observer reports.
+  using Kind = RequestKind;
 
   // A request chosen by Next(), handed back to Complete().
   struct Outgoing {
@@ -71,12 +73,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // (the Engine wakes its thread). Default: none.
   void SetWaker(std::function<void()> waker);
 
-  // Observes every completed request (for load tools and monitoring):
-  // kind, HTTP status (0 on transport failure), when the item was queued
-  // and when its answer arrived (monotonic µs). Called on the driver's
-  // thread without the lock; must be quick.
-  using Observer = std::function<void(Kind kind, int status, int64_t queued_us, int64_t done_us)>;
-  void SetObserver(Observer observer);
+  // Observes every completed request (Printer::set_request_observer): kind,
+  // HTTP status (0 on transport failure), when the item was queued and when
+  // its answer arrived (monotonic µs). Called on the driver's thread without
+  // the lock; must be quick.
+  void SetObserver(RequestObserver observer);
 
   // ---- driver side ----
   // The next request to send at monotonic time `now_us`, or nullopt. Then
@@ -330,7 +331,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Executor executor_;
   std::function<void()> waker_;
-  Observer observer_;
+  RequestObserver observer_;
   std::function<std::optional<TransferStatus>()> transfer_probe_;
 
   std::mutex loop_mu_;

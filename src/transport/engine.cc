@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -24,7 +23,6 @@
 #include "protocol/session.h"
 #include "transport/curl_common.h"
 #include "util/clock.h"
-#include "util/cond_var.h"
 #include "util/logging.h"
 
 namespace prusaconnect::internal {
@@ -230,7 +228,7 @@ class CurlLoop {
     Drain();
   }
 
-  static int64_t NowMs() { return MonotonicMs(); }
+  static int64_t NowMs() { return RealClock()->MonoMicros() / 1000; }
 
  private:
   using ActiveMap = std::unordered_map<CURL*, std::unique_ptr<Transfer>>;

@@ -98,14 +98,6 @@ class CondVar {
   pthread_cond_t cond_;
 };
 
-// Milliseconds on CLOCK_MONOTONIC (what std::chrono::steady_clock reads),
-// without the out-of-line steady_clock::now().
-inline int64_t MonotonicMs() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
-}
-
 }  // namespace prusaconnect::internal
 
 #endif  // PRUSACONNECT_UTIL_COND_VAR_H_

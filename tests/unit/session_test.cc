@@ -447,7 +447,7 @@ TEST_F(SessionTest, RegistrationConfirmedWithoutTokenKeepsPolling) {
   s_->Complete(Take(), Resp(200), now());
   EXPECT_EQ(s_->registration_status(), RegistrationStatus::IN_PROGRESS);
   clock_.Advance(kSecond);
-  EXPECT_EQ(Take().kind, Session::Kind::kRegisterPoll);
+  EXPECT_EQ(Take().kind, Session::Kind::kRegistrationPoll);
 }
 
 TEST_F(SessionTest, RegistrationStopsOnUnknownCode) {
