@@ -17,7 +17,8 @@
 #   curl_floor; telemetry_load flood 1 printer 10 s; paced 1 printer 1 Hz
 #   30 s; one_printer (the smallest host) 30 s; paced 50 printers 30 s;
 #   paced N = 100, 1000, 10000 for 60 s each; micro_bench; and the reference
-#   SDK (flood 1, paced 1, paced 50 printers, printer-count limit). About 7-8 minutes in all.
+#   SDK (flood 1, paced 1, paced 50 printers, printer-count limit). About 8
+#   minutes in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

@@ -106,7 +106,6 @@ void SleepUntilUs(int64_t mono_us) {
 
 // ---------------------------------------------------------------- process stats
 
-// A "Name:   1234 kB" value of /proc/self/status, or -1.
 struct Cpu {
   double user_s = 0;
   double sys_s = 0;
