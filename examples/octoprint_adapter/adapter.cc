@@ -349,16 +349,22 @@ void Adapter::Step() {
     s = snap_;
   }
   if (!use_socket) {
-    pc::StatusOr<pc::Json> job = client_->Get("/api/job");
-    pc::Status error = job.status();
+    // The state first, then the job: a job that ends between the two reads
+    // is then seen still printing with its final progress (100 when done),
+    // never idle with the progress from before it ended, which would read
+    // as a cancel.
     pc::Json printer;
-    if (job.ok()) {
-      pc::StatusOr<pc::Json> p = client_->Get("/api/printer?exclude=sd");
-      if (p.ok()) {
-        printer = *p;
-      } else if (p.status().code() != pc::StatusCode::kFailedPrecondition) {
-        error = p.status();  // 409 only means "not operational"
-      }
+    pc::StatusOr<pc::Json> p = client_->Get("/api/printer?exclude=sd");
+    pc::Status error = p.status();
+    if (p.ok()) {
+      printer = std::move(*p);
+    } else if (p.status().code() == pc::StatusCode::kFailedPrecondition) {
+      error = pc::Status::OK();  // 409 only means "not operational"
+    }
+    pc::StatusOr<pc::Json> job(pc::Json{});
+    if (error.ok()) {
+      job = client_->Get("/api/job");
+      error = job.status();
     }
     std::lock_guard<std::mutex> lock(mu_);
     if (error.ok()) {

@@ -61,6 +61,10 @@ class FakeOctoPrint:
         # (status, text) that the next select answers, as if the printer had
         # just become busy (a race the adapter cannot see coming).
         self.select_error = None
+        # Called once, under the lock, right after the next GET /api/printer
+        # or /api/job has been answered and before the answer is sent: the
+        # printer changes between two reads of one poll.
+        self.after_status_read = None
         self.files = {}  # path -> entry dict ("type": "folder" or "machinecode")
         self.contents = {}  # path -> bytes
         self._reset_printer()
@@ -247,6 +251,11 @@ class FakeOctoPrint:
         self.temps["bed"][1] = 0.0 if self.connected else None
         self.current_z = None
         self._state_changed()
+
+    def _status_read(self):
+        hook, self.after_status_read = self.after_status_read, None
+        if hook:
+            hook()
 
     def _state_changed(self):
         self._event("PrinterStateChanged", {"state_id": self.state.upper(),
@@ -456,11 +465,15 @@ def _make_handler(fake):
                 if path == "/api/printer":
                     if not fake.connected or fake.state == "Error":
                         return self._error(409, "Printer is not operational")
-                    return self._send(200, {"temperature": fake.temperature(),
-                                            "state": {"text": fake.state, "error": fake.error,
-                                                      "flags": fake.flags()}})
+                    body = {"temperature": fake.temperature(),
+                            "state": {"text": fake.state, "error": fake.error,
+                                      "flags": fake.flags()}}
+                    fake._status_read()
+                    return self._send(200, body)
                 if path == "/api/job":
-                    return self._send(200, fake.job())
+                    body = fake.job()
+                    fake._status_read()
+                    return self._send(200, body)
                 if path in ("/api/files", "/api/files/local"):
                     return self._send(200, {"files": fake.file_tree(), "free": 10 ** 9,
                                             "total": 4 * 10 ** 9})

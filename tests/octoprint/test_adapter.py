@@ -160,6 +160,21 @@ def test_rest_polling_alone_reports_a_print(emulator, fake, online):
     assert emulator.wait_state(fp, "FINISHED")
 
 
+def test_rest_polling_sees_a_job_that_ends_between_two_reads_as_finished(emulator, fake,
+                                                                       online):
+    # A poll reads the state and the job one after the other. The print
+    # finishes right after the first read: the poll must not take the new
+    # state with the old progress for a cancelled job.
+    fp, a = online("--no-push-socket")
+    start_print(emulator, fake, fp)
+    with fake.lock:
+        fake.after_status_read = lambda: fake.set_progress(100)
+    assert emulator.wait_state(fp, "FINISHED"), a.stderr()
+    assert "job ended: FINISHED" in a.stderr()
+    assert "job ended: STOPPED" not in a.stderr()
+    assert fake.after_status_read is None
+
+
 def test_serial_disconnect_is_an_error_with_a_reason(emulator, fake, online):
     fp, a = online()
     fake.set_connected(False)
