@@ -240,8 +240,16 @@ int main(int argc, char** argv) {
       if (push != nullptr) push->SetSink(nullptr);
     }
   } detach_sink{push.get()};
-  printer.conditions().API.add_broke_callback(
-      [](const pc::Condition& c, pc::CondState) { LogWarning("Prusa Connect: " + c.long_msg()); });
+  // API is the leaf of the chain (INTERNET -> HTTP -> TOKEN -> API): it
+  // breaks whenever any link does. Name the link nearest the root that is
+  // broken, e.g. HTTP for 5XX answers, not API's "4XX problems".
+  printer.conditions().API.add_broke_callback([](const pc::Condition& c, pc::CondState) {
+    const pc::Condition* cause = &c;
+    while (cause->parent() != nullptr && cause->parent()->state() == pc::CondState::kNok) {
+      cause = cause->parent();
+    }
+    LogWarning("Prusa Connect: " + cause->long_msg());
+  });
   printer.start();
   if (printer.token().empty() && !Register(&printer, config, state)) {
     printer.stop();

@@ -368,6 +368,9 @@ def test_connect_outage_keeps_events_and_recovers(emulator, fake, online):
         fake.set_progress(100)  # finishes during the outage
         assert wait_for(lambda: "job ended: FINISHED" in a.stderr()), a.stderr()
         assert len(emulator.events(fp)) == before
+        # The warning names the broken link: 5XX answers, not "4XX problems".
+        assert wait_for(lambda: "getting 5XX statuses" in a.stderr()), a.stderr()
+        assert "4XX" not in a.stderr()
     finally:
         emulator.clear_faults()
     assert emulator.wait_state(fp, "FINISHED")
