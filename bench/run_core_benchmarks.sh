@@ -14,7 +14,8 @@
 #   QUICK=1         same as --quick: every run 5x shorter (smoke test)
 #
 # Runs, against one prusaconnect-emulator on an ephemeral loopback port:
-#   curl_floor; telemetry_load flood 1 printer 10 s; paced 1 printer 1 Hz
+#   curl_floor; telemetry_load flood 1 printer 10 s; curl_roundtrip (libcurl
+#   alone) flood and 100 Hz, telemetry_load 1 printer 100 Hz; paced 1 printer 1 Hz
 #   30 s; one_printer (the smallest host) 30 s; paced 50 printers 30 s;
 #   paced N = 100, 1000, 10000 for 60 s each; micro_bench; and the reference
 #   SDK (flood 1, paced 1, paced 50 printers, printer-count limit). About 8
@@ -60,7 +61,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt")
 cmake --build "$BUILD_DIR" -j "$JOBS" --target prusaconnect-emulator curl_floor \
-  telemetry_load one_printer micro_bench
+  curl_roundtrip telemetry_load one_printer micro_bench
 EMU="$BUILD_DIR/src/emulator/prusaconnect-emulator"
 BIN="$BUILD_DIR/bench"
 
@@ -127,6 +128,17 @@ run curl_floor "$BIN/curl_floor" "$SERVER/api/stats"
 
 reset_emulator
 run flood_1 $TL --label flood_1 --mode flood --printers 1 --seconds "$(dur 10)" --warmup 2
+
+# libcurl alone, the same request back to back, then isolated at 100 Hz
+# (bench/curl_roundtrip.c): the floor of the CPU per round-trip above.
+reset_emulator
+curl -s -o /dev/null -X POST "$SERVER/api/printers" -d '{"fingerprint":"fpcurlroundtrip","sn":"SNCURLRT","printer_type":"1.3.1","token":"tkcurlroundtrip"}'
+run curl_roundtrip_flood "$BIN/curl_roundtrip" --server "$SERVER" --fingerprint fpcurlroundtrip \
+  --token tkcurlroundtrip --seconds "$(dur 10)" --warmup 2
+run curl_roundtrip_100hz "$BIN/curl_roundtrip" --server "$SERVER" --fingerprint fpcurlroundtrip \
+  --token tkcurlroundtrip --seconds "$(dur 10)" --warmup 1 --rate 100
+reset_emulator
+run paced_1_100hz $TL --label paced_1_100hz --printers 1 --rate 100 --seconds "$(dur 10)" --warmup 1
 
 reset_emulator
 run paced_1 $TL --label paced_1 --printers 1 --rate 1 --seconds "$(dur 30)" --warmup 2

@@ -54,6 +54,18 @@ def main():
                  f"{ours:.4f} ms" if ours is not None else "-",
                  f"{ref:.4f} ms" if ref is not None else "-",
                  verdict(None if ours is None else ours <= 0.03)))
+    bare = get("curl_roundtrip_flood", "cpu_per_roundtrip_ms")
+    if bare is not None:
+        rows.append(("  ... libcurl alone, same request (curl_roundtrip)", "floor",
+                     f"{bare:.4f} ms", "-", "n/a"))
+    iso = get("paced_1_100hz", "cpu_per_roundtrip_ms")
+    bare_iso = get("curl_roundtrip_100hz", "cpu_per_roundtrip_ms")
+    if iso is not None:
+        rows.append(("  ... isolated requests, 1 printer at 100 Hz", "-", f"{iso:.4f} ms", "-",
+                     "n/a"))
+    if bare_iso is not None:
+        rows.append(("  ... libcurl alone at 100 Hz (curl_roundtrip --rate 100)", "floor",
+                     f"{bare_iso:.4f} ms", "-", "n/a"))
 
     # 2. RSS, one printer at 1 Hz
     floor = get("curl_floor", "vmrss_kb")
