@@ -91,8 +91,11 @@ class CurlLoop {
     GlobalInit();
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    // Edge-triggered: every write() to the eventfd is a new edge, so the
+    // loop never needs to read() the counter back (one system call less per
+    // wake-up). The counter only grows; see Wake() for the day it is full.
     struct epoll_event ev {};
-    ev.events = EPOLLIN;
+    ev.events = EPOLLIN | EPOLLET;
     ev.data.fd = event_fd_;
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev);
     multi_ = curl_multi_init();
@@ -120,8 +123,14 @@ class CurlLoop {
 
   void Wake() {
     uint64_t one = 1;
-    ssize_t n = write(event_fd_, &one, sizeof(one));
-    (void)n;
+    if (write(event_fd_, &one, sizeof(one)) == sizeof(one)) return;
+    // EAGAIN: the counter is at its maximum (after ~1.8e19 wake-ups). Reset
+    // it and write again; the write is the edge the loop waits for.
+    uint64_t value;
+    ssize_t r = read(event_fd_, &value, sizeof(value));
+    ssize_t w = write(event_fd_, &one, sizeof(one));
+    (void)r;
+    (void)w;
   }
 
   // Starts a request; `done` runs on the network thread when it ends.
@@ -202,12 +211,7 @@ class CurlLoop {
     int running = 0;
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
-      if (fd == event_fd_) {
-        uint64_t v;
-        ssize_t r = read(event_fd_, &v, sizeof(v));  // one read resets the counter
-        (void)r;
-        continue;
-      }
+      if (fd == event_fd_) continue;  // edge-triggered: nothing to read back
       int flags = 0;
       if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
       if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
