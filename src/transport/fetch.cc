@@ -99,7 +99,9 @@ struct Attempt {
 
 }  // namespace
 
-std::optional<std::string> UrlOrigin(const std::string& url) {
+namespace {
+
+std::optional<std::string> OriginOnce(const std::string& url) {
   UrlPtr u = ParseUrl(url);
   if (!u) return std::nullopt;
   std::string scheme = AsciiLower(Part(u.get(), CURLUPART_SCHEME));
@@ -110,6 +112,21 @@ std::optional<std::string> UrlOrigin(const std::string& url) {
   // left is no hostname, and its origin would be decoded again when parsed.
   if (host.empty() || port.empty() || host.find('%') != std::string::npos) return std::nullopt;
   return scheme + "://" + host + ":" + port;
+}
+
+}  // namespace
+
+std::optional<std::string> UrlOrigin(const std::string& url) {
+  // libcurl normalises a numeric IPv4 host before it percent-decodes it:
+  // "https:/%34" has the host "4", which parsed again is "0.0.0.4". The
+  // origin is what parsing it again gives, and only when that is stable.
+  std::optional<std::string> origin = OriginOnce(url);
+  if (!origin) return std::nullopt;
+  std::optional<std::string> again = OriginOnce(*origin);
+  if (!again || *again == *origin) return again;
+  std::optional<std::string> third = OriginOnce(*again);
+  if (!third || *third != *again) return std::nullopt;
+  return again;
 }
 
 std::string UrlForLog(const std::string& url) {

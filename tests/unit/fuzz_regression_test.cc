@@ -120,6 +120,17 @@ TEST(FuzzRegression, UrlOriginOfAHostWithAnEncodedPercent) {
   EXPECT_EQ(internal::UrlOrigin("http://[fe80::1%25eth0]:8080/"), "http://[fe80::1]:8080");
 }
 
+// fuzz_transfer_headers: "HTTPS:/%34" had the origin "https://4:443", whose
+// own origin is "https://0.0.0.4:443" (libcurl normalises a numeric IPv4
+// host before decoding it). UrlOrigin now returns the stable form.
+TEST(FuzzRegression, UrlOriginOfAnEncodedNumericHostIsAFixedPoint) {
+  std::optional<std::string> origin = internal::UrlOrigin("HTTPS:/%34");
+  ASSERT_TRUE(origin.has_value());
+  EXPECT_EQ(internal::UrlOrigin(*origin), origin);
+  EXPECT_EQ(internal::UrlOrigin("http://4/x"),
+            internal::UrlOrigin(*internal::UrlOrigin("http://4/x")));
+}
+
 // fuzz_transfer_headers: "bytes 9-5/10" and "bytes 0-10/10" parsed (first
 // 9 with last 5; last byte past the total); RFC 9110 calls both invalid.
 TEST(FuzzRegression, ContentRangeOutOfOrder) {
