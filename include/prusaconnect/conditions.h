@@ -92,6 +92,19 @@ class PRUSACONNECT_API Condition {
   // Returns false and does nothing for kUnknown (the SDK raises ValueError);
   // returns true otherwise.
   bool set_state(CondState state);
+  // The same, with what made the node NOK, for people ("connection refused
+  // (...)", "Connect answered HTTP 503"): reason() returns it from then on.
+  // Setting kNok again with another reason only updates the reason (no
+  // callbacks run); kOk clears it.
+  bool set_state(CondState state, const std::string& reason);
+
+  // What the code that set this node NOK said about why (the second
+  // set_state() overload), e.g. which of refused / timed out / TLS / DNS /
+  // 5xx broke the HTTP link; empty when the node is not NOK, when it became
+  // NOK only because an ancestor did, or when nobody said. Read it in a broke
+  // callback to log what happened, rather than long_msg(), the SDK's fixed
+  // description of the node.
+  std::string reason() const;
 
   // Makes `parent` the parent of this node, joining this node's tree (of which
   // it must be the root) to `parent`'s tree. The joined tree then shares
@@ -139,6 +152,7 @@ class PRUSACONNECT_API Condition {
 
   // REQUIRES: *mu_ is held.
   void SetStateLocked(CondState state, std::vector<Change>* changes);
+  bool SetState(CondState state, const std::string* reason);
   void ChangeOneLocked(CondState state, std::vector<Change>* changes);
   bool AllChildrenOkLocked() const;
   // Calls `visit(Condition*)` on the subtree of `root` in post-order, without
@@ -160,6 +174,7 @@ class PRUSACONNECT_API Condition {
 
   // Guarded by *mu_.
   CondState state_ = CondState::kUnknown;
+  std::string reason_;
   Condition* parent_ = nullptr;
   std::vector<Condition*> children_;
   std::vector<Registration> fixed_callbacks_;
@@ -220,7 +235,8 @@ class PRUSACONNECT_API Conditions {
 
   // DNS or other communication with hosts on the Internet fails.
   Condition INTERNET;
-  // HTTP communication to Connect fails (5XX statuses).
+  // HTTP communication to Connect fails: 5XX statuses, or no answer
+  // (refused, timed out, TLS); reason() says which.
   Condition HTTP;
   // The printer has no valid token and needs to be registered.
   Condition TOKEN;

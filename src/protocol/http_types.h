@@ -46,6 +46,7 @@ const char* TransportErrorName(TransportError e);
 struct HttpResponse {
   TransportError error = TransportError::kNone;
   std::string error_message;
+  int os_error = 0;    // errno of the failed connect (ECONNREFUSED...), 0 if none
   int status = 0;      // 0 when no status line arrived
   HeaderList headers;  // names lower-cased, values trimmed
   std::string body;
@@ -58,6 +59,10 @@ struct HttpResponse {
     return nullptr;
   }
 };
+
+// What went wrong with a request that got no answer, for people: "connection
+// refused (<libcurl's message>)", "timed out (...)", "TLS failure (...)".
+std::string DescribeTransportFailure(const HttpResponse& r);
 
 }  // namespace prusaconnect::internal
 

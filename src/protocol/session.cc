@@ -2,6 +2,7 @@
 #include "protocol/session.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <exception>
 #include <utility>
@@ -54,7 +55,13 @@ class SessionGuard {
     Session::Executor executor = work.empty() ? nullptr : s_->executor_;
     std::function<void()> waker = wake ? s_->waker_ : nullptr;
     lock_.unlock();
-    for (const Session::CondUpdate& c : conds) c.cond->set_state(c.state);
+    for (const Session::CondUpdate& c : conds) {
+      if (c.reason.empty()) {
+        c.cond->set_state(c.state);
+      } else {
+        c.cond->set_state(c.state, c.reason);
+      }
+    }
     for (auto& w : work) {
       if (executor) {
         executor(std::move(w));
@@ -149,11 +156,15 @@ void Session::DeduceFromStatusLocked(int status) {
   if (status >= 200 && status < 300) {
     pending_conds_.push_back({&conditions_.API, CondState::kOk});
   } else if (status == 401 || status == 403) {
-    pending_conds_.push_back({&conditions_.TOKEN, CondState::kNok});
+    pending_conds_.push_back(
+        {&conditions_.TOKEN, CondState::kNok,
+         "Connect refused the printer's token (HTTP " + std::to_string(status) + ")"});
   } else if (status >= 500) {
-    pending_conds_.push_back({&conditions_.HTTP, CondState::kNok});
+    pending_conds_.push_back(
+        {&conditions_.HTTP, CondState::kNok, "Connect answered HTTP " + std::to_string(status)});
   } else if (status > 400) {
-    pending_conds_.push_back({&conditions_.API, CondState::kNok});
+    pending_conds_.push_back(
+        {&conditions_.API, CondState::kNok, "Connect answered HTTP " + std::to_string(status)});
   }
 }
 
@@ -306,10 +317,9 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
     ++stats_.requests_failed;
     pending_conds_.push_back(
         {r.error == TransportError::kDns ? &conditions_.INTERNET : &conditions_.HTTP,
-         CondState::kNok});
+         CondState::kNok, DescribeTransportFailure(r)});
     PC_LOG(kWarning, kComponent) << "request to " << out.request.method << " " << out.request.url
-                                 << " failed (" << TransportErrorName(r.error)
-                                 << "): " << r.error_message;
+                                 << " failed: " << DescribeTransportFailure(r);
     BackoffLocked(now_us);
     if (out.kind == Kind::kEvent) ++stats_.events_retried;
     if (out.kind == Kind::kTelemetry && !telemetry_) telemetry_ = std::move(sent_telemetry);
@@ -452,15 +462,17 @@ StatusOr<HttpRequest> Session::MakeRegisterRequest() {
 StatusOr<std::string> Session::CompleteRegister(const HttpResponse& r) {
   SessionGuard guard(this);
   if (r.status == 0 || (r.error != TransportError::kNone && r.error != TransportError::kTooLarge)) {
+    std::string why = DescribeTransportFailure(r);
     pending_conds_.push_back(
         {r.error == TransportError::kDns ? &conditions_.INTERNET : &conditions_.HTTP,
-         CondState::kNok});
-    return UnavailableError("cannot reach Connect at " + server_ + ": " + r.error_message);
+         CondState::kNok, why});
+    return UnavailableError("cannot reach Connect at " + server_ + ": " + why);
   }
   if (r.status != 200) {
-    pending_conds_.push_back({&conditions_.API, CondState::kNok});
-    pending_conds_.push_back(
-        {&conditions_.HTTP, r.status >= 500 ? CondState::kNok : CondState::kOk});
+    std::string answered = "Connect answered HTTP " + std::to_string(r.status);
+    pending_conds_.push_back({&conditions_.API, CondState::kNok, answered});
+    pending_conds_.push_back({&conditions_.HTTP, r.status >= 500 ? CondState::kNok : CondState::kOk,
+                              r.status >= 500 ? answered : std::string()});
     std::string text = "Connect refused the registration (HTTP " + std::to_string(r.status) + ")" +
                        (r.body.empty() ? "" : ": " + r.body.substr(0, 500));
     if (r.status >= 500) return UnavailableError(text);
@@ -1092,6 +1104,30 @@ PrinterStats Session::stats() const {
   PrinterStats s = stats_;
   s.events_buffered = events_.size();
   return s;
+}
+
+std::string DescribeTransportFailure(const HttpResponse& r) {
+  std::string what = TransportErrorName(r.error);
+  if (r.error == TransportError::kConnect) {
+    switch (r.os_error) {
+      case ECONNREFUSED:
+        what = "connection refused";
+        break;
+      case ETIMEDOUT:
+        what = "connection timed out";
+        break;
+      case EHOSTUNREACH:
+        what = "host unreachable";
+        break;
+      case ENETUNREACH:
+        what = "network unreachable";
+        break;
+      default:
+        break;
+    }
+  }
+  if (r.error_message.empty()) return what;
+  return what + " (" + r.error_message + ")";
 }
 
 const char* TransportErrorName(TransportError e) {

@@ -220,6 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
   struct CondUpdate {
     Condition* cond;
     CondState state;
+    std::string reason = {};  // for a kNok: what happened (Condition::reason())
   };
   using Work = std::vector<std::function<void()>>;
 

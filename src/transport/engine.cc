@@ -292,6 +292,9 @@ class CurlLoop {
       t->response.error = MapCurlError(code, t->too_large);
       if (code != CURLE_OK) {
         t->response.error_message = t->error[0] ? t->error : curl_easy_strerror(code);
+        long os_error = 0;  // NOLINT(runtime/int)
+        curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_error);
+        t->response.os_error = static_cast<int>(os_error);
       }
       if (t->response.error != TransportError::kNone &&
           t->response.error != TransportError::kTooLarge) {

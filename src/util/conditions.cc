@@ -57,11 +57,24 @@ CondState Condition::state() const {
   return state_;
 }
 
-bool Condition::set_state(CondState state) {
+bool Condition::set_state(CondState state) { return SetState(state, nullptr); }
+
+bool Condition::set_state(CondState state, const std::string& reason) {
+  return SetState(state, &reason);
+}
+
+std::string Condition::reason() const {
+  std::lock_guard<std::mutex> lock(*mu_);
+  return reason_;
+}
+
+bool Condition::SetState(CondState state, const std::string* reason) {
   if (state == CondState::kUnknown) return false;
   std::vector<Change> changes;
   {
     std::lock_guard<std::mutex> lock(*mu_);
+    // Before the change, so that the broke callbacks read the new reason.
+    if (state == CondState::kNok && reason != nullptr) reason_ = *reason;
     SetStateLocked(state, &changes);
   }
   for (const Change& change : changes) (*change.callback)(*change.condition, change.old_state);
@@ -71,6 +84,7 @@ bool Condition::set_state(CondState state) {
 void Condition::ChangeOneLocked(CondState state, std::vector<Change>* changes) {
   const CondState old_state = state_;
   state_ = state;
+  if (state != CondState::kNok) reason_.clear();
   const auto& registrations = state == CondState::kOk ? fixed_callbacks_ : broke_callbacks_;
   for (const Registration& registration : registrations) {
     changes->push_back(Change{this, old_state, registration.callback});

@@ -89,6 +89,34 @@ TEST(ConditionTest, SettingTheSameStateAgainRunsNoCallbacks) {
   EXPECT_EQ(broke.calls.size(), 1u);
 }
 
+TEST(ConditionTest, ReasonIsReadableInTheBrokeCallbackAndClearedWhenOk) {
+  Condition root("Root", "Lorem ipsum");
+  Condition child("Child", "Dolor");
+  ASSERT_TRUE(child.set_parent(&root));
+  std::vector<std::string> seen;
+  root.add_broke_callback([&](const Condition& c, CondState) { seen.push_back(c.reason()); });
+  EXPECT_EQ(root.reason(), "");
+  root.set_state(CondState::kNok, "connection refused");
+  EXPECT_EQ(seen, std::vector<std::string>{"connection refused"});
+  EXPECT_EQ(root.reason(), "connection refused");
+  // A descendant made NOK by propagation has no reason of its own.
+  EXPECT_EQ(child.state(), CondState::kNok);
+  EXPECT_EQ(child.reason(), "");
+  // NOK again with another reason: the reason changes, no callback runs.
+  root.set_state(CondState::kNok, "Connect answered HTTP 503");
+  EXPECT_EQ(root.reason(), "Connect answered HTTP 503");
+  EXPECT_EQ(seen.size(), 1u);
+  // NOK again without a reason keeps the last one.
+  root.set_state(CondState::kNok);
+  EXPECT_EQ(root.reason(), "Connect answered HTTP 503");
+  child.set_state(CondState::kOk);
+  EXPECT_EQ(root.state(), CondState::kOk);
+  EXPECT_EQ(root.reason(), "");
+  // kOk ignores a reason.
+  root.set_state(CondState::kOk, "ignored");
+  EXPECT_EQ(root.reason(), "");
+}
+
 TEST(ConditionTest, SettingUnknownIsRefusedAndChangesNothing) {
   Condition root("Root", "Lorem ipsum");
   EXPECT_FALSE(root.set_state(CondState::kUnknown));

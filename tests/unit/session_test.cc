@@ -8,6 +8,7 @@
 #include "protocol/session.h"
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -265,6 +266,41 @@ TEST_F(SessionTest, ConnectErrorBreaksHttpButNotInternet) {
   EXPECT_EQ(s_->conditions().INTERNET.state(), CondState::kOk);
   EXPECT_EQ(s_->conditions().HTTP.state(), CondState::kNok);
   EXPECT_EQ(s_->conditions().API.state(), CondState::kNok);
+}
+
+TEST_F(SessionTest, BrokenConditionsSayWhatHappened) {
+  // Refused, timed out, TLS and 5xx are told apart (issue #16: the log said
+  // "we're getting 5XX statuses" for a refused connection).
+  HttpResponse refused = Failure(TransportError::kConnect);
+  refused.os_error = ECONNREFUSED;
+  refused.error_message = "Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect";
+  s_->event_cb(Event::INFO, Source::WUI, {}, Json());
+  s_->Complete(Take(), refused, now());
+  EXPECT_EQ(s_->conditions().HTTP.reason(),
+            "connection refused (Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't "
+            "connect)");
+  EXPECT_EQ(s_->conditions().API.reason(), "");  // broken by its ancestor
+
+  clock_.Advance(61 * kSecond);
+  s_->Complete(Take(), Failure(TransportError::kTimeout), now());
+  EXPECT_EQ(s_->conditions().HTTP.reason(), "timed out (simulated)");
+  clock_.Advance(61 * kSecond);
+  s_->Complete(Take(), Failure(TransportError::kTls), now());
+  EXPECT_EQ(s_->conditions().HTTP.reason(), "TLS failure (simulated)");
+  clock_.Advance(61 * kSecond);
+  s_->Complete(Take(), Resp(503), now());
+  EXPECT_EQ(s_->conditions().HTTP.reason(), "Connect answered HTTP 503");
+  clock_.Advance(61 * kSecond);
+  s_->Complete(Take(), Resp(204), now());
+  EXPECT_EQ(s_->conditions().HTTP.state(), CondState::kOk);
+  EXPECT_EQ(s_->conditions().HTTP.reason(), "");
+
+  s_->telemetry(Json::MakeObject());
+  s_->Complete(Take(), Resp(403), now());
+  EXPECT_EQ(s_->conditions().TOKEN.reason(), "Connect refused the printer's token (HTTP 403)");
+  clock_.Advance(61 * kSecond);
+  s_->Complete(Take(), Failure(TransportError::kDns), now());
+  EXPECT_EQ(s_->conditions().INTERNET.reason(), "name resolution failed (simulated)");
 }
 
 TEST_F(SessionTest, DnsFailureBreaksInternet) {
