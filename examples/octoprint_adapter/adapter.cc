@@ -26,6 +26,7 @@ pc::CommandResult Reject(const std::string& reason) {
 }
 
 pc::CommandResult Fail(const std::string& what, const pc::Status& s) {
+  LogWarning(what + " failed: " + s.message());
   pc::CommandResult r;
   r.event = pc::Event::FAILED;
   r.reason = "OctoPrint: " + s.message();
@@ -205,6 +206,7 @@ pc::StatusOr<pc::CommandResult> Adapter::SetReady(bool ready) {
     std::lock_guard<std::mutex> lock(mu_);
     hold_.reset();
     reported_ = ready ? pc::State::READY : pc::State::IDLE;
+    reported_reason_.clear();
   }
   printer_->set_state(ready ? pc::State::READY : pc::State::IDLE, pc::Source::CONNECT, ready);
   return pc::CommandResult{};
@@ -274,10 +276,17 @@ void Adapter::OnCurrent(const pc::Json& current) {
 
 void Adapter::OnEvent(const std::string& type, const pc::Json& payload) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (type == "PrintStarted" || type == "FileSelected" || type == "PrintCancelled") {
+    // OctoPrint forgets its Z here too (currentZ = None).
+    snap_.current_z.reset();
+    snap_.position_z.reset();
+  }
   if (type == "PrintDone") {
     job_end_event_ = pc::State::FINISHED;
   } else if (type == "PrintCancelled" || type == "PrintFailed") {
     if (!job_end_event_) job_end_event_ = pc::State::STOPPED;
+  } else if (type == "PrintStarted" || type == "FileSelected") {
+    // The state change follows in `current`; poll now.
   } else if (type == "UpdatedFiles" || type == "FileAdded" || type == "FileRemoved" ||
              type == "FolderAdded" || type == "FolderRemoved" || type == "FileMoved" ||
              type == "FolderMoved") {
@@ -285,7 +294,7 @@ void Adapter::OnEvent(const std::string& type, const pc::Json& payload) {
   } else if (type == "PositionUpdate") {
     if (const pc::Json* z = payload.is_object() ? payload.find("z") : nullptr;
         z != nullptr && z->is_number()) {
-      snap_.current_z = z->as_double();
+      snap_.position_z = z->as_double();
     }
   } else if (type == "PrinterStateChanged" || type == "Connected" || type == "Disconnected") {
     // The next `current` carries the details; poll now in case it is late.
@@ -300,6 +309,11 @@ void Adapter::OnSocketUp(bool up) {
   std::lock_guard<std::mutex> lock(mu_);
   socket_up_ = up;
   if (up) files_dirty_ = true;  // changes may have been missed meanwhile
+  // Z comes only through the socket: it is not current any more.
+  if (!up) {
+    snap_.current_z.reset();
+    snap_.position_z.reset();
+  }
   wake_ = true;
   cv_.notify_all();
 }
@@ -369,6 +383,7 @@ void Adapter::Step() {
     std::lock_guard<std::mutex> lock(mu_);
     if (error.ok()) {
       rest_failures_ = 0;
+      ever_reached_ = true;
       ApplyRest(printer, *job, &snap_);
       if (!last_error_logged_.empty()) {
         LogInfo("OctoPrint is reachable again");
@@ -381,20 +396,30 @@ void Adapter::Step() {
                                                            : LogWarning)(error.message());
         last_error_logged_ = error.message();
       }
-      if (rest_failures_ >= kUnreachableAfter ||
+      // Before OctoPrint ever answered there is nothing to wait for: the
+      // reason is reported at once.
+      if (!ever_reached_ || rest_failures_ >= kUnreachableAfter ||
           error.code() == pc::StatusCode::kPermissionDenied) {
         snap_.reachable = false;
         snap_.error = error.message();
-        // Nothing is known any more: send no stale temperatures.
-        snap_.temp_nozzle.reset();
-        snap_.target_nozzle.reset();
-        snap_.temp_bed.reset();
-        snap_.target_bed.reset();
+        // Nothing is known any more: send no stale temperatures or Z.
+        ForgetLiveValues(&snap_);
       }
     }
     s = snap_;
   }
   Report(s);
+  if (s.reachable && !software_set_) {
+    // Once: OctoPrint's version for the User-Agent-Version header (unknown
+    // when OctoPrint was down at start). Whether the push socket or REST
+    // polling told us OctoPrint is up.
+    pc::StatusOr<pc::Json> v = client_->Get("/api/version");
+    const pc::Json* text = v.ok() ? v->find("text") : nullptr;
+    if (text != nullptr && text->is_string()) {
+      printer_->set_software("prusaconnect-octoprint (" + text->as_string() + ")");
+      software_set_ = true;
+    }
+  }
   if (s.reachable) EnsureStorage();
   MaybeReconnectPrinter(s);
 }
@@ -430,12 +455,16 @@ void Adapter::Report(const Snapshot& s) {
   pc::Source source;
   bool changed;
   std::string job_path;
+  std::string why;  // the reason of an ERROR
   {
     std::lock_guard<std::mutex> lock(mu_);
     octo_ = o;
     if (has_job && !had_job_) {
       new_job = true;
       job_path_ = s.file_path;
+      // Whatever Z we knew belongs to before this job.
+      if (snap_.current_z == s.current_z) snap_.current_z.reset();
+      if (snap_.position_z == s.position_z) snap_.position_z.reset();
       hold_.reset();
       stop_requested_ = false;
       job_end_event_.reset();
@@ -466,8 +495,16 @@ void Adapter::Report(const Snapshot& s) {
         desired = pc::State::READY;
       }
     }
-    changed = !reported_ || *reported_ != desired;
+    if (desired == pc::State::ERROR) {
+      why = !s.error.empty() ? s.error
+            : !s.reachable   ? std::string(NotOperationalReason(o))
+                             : std::string(NotOperationalReason(o)) + " (OctoPrint state: " +
+                                 (s.state_text.empty() ? "unknown" : s.state_text) + ")";
+    }
+    // A new reason while in ERROR (unreachable -> bad API key) is news too.
+    changed = !reported_ || *reported_ != desired || why != reported_reason_;
     reported_ = desired;
+    reported_reason_ = why;
     source = next_source_;
     if (changed) next_source_ = pc::Source::MARLIN;
     job_path = job_path_;
@@ -484,23 +521,22 @@ void Adapter::Report(const Snapshot& s) {
   }
   if (changed) {
     pc::EventFields fields;
-    if (desired == pc::State::ERROR) {
-      std::string why = !s.reachable ? s.error
-                        : !s.error.empty()
-                            ? s.error
-                            : std::string(NotOperationalReason(o)) + " (OctoPrint state: " +
-                                  (s.state_text.empty() ? "unknown" : s.state_text) + ")";
-      fields.reason = why;
-    }
+    if (desired == pc::State::ERROR) fields.reason = why;
     LogInfo(std::string("state ") + pc::ToString(desired) + " (OctoPrint: " + OctoStateName(o) +
-            ")");
+            ")" + (why.empty() ? "" : ": " + why));
     printer_->set_state(desired, source, std::nullopt, fields);
   }
   if (ended) {
     LogInfo(std::string("job ended: ") + pc::ToString(*ended));
     printer_->set_job_id(std::nullopt);
+    // A new print of the same file is a new job (only a print still running
+    // across an adapter restart keeps its id).
+    pc::Status saved = state_dir_->EndJob();
+    if (!saved.ok()) LogWarning("cannot store the end of the job: " + saved.message());
   }
-  printer_->telemetry(BuildTelemetry(s, has_job));
+  pc::Telemetry telemetry = BuildTelemetry(s, has_job);
+  if (new_job) telemetry.axis_z.reset();  // the Z known so far is the last job's
+  printer_->telemetry(telemetry);
 }
 
 void Adapter::Run(const std::atomic<bool>& stop) {

@@ -96,6 +96,9 @@ class Adapter : public PushSink {
   int rest_failures_ = 0;
   OctoState octo_ = OctoState::kUnreachable;
   std::optional<prusaconnect::State> reported_;
+  std::string reported_reason_;              // of the reported ERROR
+  bool ever_reached_ = false;                // OctoPrint answered a poll since the start
+  bool software_set_ = false;                // SEND_INFO's software names OctoPrint's version
   std::optional<prusaconnect::State> hold_;  // FINISHED / STOPPED after a job
   bool had_job_ = false;
   std::string job_path_;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 
 namespace octoprint_adapter {
@@ -56,6 +57,28 @@ void SetupLogging(pc::LogLevel level) {
 void Log(pc::LogLevel level, const std::string& message) {
   if (static_cast<int>(level) < g_level) return;
   Write(level, "octoprint-adapter", message);
+}
+
+std::string ConnectProblem(const pc::Condition& broken) {
+  const pc::Condition* cause = &broken;
+  while (cause->parent() != nullptr && cause->parent()->state() == pc::CondState::kNok) {
+    cause = cause->parent();
+  }
+  std::string reason = cause->reason();
+  return cause->name() + ": " + (reason.empty() ? cause->long_msg() : reason);
+}
+
+void LogConnectHealth(pc::Conditions* conditions) {
+  // "Again" only after a break was logged: at start the chain may go from
+  // NOK (no token yet, not initialised) to OK without anything to report.
+  auto broken = std::make_shared<std::atomic<bool>>(false);
+  conditions->API.add_broke_callback([broken](const pc::Condition& c, pc::CondState) {
+    broken->store(true);
+    LogWarning("the link to Prusa Connect is broken at " + ConnectProblem(c));
+  });
+  conditions->API.add_fixed_callback([broken](const pc::Condition&, pc::CondState) {
+    if (broken->exchange(false)) LogInfo("Prusa Connect is reachable again");
+  });
 }
 
 }  // namespace octoprint_adapter

@@ -6,6 +6,7 @@
 #ifndef PRUSACONNECT_EXAMPLES_OCTOPRINT_ADAPTER_ADAPTER_LOG_H_
 #define PRUSACONNECT_EXAMPLES_OCTOPRINT_ADAPTER_ADAPTER_LOG_H_
 
+#include <prusaconnect/conditions.h>
 #include <prusaconnect/log.h>
 
 #include <string>
@@ -18,6 +19,15 @@ inline void LogInfo(const std::string& m) { Log(prusaconnect::LogLevel::kInfo, m
 inline void LogWarning(const std::string& m) { Log(prusaconnect::LogLevel::kWarning, m); }
 inline void LogError(const std::string& m) { Log(prusaconnect::LogLevel::kError, m); }
 inline void LogDebug(const std::string& m) { Log(prusaconnect::LogLevel::kDebug, m); }
+
+// What is wrong with the link to Connect, given a broken node of the chain
+// INTERNET -> HTTP -> TOKEN -> API: the broken link nearest the root (API
+// breaks whenever any link does) and what happened to it ("HTTP: connection
+// refused (...)"), else the SDK's description of that link.
+std::string ConnectProblem(const prusaconnect::Condition& broken);
+// Logs a warning when the link to Connect breaks (ConnectProblem) and a
+// line when Connect is reachable again.
+void LogConnectHealth(prusaconnect::Conditions* conditions);
 
 }  // namespace octoprint_adapter
 

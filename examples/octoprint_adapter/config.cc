@@ -25,11 +25,16 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b);
 }
 
+// Keys whose 0 means "not at all".
+bool ZeroAllowed(const std::string& key) { return key == "printer_wait_ms"; }
+
 pc::Status ParseInt(const std::string& key, const std::string& v, int64_t* out) {
   char* end = nullptr;
   long long n = std::strtoll(v.c_str(), &end, 10);  // NOLINT(google-runtime-int)
-  if (v.empty() || *end != 0 || n <= 0) {
-    return pc::InvalidArgumentError(key + " must be a positive whole number, not \"" + v + "\"");
+  if (v.empty() || *end != 0 || n < 0 || (n == 0 && !ZeroAllowed(key))) {
+    return pc::InvalidArgumentError(
+        key + " must be a " + (ZeroAllowed(key) ? "whole number >= 0" : "positive whole number") +
+        ", not \"" + v + "\"");
   }
   *out = n;
   return pc::Status();
@@ -57,7 +62,8 @@ pc::Status Set(Config* c, const std::string& key, const std::string& v) {
   std::map<std::string, int64_t*> ints = {{"printing_interval_ms", &c->printing_interval_ms},
                                           {"idle_interval_ms", &c->idle_interval_ms},
                                           {"files_poll_ms", &c->files_poll_ms},
-                                          {"identity_wait_ms", &c->identity_wait_ms}};
+                                          {"identity_wait_ms", &c->identity_wait_ms},
+                                          {"printer_wait_ms", &c->printer_wait_ms}};
   std::map<std::string, bool*> bools = {{"push_socket", &c->push_socket},
                                         {"verify_tls", &c->verify_tls},
                                         {"reconnect_printer", &c->reconnect_printer}};
@@ -201,13 +207,18 @@ std::string Usage(const char* argv0) {
          "  --printing-interval-ms N   telemetry period while printing (default 1000)\n"
          "  --idle-interval-ms N       telemetry period while idle (default 2000)\n"
          "  --files-poll-ms N          file list poll without the push socket (default 10000)\n"
-         "  --identity-wait-ms N       first start: wait for the M115 UUID (default 10000)\n"
+         "  --printer-wait-ms N        first start: wait this long for OctoPrint to connect\n"
+         "                             to the printer, whose M115 UUID becomes the identity\n"
+         "                             (default 300000; 0: use the fallback at once)\n"
+         "  --identity-wait-ms N       first start: wait for the M115 answer (default 10000)\n"
          "  --no-push-socket           poll OctoPrint's REST API only\n"
          "  --reconnect-printer false  do not ask OctoPrint to reconnect a printer whose\n"
          "                             serial connection dropped with an error\n"
          "  --log-level LEVEL          debug, info (default), warning, error\n"
          "  --verify-tls false         accept self-signed certificates (local servers only)\n"
          "  --reset                    forget the token and identity, then register anew\n"
+         "                             (the identity is chosen again: the same printer UUID\n"
+         "                             gives the same identity; job ids continue)\n"
          "  --help                     this text\n"
          "\n"
          "Without a token it registers: it prints a code, the add-printer URL and a QR code\n"

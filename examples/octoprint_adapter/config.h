@@ -34,7 +34,10 @@ struct Config {
   int64_t files_poll_ms = 10000;
   // Follow OctoPrint's push socket (REST polling is the fallback).
   bool push_socket = true;
-  // How long to wait at first start for the firmware's M115 report (UUID).
+  // First start: how long to wait for OctoPrint to be connected to the
+  // printer (its M115 UUID becomes the identity); 0 = do not wait.
+  int64_t printer_wait_ms = 300000;
+  // First start, printer connected: how long to wait for its M115 report.
   int64_t identity_wait_ms = 10000;
   // Ask OctoPrint to reconnect the printer after the serial connection
   // dropped with an error (not after a disconnect the user asked for).

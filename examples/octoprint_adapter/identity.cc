@@ -63,7 +63,7 @@ Identity SerialFromFirmware(const pc::Json& data) {
   if (!data.is_object()) return {};
   for (const char* key : {"SN", "SERIAL", "SERIAL_NUMBER"}) {
     const pc::Json* v = data.find(key);
-    if (v != nullptr && v->is_string() && v->as_string().rfind("CZP", 0) == 0) {
+    if (v != nullptr && v->is_string() && Trim(v->as_string()).rfind("CZP", 0) == 0) {
       return {Trim(v->as_string()), "prusa-serial"};
     }
   }
@@ -188,7 +188,7 @@ std::optional<int64_t> StateDir::LoadJob(const std::string& path) const {
   std::string stored;
   if (!(in >> id)) return std::nullopt;
   std::getline(in, stored);
-  if (Trim(stored) != path || id <= 0) return std::nullopt;
+  if (path.empty() || Trim(stored) != path || id <= 0) return std::nullopt;
   return id;
 }
 
@@ -203,8 +203,18 @@ pc::Status StateDir::SaveJob(int64_t job_id, const std::string& path) const {
   return WriteFileAtomic(dir_ + "/job", std::to_string(job_id) + " " + path + "\n", 0600);
 }
 
+pc::Status StateDir::EndJob() const {
+  int64_t last = LastJobId();
+  if (last <= 0) return pc::Status();
+  return WriteFileAtomic(dir_ + "/job", std::to_string(last) + "\n", 0600);
+}
+
 pc::Status StateDir::Reset() const {
-  for (const char* f : {"/identity", "/token", "/job"}) {
+  // Job ids must never repeat for the same identity, and a firmware UUID or
+  // MAC identity comes back the same after a reset: keep the counter, drop
+  // the job in progress.
+  if (pc::Status s = EndJob(); !s.ok()) return s;
+  for (const char* f : {"/identity", "/token"}) {
     std::string p = dir_ + f;
     if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
       return pc::PermissionDeniedError("cannot remove " + p + ": " + ErrnoText(errno));

@@ -6,7 +6,9 @@
 //              never changed (until --reset);
 //   token      the Connect token (mode 0600);
 //   job        "<job id> <OctoPrint path>" of the print in progress, so a
-//              restarted adapter keeps the job id.
+//              restarted adapter keeps the job id; after --reset only
+//              "<last job id>", so job ids never repeat for this state
+//              directory (the identity may well be the same printer again).
 // Every file is written atomically (temporary file, fsync, rename).
 //
 // The serial number, in this order: a Prusa serial the firmware reports
@@ -28,6 +30,10 @@ namespace octoprint_adapter {
 struct Identity {
   std::string serial;
   std::string source;  // "prusa-serial", "m115-uuid", "mac", "random"
+
+  // True for an identity the printer itself reported (its serial number or
+  // its M115 UUID), false for this machine's MAC address or a random one.
+  bool from_printer() const { return source == "prusa-serial" || source == "m115-uuid"; }
 };
 
 // The serial a FirmwareData payload's `data` offers, with its source; an
@@ -51,9 +57,13 @@ class StateDir {
   // Job id of the print of `path`, if one was stored for it.
   std::optional<int64_t> LoadJob(const std::string& path) const;
   prusaconnect::Status SaveJob(int64_t job_id, const std::string& path) const;
+  // The job in progress ended: its id stays the last one handed out, but a
+  // new print of the same file is a new job.
+  prusaconnect::Status EndJob() const;
   // The last job id handed out (0 when none).
   int64_t LastJobId() const;
-  // Forgets token, identity and job (--reset).
+  // Forgets token, identity and the job in progress (--reset); keeps the
+  // last job id, so the next job of the same printer gets a new one.
   prusaconnect::Status Reset() const;
   const std::string& dir() const { return dir_; }
 

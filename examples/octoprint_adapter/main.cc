@@ -74,18 +74,68 @@ bool WaitForOctoPrint(const octoprint_adapter::OctoPrintClient& client, std::str
   return false;
 }
 
+// True when OctoPrint is connected to the printer (GET /api/printer answers
+// 200; 409 means "not operational").
+bool PrinterConnected(const octoprint_adapter::OctoPrintClient& client) {
+  return client.Get("/api/printer?exclude=temperature,sd").ok();
+}
+
+// The identity of a first start (docs/octoprint.md, "Identity"): the
+// printer's own serial number or M115 UUID when OctoPrint is connected to it
+// within config.printer_wait_ms, else this machine's MAC address, else a
+// random UUID. A fallback is said loudly: it becomes the printer's identity
+// in Connect once registered.
 octoprint_adapter::Identity ChooseIdentity(octoprint_adapter::PushClient* push,
                                            const octoprint_adapter::OctoPrintClient& client,
-                                           int64_t wait_ms) {
-  if (push != nullptr) {
-    pc::Json m115 = push->ProbeFirmware(client, wait_ms);
-    octoprint_adapter::Identity id = octoprint_adapter::SerialFromFirmware(m115);
-    if (!id.serial.empty()) return id;
-    LogInfo("the firmware reported no serial number or UUID (M115)");
+                                           const octoprint_adapter::Config& config) {
+  std::string why_fallback;
+  if (push == nullptr) {
+    why_fallback = "the push socket is off (--no-push-socket), so the M115 answer cannot be read";
+  } else {
+    bool connected = PrinterConnected(client);
+    if (!connected && config.printer_wait_ms > 0) {
+      LogWarning(
+          "first start: OctoPrint is not connected to the printer. Connect it in OctoPrint "
+          "(Connection panel > Connect): its M115 UUID becomes this printer's identity in "
+          "Connect. Waiting up to " +
+          std::to_string(config.printer_wait_ms / 1000) +
+          " s (printer_wait_ms) before using this machine's MAC address instead");
+      auto until =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(config.printer_wait_ms);
+      auto next_note = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      while (!g_stop && !connected && std::chrono::steady_clock::now() < until) {
+        SleepUnlessStopped(1000);
+        connected = PrinterConnected(client);
+        if (!connected && std::chrono::steady_clock::now() >= next_note) {
+          next_note += std::chrono::minutes(1);
+          LogInfo("still waiting for OctoPrint to connect to the printer");
+        }
+      }
+      if (connected) LogInfo("OctoPrint is connected to the printer; asking it for M115");
+    }
+    if (g_stop) return {};
+    if (connected) {
+      pc::Json m115 = push->ProbeFirmware(client, config.identity_wait_ms);
+      octoprint_adapter::Identity id = octoprint_adapter::SerialFromFirmware(m115);
+      if (!id.serial.empty()) return id;
+      why_fallback = m115.is_object() ? "the firmware reported no serial number or UUID (M115)"
+                                      : "the firmware did not answer M115 within " +
+                                            std::to_string(config.identity_wait_ms) + " ms";
+    } else {
+      why_fallback = "OctoPrint is not connected to the printer";
+    }
   }
+  octoprint_adapter::Identity id;
   std::string mac = octoprint_adapter::SerialFromMac();
-  if (!mac.empty()) return {mac, "mac"};
-  return {octoprint_adapter::RandomUuid(), "random"};
+  id = mac.empty() ? octoprint_adapter::Identity{octoprint_adapter::RandomUuid(), "random"}
+                   : octoprint_adapter::Identity{mac, "mac"};
+  LogWarning(why_fallback + ": using " + id.serial + " (from " +
+             (id.source == "mac" ? "this machine's MAC address" : "a random UUID") +
+             ") as the printer's serial number. While the printer is not registered, the next "
+             "start tries the printer's UUID again; once registered, it stays. To switch to the "
+             "printer's UUID later: connect the printer in OctoPrint, remove it in Connect, and "
+             "run once with --reset (then register again)");
+  return id;
 }
 
 // Registers until a token arrives (stored in the state directory). False
@@ -173,15 +223,14 @@ int main(int argc, char** argv) {
       LogError(s.message());
       return 1;
     }
-    LogInfo("--reset: forgot the token and the identity; the printer will register anew");
+    LogInfo(
+        "--reset: forgot the token and the identity; the printer registers anew (with the "
+        "printer's UUID or this machine's MAC address the identity is the same again: remove "
+        "the printer in Connect first; job ids continue)");
   }
 
   auto client = std::make_shared<octoprint_adapter::OctoPrintClient>(config.octoprint_url,
                                                                      config.octoprint_api_key);
-  std::string version;
-  if (!WaitForOctoPrint(*client, &version)) return g_stop ? 0 : 1;
-  LogInfo("connected to " + version + " at " + config.octoprint_url);
-
   std::unique_ptr<octoprint_adapter::PushClient> push;
   if (config.push_socket) {
     push = std::make_unique<octoprint_adapter::PushClient>(config.octoprint_url,
@@ -190,14 +239,29 @@ int main(int argc, char** argv) {
   }
 
   std::optional<octoprint_adapter::Identity> id = state.LoadIdentity();
-  if (!id) {
-    id = ChooseIdentity(push.get(), *client, config.identity_wait_ms);
-    if (pc::Status s = state.SaveIdentity(*id); !s.ok()) {
-      LogError("cannot store the printer's identity: " + s.message());
-      return 1;
+  // A fallback identity that was never registered is chosen again: the
+  // printer may be connected this time (its UUID wins).
+  bool choose =
+      !id || (!id->from_printer() && state.LoadToken().empty() && config.settings_ini.empty());
+  std::string version;
+  if (choose) {
+    // The identity comes from the printer, through OctoPrint: wait for it.
+    if (!WaitForOctoPrint(*client, &version)) return g_stop ? 0 : 1;
+    LogInfo("connected to " + version + " at " + config.octoprint_url);
+    if (id) LogInfo("not registered yet: trying the printer's own identity again");
+    octoprint_adapter::Identity chosen = ChooseIdentity(push.get(), *client, config);
+    if (g_stop) return 0;
+    if (!id || chosen.serial != id->serial) {
+      if (pc::Status s = state.SaveIdentity(chosen); !s.ok()) {
+        LogError("cannot store the printer's identity: " + s.message());
+        return 1;
+      }
+      LogInfo("new identity: serial number " + chosen.serial + " (from " + chosen.source + ")");
     }
-    LogInfo("new identity: serial number " + id->serial + " (from " + id->source + ")");
+    id = chosen;
   }
+  // Otherwise OctoPrint need not answer yet: the printer goes online at
+  // once and reports ERROR with the reason until OctoPrint answers.
 
   pc::PrinterOptions options;
   options.background_handlers = true;
@@ -205,7 +269,9 @@ int main(int argc, char** argv) {
   options.transfer.staging_dir = config.staging_dir;
   pc::Printer printer(*pc::PrinterType::FromString(config.printer_type), id->serial,
                       pc::FingerprintFromSerial(id->serial), options);
-  printer.set_software(std::string("prusaconnect-octoprint (") + version + ")");
+  // The adapter adds OctoPrint's version when it reaches OctoPrint.
+  printer.set_software(version.empty() ? std::string("prusaconnect-octoprint")
+                                       : "prusaconnect-octoprint (" + version + ")");
   if (push != nullptr && !push->firmware_name().empty()) {
     printer.set_firmware(push->firmware_name());
   }
@@ -243,13 +309,7 @@ int main(int argc, char** argv) {
   // API is the leaf of the chain (INTERNET -> HTTP -> TOKEN -> API): it
   // breaks whenever any link does. Name the link nearest the root that is
   // broken, e.g. HTTP for 5XX answers, not API's "4XX problems".
-  printer.conditions().API.add_broke_callback([](const pc::Condition& c, pc::CondState) {
-    const pc::Condition* cause = &c;
-    while (cause->parent() != nullptr && cause->parent()->state() == pc::CondState::kNok) {
-      cause = cause->parent();
-    }
-    LogWarning("Prusa Connect: " + cause->long_msg());
-  });
+  octoprint_adapter::LogConnectHealth(&printer.conditions());
   printer.start();
   if (printer.token().empty() && !Register(&printer, config, state)) {
     printer.stop();

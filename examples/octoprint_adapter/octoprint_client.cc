@@ -72,6 +72,8 @@ pc::StatusOr<OctoPrintClient::Response> OctoPrintClient::Perform(
   CURL* h = curl.get();
   std::string url = base_url_ + path;
   Response r;
+  r.method = method;
+  r.path = path;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -123,32 +125,85 @@ pc::StatusOr<OctoPrintClient::Response> OctoPrintClient::Perform(
   return r;
 }
 
-pc::Status OctoPrintClient::ErrorOf(const Response& r) const {
-  std::string text = r.body;
-  pc::StatusOr<pc::Json> j = pc::Json::Parse(r.body);
+namespace {
+
+// Flask/werkzeug's default descriptions, which OctoPrint's API passes on as
+// {"error": ...} when a route calls abort(code) without a text of its own
+// (werkzeug/exceptions.py). They say nothing about what was asked.
+bool IsGenericText(const std::string& text) {
+  static const char* const kGeneric[] = {
+      "The requested URL was not found on the server.",
+      "The browser (or proxy) sent a request that this server could not understand.",
+      "You don't have the permission to access the requested resource.",
+      "The method is not allowed for the requested URL.",
+      "A conflict happened while processing the request.",
+      "The server does not support the media type transmitted in the request.",
+      "The server encountered an internal error and was unable to complete your request.",
+      "The server is temporarily unable to service your request",
+      "The data value transmitted exceeds the capacity limit.",
+  };
+  for (const char* g : kGeneric) {
+    if (text.rfind(g, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string Unescape(const std::string& s) {
+  int n = 0;
+  char* raw = curl_easy_unescape(nullptr, s.data(), static_cast<int>(s.size()), &n);
+  if (raw == nullptr) return s;
+  std::string out(raw, static_cast<size_t>(n));
+  curl_free(raw);
+  return out;
+}
+
+}  // namespace
+
+pc::Status OctoPrintError(long status, const std::string& body,  // NOLINT(runtime/int)
+                          const std::string& method, const std::string& path) {
+  std::string text;
+  pc::StatusOr<pc::Json> j = pc::Json::Parse(body);
   if (j.ok() && j->is_object() && j->find("error") != nullptr && j->find("error")->is_string()) {
     text = j->find("error")->as_string();
+  } else if (j.ok() && j->is_string()) {
+    text = j->as_string();
+  } else if (!j.ok() && body.find('<') == std::string::npos) {
+    text = body;  // plain text; an HTML page is not a reason
   }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   if (text.size() > 300) text.resize(300);
-  switch (r.status) {
+  if (IsGenericText(text)) text.clear();
+
+  const std::string plain = Unescape(path.substr(0, path.find('?')));
+  static const std::string kFiles = "/api/files/local/";
+  switch (status) {
     case 403:
       return pc::PermissionDeniedError(
-          "OctoPrint refused the request (403: " + text +
+          "OctoPrint refused the request (403" + (text.empty() ? "" : ": " + text) +
           "): check octoprint_api_key — it must be a valid user or application key with the "
           "STATUS, CONTROL, PRINT and FILES permissions");
-    case 409:
-      return pc::FailedPreconditionError(text);
     case 404:
-      return pc::NotFoundError(text);
+      if (text.empty() && plain.rfind(kFiles, 0) == 0) {
+        text = "File not found: /local/" + plain.substr(kFiles.size());
+      }
+      return pc::NotFoundError(text.empty() ? "OctoPrint has no " + plain + " (404)" : text);
+    case 409:
+      return pc::FailedPreconditionError(text.empty() ? "OctoPrint refused " + method + " " +
+                                                            plain + " in its current state (409)"
+                                                      : text);
     case 400:
     case 415:
-      return pc::InvalidArgumentError(text);
+      return pc::InvalidArgumentError(text.empty()
+                                          ? "OctoPrint refused " + method + " " + plain +
+                                                " as invalid (" + std::to_string(status) + ")"
+                                          : text);
     default:
-      return pc::InternalError("OctoPrint answered " + std::to_string(r.status) + ": " + text);
+      return pc::InternalError("OctoPrint answered " + std::to_string(status) + " to " + method +
+                               " " + plain + (text.empty() ? "" : ": " + text));
   }
 }
 
-pc::StatusOr<pc::Json> OctoPrintClient::JsonOf(const Response& r) const {
+pc::StatusOr<pc::Json> OctoPrintClient::JsonOf(const Response& r) {
   if (r.status < 200 || r.status >= 300) return ErrorOf(r);
   if (r.body.empty()) return pc::Json();
   pc::StatusOr<pc::Json> j = pc::Json::Parse(r.body);

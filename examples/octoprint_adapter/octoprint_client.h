@@ -11,9 +11,13 @@
 //   * PermissionDenied   403: the API key is wrong or lacks a permission;
 //   * FailedPrecondition 409: OctoPrint's state forbids it, with OctoPrint's
 //                        own reason ("Printer is not operational");
-//   * NotFound           404;
+//   * NotFound           404: "File not found: /local/x.gcode" for a file path;
 //   * InvalidArgument    400 / 415;
 //   * Internal           anything else, with the status and OctoPrint's text.
+// OctoPrint's own sentence is kept where it gave one; where it only passed on
+// Flask's generic text for the status ("The requested URL was not found on
+// the server. If you entered the URL manually…", see OctoPrintError) or
+// sent no JSON at all (a proxy's HTML page), the message says what was asked.
 //
 // Thread safety: every method may be called from any thread concurrently
 // (each request uses its own curl handle).
@@ -27,6 +31,12 @@
 #include <string>
 
 namespace octoprint_adapter {
+
+// The Status for OctoPrint's error answer `status` + `body` to `method`
+// `path` (as sent: percent-encoded, with any query). Pure: the OctoPrint
+// plugin's tests share its table (tests/octoprint/octoprint_errors.json).
+prusaconnect::Status OctoPrintError(long status, const std::string& body,  // NOLINT(runtime/int)
+                                    const std::string& method, const std::string& path);
 
 class OctoPrintClient {
  public:
@@ -60,6 +70,7 @@ class OctoPrintClient {
   struct Response {
     long status = 0;  // NOLINT(google-runtime-int): curl's type
     std::string body;
+    std::string method, path;  // what was asked
   };
   struct Part {
     std::string name;
@@ -70,8 +81,10 @@ class OctoPrintClient {
   prusaconnect::StatusOr<Response> Perform(const std::string& method, const std::string& path,
                                            const std::string* json_body,
                                            const std::vector<Part>* parts) const;
-  prusaconnect::Status ErrorOf(const Response& r) const;
-  prusaconnect::StatusOr<prusaconnect::Json> JsonOf(const Response& r) const;
+  static prusaconnect::Status ErrorOf(const Response& r) {
+    return OctoPrintError(r.status, r.body, r.method, r.path);
+  }
+  static prusaconnect::StatusOr<prusaconnect::Json> JsonOf(const Response& r);
 
   std::string base_url_;
   std::string api_key_;

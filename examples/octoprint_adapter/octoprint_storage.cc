@@ -146,23 +146,35 @@ pc::StatusOr<pc::GcodeMetadata> OctoPrintStorage::Metadata(const std::string& pa
 }
 
 pc::Status OctoPrintStorage::CreateFolder(const std::string& path) {
-  // Each missing component, parents first; an existing folder is fine.
+  // What exists comes from one listing: asking OctoPrint 1.10 for a path
+  // that does not exist (GET /api/files/local/<missing>) logs four ERROR
+  // tracebacks in octoprint.log. Each missing component is then created,
+  // parents first; an existing folder is fine.
+  pc::StatusOr<pc::Json> listing = client_->Get("/api/files/local?recursive=true");
+  if (!listing.ok()) return listing.status();
+  const pc::Json* level = listing->find("files");
   size_t start = 0;
   while (start < path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string::npos) end = path.size();
     std::string prefix = path.substr(0, end);
-    pc::StatusOr<pc::Json> existing = client_->Get(OctoPrintClient::FilePath(prefix));
-    if (existing.ok()) {
-      if (Str(existing->find("type")) != "folder") {
-        return pc::AlreadyExistsError("A file named " + prefix + " exists in OctoPrint");
+    std::string component = path.substr(start, end - start);
+    const pc::Json* found = nullptr;
+    if (level != nullptr && level->is_array()) {
+      for (const pc::Json& e : level->as_array()) {
+        if (Str(e.find("name")) == component && Str(e.find("origin")) != "sdcard") found = &e;
       }
-    } else if (existing.status().code() == pc::StatusCode::kNotFound) {
+    }
+    if (found != nullptr && Str(found->find("type")) != "folder") {
+      return pc::AlreadyExistsError("A file named " + prefix + " exists in OctoPrint");
+    }
+    if (found == nullptr) {
       auto [parent, name] = SplitPath(prefix);
       pc::Status s = client_->CreateFolder(parent, name);
       if (!s.ok()) return s;
+      level = nullptr;  // below a new folder nothing exists yet
     } else {
-      return existing.status();
+      level = found->find("children");
     }
     start = end + 1;
   }

@@ -107,8 +107,21 @@ void ApplyCurrent(const pc::Json& current, Snapshot* s) {
     ApplyTemps((*temps)[temps->size() - 1], s);
   }
   if (const pc::Json* z = current.find("currentZ")) {
-    if (z->is_number()) s->current_z = z->as_double();
+    if (z->is_number()) {
+      s->current_z = z->as_double();
+    } else {
+      s->current_z.reset();  // null: OctoPrint does not know (new file, new job)
+    }
   }
+}
+
+void ForgetLiveValues(Snapshot* s) {
+  s->temp_nozzle.reset();
+  s->target_nozzle.reset();
+  s->temp_bed.reset();
+  s->target_bed.reset();
+  s->current_z.reset();
+  s->position_z.reset();
 }
 
 OctoState ClassifyOcto(const Snapshot& s) {
@@ -204,7 +217,7 @@ pc::Telemetry BuildTelemetry(const Snapshot& s, bool job_running) {
   t.target_nozzle = s.target_nozzle;
   t.temp_bed = s.temp_bed;
   t.target_bed = s.target_bed;
-  t.axis_z = s.current_z;
+  t.axis_z = s.current_z ? s.current_z : s.position_z;
   if (job_running) {
     if (s.completion) t.progress = static_cast<int>(std::floor(*s.completion));
     t.time_printing = s.print_time;

@@ -53,8 +53,17 @@ struct Snapshot {
   std::optional<double> completion;  // 0..100
   std::optional<int64_t> print_time;
   std::optional<int64_t> print_time_left;
+  // Z: OctoPrint's `currentZ` (it follows the Z of sent G0/G1 moves and is
+  // null after a file is selected, a print starts or is cancelled), else the
+  // Z of the last M114 answer (PositionUpdate). Both are forgotten whenever
+  // they may be stale: OctoPrint unreachable, the push socket down (REST
+  // reports no Z), a new job.
   std::optional<double> current_z;
+  std::optional<double> position_z;
 };
+
+// Forgets what OctoPrint no longer vouches for: temperatures and Z.
+void ForgetLiveValues(Snapshot* s);
 
 // Fills `s` from GET /api/printer (null when it answered 409 "not
 // operational") and GET /api/job.

@@ -146,6 +146,29 @@ TEST(StateMap, PushCurrentKeepsOldTemperaturesWhenTempsIsEmpty) {
   EXPECT_EQ(s.temp_nozzle, 21.0);
 }
 
+TEST(StateMap, ZIsSentOnlyWhileCurrent) {
+  // Issue #16: a stale Z (OctoPrint gone, the previous job's) must not be
+  // sent. OctoPrint's currentZ is null after select / start / cancel.
+  Snapshot s;
+  ApplyCurrent(*pc::Json::Parse(R"({"currentZ":0.6})"), &s);
+  EXPECT_EQ(BuildTelemetry(s, true).axis_z, 0.6);
+  ApplyCurrent(*pc::Json::Parse(R"({"currentZ":null})"), &s);
+  EXPECT_FALSE(BuildTelemetry(s, true).axis_z.has_value());
+  // An M114 answer (PositionUpdate) fills in while currentZ is unknown.
+  s.position_z = 12.5;
+  EXPECT_EQ(BuildTelemetry(s, false).axis_z, 12.5);
+  ApplyCurrent(*pc::Json::Parse(R"({"currentZ":0.2})"), &s);
+  EXPECT_EQ(BuildTelemetry(s, false).axis_z, 0.2);
+  // A `current` without currentZ changes nothing.
+  ApplyCurrent(*pc::Json::Parse(R"({"state":{"text":"Printing"}})"), &s);
+  EXPECT_EQ(BuildTelemetry(s, false).axis_z, 0.2);
+  s.temp_nozzle = 200;
+  ForgetLiveValues(&s);
+  pc::Telemetry t = BuildTelemetry(s, true);
+  EXPECT_FALSE(t.axis_z.has_value());
+  EXPECT_FALSE(t.temp_nozzle.has_value());
+}
+
 TEST(StateMap, FormatDurationMatchesGcodeMetadata) {
   EXPECT_EQ(FormatDuration(3723), "1h 2m 3s");
   EXPECT_EQ(FormatDuration(59), "59s");
@@ -234,6 +257,58 @@ TEST(Identity, SerialOrderPrusaSerialThenUuid) {
   EXPECT_TRUE(SerialFromFirmware(pc::Json()).serial.empty());
 }
 
+// The table the OctoPrint plugin runs too (tests/octoprint/tables).
+pc::Json LoadTable(const char* name) {
+  std::ifstream in(std::string(OCTOPRINT_TABLES_DIR) + "/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  pc::StatusOr<pc::Json> j = pc::Json::Parse(text.str());
+  EXPECT_TRUE(j.ok()) << name << ": " << j.status().message();
+  const pc::Json* cases = j.ok() ? j->find("cases") : nullptr;
+  EXPECT_TRUE(cases != nullptr && cases->is_array() && cases->size() > 0) << name;
+  return cases != nullptr ? *cases : pc::Json::MakeArray();
+}
+
+std::string Text(const pc::Json& o, const char* key) {
+  const pc::Json* v = o.find(key);
+  return v != nullptr && v->is_string() ? v->as_string() : "";
+}
+
+TEST(Identity, SharedTable) {
+  const pc::Json table = LoadTable("identity.json");
+  for (const pc::Json& c : table.as_array()) {
+    const pc::Json* m115 = c.find("m115");
+    Identity id = SerialFromFirmware(m115 != nullptr ? *m115 : pc::Json());
+    EXPECT_EQ(id.serial, Text(c, "serial")) << Text(c, "name");
+    EXPECT_EQ(id.source, Text(c, "source")) << Text(c, "name");
+    EXPECT_EQ(id.from_printer(), !id.serial.empty()) << Text(c, "name");
+  }
+  EXPECT_FALSE((Identity{"OCTO-0011223344AA", "mac"}.from_printer()));
+  EXPECT_FALSE((Identity{"x", "random"}.from_printer()));
+}
+
+TEST(OctoPrintClient, ErrorReasonsSharedTable) {
+  // Issue #16: OctoPrint's generic Flask texts ("The requested URL was not
+  // found on the server. If you entered the URL manually…") never reach
+  // Connect; what was asked does.
+  const pc::Json table = LoadTable("octoprint_errors.json");
+  for (const pc::Json& c : table.as_array()) {
+    const std::string name = Text(c, "name");
+    pc::Status s = OctoPrintError(c.find("status")->as_int(), Text(c, "body"), Text(c, "method"),
+                                  Text(c, "path"));
+    EXPECT_STREQ(pc::StatusCodeName(s.code()), Text(c, "code").c_str()) << name;
+    if (c.find("reason") != nullptr) {
+      EXPECT_EQ(s.message(), Text(c, "reason")) << name;
+    }
+    if (c.find("contains") != nullptr) {
+      EXPECT_NE(s.message().find(Text(c, "contains")), std::string::npos)
+          << name << ": " << s.message();
+    }
+    EXPECT_EQ(s.message().find("If you entered the URL"), std::string::npos) << name;
+    EXPECT_EQ(s.message().find('<'), std::string::npos) << name;
+  }
+}
+
 TEST(Identity, MacAndRandomFallbacks) {
   std::string dir = TempDir();
   mkdir((dir + "/lo").c_str(), 0700);
@@ -265,10 +340,19 @@ TEST(Identity, StateDirStoresAtomicallyWithPrivateModes) {
   EXPECT_EQ(sd.LoadJob("prints/a b.gcode"), 7);
   EXPECT_FALSE(sd.LoadJob("other.gcode").has_value());
   EXPECT_EQ(sd.LastJobId(), 7);
+  // A job that ended is not resumed by a new print of the same file.
+  ASSERT_TRUE(sd.EndJob().ok());
+  EXPECT_FALSE(sd.LoadJob("prints/a b.gcode").has_value());
+  EXPECT_EQ(sd.LastJobId(), 7);
+  ASSERT_TRUE(sd.SaveJob(7, "prints/a b.gcode").ok());
   ASSERT_TRUE(sd.Reset().ok());
   EXPECT_EQ(sd.LoadToken(), "");
   EXPECT_FALSE(sd.LoadIdentity().has_value());
-  EXPECT_EQ(sd.LastJobId(), 0);
+  // Issue #16: the same printer comes back after a reset (same firmware
+  // UUID), so job ids go on from the last one; the job in progress is gone.
+  EXPECT_EQ(sd.LastJobId(), 7);
+  EXPECT_FALSE(sd.LoadJob("prints/a b.gcode").has_value());
+  EXPECT_FALSE(sd.LoadJob("").has_value());
   std::ofstream(dir + "/file") << "x";
   EXPECT_FALSE(StateDir(dir + "/file").Prepare().ok());
 }

@@ -35,6 +35,11 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# What OctoPrint 1.10.3 answers for a missing file or folder: its files API
+# calls abort(404) without a text, so the API error handler passes on
+# werkzeug's default description (server/__init__.py _handle_api_error).
+NOT_FOUND = ("The requested URL was not found on the server. If you entered the URL manually "
+             "please check your spelling and try again.")
 # A 2x1 PNG: the "slicer thumbnail".
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAAEUlEQVR4nGP4z8DwHwQZYAwAV/EL9Xq/xVcAAAAASUVORK5CYII=")
@@ -52,6 +57,9 @@ class FakeOctoPrint:
         self.thread = None
         self.sockets = []  # live push sockets: queues of messages to send
         self.requests = []  # (method, path) of every request
+        # GET /api/files/local/<path> of a path that does not exist: real
+        # OctoPrint 1.10.3 logs four ERROR tracebacks for each.
+        self.missing_lookups = []
         self.commands = []  # G-code lines received
         self.job_commands = []  # POST /api/job bodies
         self.connection_commands = []  # POST /api/connection bodies
@@ -249,7 +257,10 @@ class FakeOctoPrint:
             self.state = "Operational"
         self.temps["tool0"][1] = 0.0 if self.connected else None
         self.temps["bed"][1] = 0.0 if self.connected else None
-        self.current_z = None
+        # As OctoPrint 1.10.3 (printer/standard.py): a cancel forgets Z, a
+        # finished print keeps its last Z until the next select or start.
+        if event == "PrintFailed":
+            self.current_z = None
         self._state_changed()
 
     def _status_read(self):
@@ -481,12 +492,13 @@ def _make_handler(fake):
                     p = path[len("/api/files/local/"):]
                     e = fake.files.get(p)
                     if e is None:
-                        return self._error(404, "File not found")
+                        fake.missing_lookups.append(p)
+                        return self._error(404, NOT_FOUND)
                     e = dict(e)
                     if e["type"] == "folder":
                         e["children"] = fake.file_tree(p, "recursive" in query)
                     return self._send(200, e)
-            return self._error(404, "Not found")
+            return self._error(404, NOT_FOUND)
 
         def do_DELETE(self):
             path, _ = self._path()
@@ -496,10 +508,10 @@ def _make_handler(fake):
                 return
             with fake.lock:
                 if not path.startswith("/api/files/local/"):
-                    return self._error(404, "Not found")
+                    return self._error(404, NOT_FOUND)
                 p = path[len("/api/files/local/"):]
                 if p not in fake.files:
-                    return self._error(404, "File not found")
+                    return self._error(404, NOT_FOUND)
                 if fake.job_active() and fake.job_file and (
                         fake.job_file == p or fake.job_file.startswith(p + "/")):
                     return self._error(409, "Trying to delete a file that is currently in use")
@@ -569,7 +581,7 @@ def _make_handler(fake):
                     if body.get("command") != "select":
                         return self._error(400, "Unknown command")
                     if p not in fake.files:
-                        return self._error(404, "File not found")
+                        return self._error(404, NOT_FOUND)
                     if fake.select_error:
                         status, text = fake.select_error
                         fake.select_error = None
@@ -577,12 +589,13 @@ def _make_handler(fake):
                     if not fake.connected or fake.state != "Operational":
                         return self._error(409, "Printer is not operational or busy")
                     fake.job_file = p
+                    fake.current_z = None  # select_file: _setCurrentZ(None)
                     fake._event("FileSelected", {"name": p.split("/")[-1], "path": p,
                                                  "origin": "local"})
                     if body.get("print"):
                         self_start(fake)
                     return self._send(204)
-            return self._error(404, "Not found")
+            return self._error(404, NOT_FOUND)
 
         def _job(self, body):
             if not fake.connected:
@@ -627,7 +640,10 @@ def _make_handler(fake):
                     name = fields["foldername"][1].decode()
                     p = f"{folder}/{name}" if folder else name
                     if p in fake.files:
-                        return self._error(409, "Folder already exists")
+                        # OctoPrint 1.10.3 answers as created when the name
+                        # exists, even as a file (add_folder ignore_existing).
+                        return self._send(201, {"folder": {"name": name, "path": p,
+                                                           "origin": "local"}, "done": True})
                     if folder and folder not in fake.files:
                         return self._error(404, "Parent folder does not exist")
                     fake._add_folder(p)
@@ -721,7 +737,7 @@ def self_start(fake):
     fake.state = "Printing"
     fake.completion = 0.0
     fake.print_time = 0.0
-    fake.current_z = 0.2
+    fake.current_z = None  # start_print: _setCurrentZ(None); the first move sets it
     fake.temps["tool0"][1] = 215.0
     fake.temps["bed"][1] = 60.0
     fake._event("PrintStarted", fake._job_payload())

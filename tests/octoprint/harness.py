@@ -112,6 +112,23 @@ class Emulator:
     def approve(self, code):
         return self.api("POST", f"/api/codes/{code}/approve")["token"]
 
+    def telemetry_log(self, fp, since=0):
+        """Every telemetry body of printer `fp` the emulator logged after log
+        entry `since`, oldest first, as (seq, dict)."""
+        out = []
+        while True:
+            page = self.api("GET", f"/api/log?since={since}&limit=10000")
+            for e in page["entries"]:
+                headers = {k.lower(): v for k, v in e["headers"].items()}
+                if e["path"] == "/p/telemetry" and headers.get("fingerprint") == fp and e["body"]:
+                    out.append((e["seq"], json.loads(e["body"])))
+            if not page["entries"] or page["next_since"] >= page["last_seq"]:
+                return out
+            since = page["next_since"]
+
+    def last_log_seq(self):
+        return self.api("GET", "/api/log?limit=1&since=0")["last_seq"]
+
     def fault(self, rule):
         return self.api("POST", "/api/faults", rule)
 

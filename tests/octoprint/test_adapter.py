@@ -1,4 +1,5 @@
 """The whole chain: Connect emulator <-> prusaconnect-octoprint <-> fake OctoPrint."""
+import json
 import os
 import stat
 
@@ -78,6 +79,62 @@ def test_reset_forgets_token_and_identity(emulator, fake, workdir, adapters):
     assert not os.path.exists(os.path.join(state, "token"))
 
 
+def test_first_start_waits_for_the_printer_and_takes_its_uuid(emulator, fake, workdir,
+                                                             adapters):
+    # Issue #16: with no printer connected at the first start the identity
+    # became OCTO-<MAC> for good. It waits, says so, and takes the UUID.
+    fake.set_connected(False)
+    state = make_state(workdir)
+    a = adapters(state, fake.url, emulator.url, "--printer-wait-ms", "60000")
+    assert wait_for(lambda: "OctoPrint is not connected to the printer" in a.stderr()), \
+        a.stderr()
+    assert "Connection panel > Connect" in a.stderr()
+    assert not os.path.exists(os.path.join(state, "identity"))
+    fake.set_connected(True)
+    ident = os.path.join(state, "identity")
+    assert wait_for(lambda: os.path.exists(ident)), a.stderr()
+    assert "serial=" + UUID in open(ident).read()
+    assert wait_for(lambda: [c for c in emulator.codes() if c["sn"] == UUID]), a.stderr()
+
+
+def test_unregistered_fallback_identity_is_upgraded_at_the_next_start(emulator, fake, workdir,
+                                                                      adapters):
+    fake.set_connected(False)
+    state = make_state(workdir)
+    a = adapters(state, fake.url, emulator.url, "--printer-wait-ms", "0")
+    ident = os.path.join(state, "identity")
+    assert wait_for(lambda: os.path.exists(ident)), a.stderr()
+    assert "source=mac" in open(ident).read() or "source=random" in open(ident).read()
+    # The fallback is explained, with the way to switch later.
+    assert wait_for(lambda: "--reset" in a.stderr() and "MAC address" in a.stderr()), a.stderr()
+    assert a.stop() == 0
+    # Not registered yet, printer connected now: its UUID wins.
+    fake.set_connected(True)
+    b = adapters(state, fake.url, emulator.url)
+    assert wait_for(lambda: "serial=" + UUID in open(ident).read()), b.stderr()
+    assert "not registered yet" in b.stderr()
+
+
+def test_reset_keeps_job_ids_of_the_same_printer(emulator, fake, workdir, adapters):
+    # Issue #16: after --reset the same printer (same M115 UUID) started
+    # again at job id 1.
+    fake.m115 = "FIRMWARE_NAME:Marlin UUID:33333333-2222-4333-8444-555555555555"
+    sn = "33333333-2222-4333-8444-555555555555"
+    fp, token = emulator.add_printer(sn)
+    state = make_state(workdir, sn=sn, token="old-token")
+    with open(os.path.join(state, "job"), "w") as f:
+        f.write("8 prints/old.gcode\n")
+    a = adapters(state, fake.url, emulator.url, "--reset")
+    code = wait_for(lambda: [c["code"] for c in emulator.codes()
+                             if c["sn"] == sn and c["state"] == "pending"])
+    assert code, a.stderr()
+    emulator.approve(code[0])
+    assert emulator.wait_state(fp, "IDLE"), a.stderr()
+    start_print(emulator, fake, fp, "prints/new.gcode")
+    started = emulator.wait_event(fp, "STATE_CHANGED", pred=lambda e: e["state"] == "PRINTING")
+    assert started["body"]["job_id"] == 9, started
+
+
 def test_identity_falls_back_without_a_firmware_uuid(emulator, fake, workdir, adapters):
     fake.m115 = "FIRMWARE_NAME:Marlin 2.1.2 PROTOCOL_VERSION:1.0"
     state = make_state(workdir)
@@ -111,6 +168,50 @@ def test_unreachable_octoprint_is_reported_and_waited_for(emulator, workdir, ada
         assert emulator.wait_state(fp, "IDLE"), a.stderr()
     finally:
         late.stop()
+
+
+def test_octoprint_down_at_start_is_reported_as_error_at_once(emulator, workdir, adapters):
+    # Issue #16: with OctoPrint down when the daemon starts, Connect got
+    # nothing for 20 s and more. The printer goes online and says why.
+    from fake_octoprint import FakeOctoPrint
+    probe = FakeOctoPrint().start()
+    port = probe.port
+    probe.stop()
+    sn = "OCTO-DOWN-AT-START"
+    fp, token = emulator.add_printer(sn)
+    a = adapters(make_state(workdir, sn=sn, token=token), f"http://127.0.0.1:{port}",
+                 emulator.url)
+    e = emulator.wait_state(fp, "ERROR", timeout=10)
+    assert e, a.stderr()
+    assert "OctoPrint unreachable at http://127.0.0.1:" in e["body"]["reason"], e
+    t = tele(emulator, fp, lambda t: t.get("state") == "ERROR")
+    assert t and "temp_nozzle" not in t
+    late = FakeOctoPrint(port=port).start()
+    try:
+        assert emulator.wait_event(fp, "STATE_CHANGED", pred=lambda x: x["state"] == "IDLE"
+                                   and x["seq"] > e["seq"]), a.stderr()
+        # OctoPrint's version reaches the User-Agent-Version header once known.
+        since = emulator.last_log_seq()
+
+        def version():
+            page = emulator.api("GET", f"/api/log?since={since}&limit=1000")
+            return [e["headers"].get("User-Agent-Version") for e in page["entries"]
+                    if e["path"] == "/p/telemetry"
+                    and e["headers"].get("Fingerprint") == fp]
+        assert wait_for(lambda: "prusaconnect-octoprint (OctoPrint 1.10.3)" in version()), \
+            version()
+    finally:
+        late.stop()
+
+
+def test_bad_api_key_of_a_known_printer_is_reported_as_error(emulator, fake, workdir, adapters):
+    sn = "OCTO-BAD-KEY"
+    fp, token = emulator.add_printer(sn)
+    a = adapters(make_state(workdir, sn=sn, token=token), fake.url, emulator.url,
+                 api_key="WRONG")
+    e = emulator.wait_state(fp, "ERROR", timeout=10)
+    assert e and "check octoprint_api_key" in e["body"]["reason"], e
+    assert a.proc.poll() is None
 
 
 def test_missing_api_key_is_a_usage_error(workdir):
@@ -148,6 +249,15 @@ def test_telemetry_through_a_whole_print(emulator, fake, online):
     second = emulator.wait_event(fp, "STATE_CHANGED", pred=lambda e: e["state"] == "PRINTING"
                                  and e["body"].get("job_id") not in (None, job_id))
     assert second and second["body"]["job_id"] == job_id + 1
+    fake.set_progress(100)
+    assert emulator.wait_event(fp, "STATE_CHANGED", pred=lambda e: e["state"] == "FINISHED"
+                               and e["body"].get("job_id") == job_id + 1)
+    # A reprint of a file printed before is a new job too (the real
+    # OctoPrint run found the old id reused).
+    start_print(emulator, fake, fp)
+    third = emulator.wait_event(fp, "STATE_CHANGED", pred=lambda e: e["state"] == "PRINTING"
+                                and e["body"].get("job_id") not in (None, job_id, job_id + 1))
+    assert third and third["body"]["job_id"] == job_id + 2, third
 
 
 def test_rest_polling_alone_reports_a_print(emulator, fake, online):
@@ -217,7 +327,9 @@ def test_start_print_of_a_missing_file_fails_with_octoprints_reason(emulator, fa
     fp, a = online()
     cid = emulator.queue(fp, "START_PRINT", {"path": "/local/nope.gcode"})
     r = emulator.wait_result(fp, cid)
-    assert r["event"] == "FAILED" and "File not found" in r["body"]["reason"], r
+    # Not OctoPrint's generic Flask sentence (issue #16).
+    assert r["event"] == "FAILED", r
+    assert r["body"]["reason"] == "OctoPrint: File not found: /local/nope.gcode", r
     cid = emulator.queue(fp, "START_PRINT", {"path": "/usb/x.gcode"})
     r = emulator.wait_result(fp, cid)
     assert r["event"] == "REJECTED" and "/local/" in r["body"]["reason"]
@@ -304,6 +416,14 @@ def test_file_commands_go_through_octoprint(emulator, fake, online):
     cid = emulator.queue(fp, "CREATE_FOLDER", {"path": "/local/new/deeper"})
     assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
     assert "new/deeper" in fake.files and fake.files["new/deeper"]["type"] == "folder"
+    # Issue #16: never GET a folder that does not exist yet (OctoPrint
+    # 1.10.3 logs four ERROR tracebacks for each such request).
+    assert fake.missing_lookups == []
+    # A file in the way is refused, not silently "created" as OctoPrint does.
+    cid = emulator.queue(fp, "CREATE_FOLDER", {"path": "/local/b.gcode/sub"})
+    r = emulator.wait_result(fp, cid)
+    assert r["event"] in ("FAILED", "REJECTED"), r
+    assert "b.gcode/sub" not in fake.files
     cid = emulator.queue(fp, "DELETE_FILE", {"path": "/local/b.gcode"})
     assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
     assert "b.gcode" not in fake.files
@@ -368,12 +488,26 @@ def test_connect_outage_keeps_events_and_recovers(emulator, fake, online):
         fake.set_progress(100)  # finishes during the outage
         assert wait_for(lambda: "job ended: FINISHED" in a.stderr()), a.stderr()
         assert len(emulator.events(fp)) == before
-        # The warning names the broken link: 5XX answers, not "4XX problems".
-        assert wait_for(lambda: "getting 5XX statuses" in a.stderr()), a.stderr()
-        assert "4XX" not in a.stderr()
+        # The warning names the broken link and what happened to it.
+        assert wait_for(lambda: "broken at HTTP: Connect answered HTTP 503" in a.stderr()), \
+            a.stderr()
+        assert "4XX" not in a.stderr() and "5XX" not in a.stderr()
     finally:
         emulator.clear_faults()
     assert emulator.wait_state(fp, "FINISHED")
+    assert wait_for(lambda: "Prusa Connect is reachable again" in a.stderr()), a.stderr()
+
+
+def test_refused_connection_to_connect_is_logged_as_refused(emulator, fake, online):
+    # Issue #16: a refused connection was logged as "we're getting 5XX
+    # statuses". It says what happened, and when Connect is back.
+    fp, a = online()
+    emulator.fault({"kind": "refuse", "duration_ms": 3000})
+    assert wait_for(lambda: "broken at HTTP: connection refused" in a.stderr()), a.stderr()
+    assert "5XX" not in a.stderr()
+    assert wait_for(lambda: "Prusa Connect is reachable again" in a.stderr(), timeout=60), \
+        a.stderr()
+    emulator.clear_faults()
 
 
 def test_sigterm_stops_cleanly(emulator, fake, online):
@@ -431,6 +565,31 @@ def test_job_id_survives_an_adapter_restart_mid_print(emulator, fake, online, ad
     assert again, b.stderr()
     assert again["body"]["job_id"] == job_id
     assert tele(emulator, fp, lambda t: t.get("job_id") == job_id and t.get("progress") == 20)
+
+
+def test_no_stale_z_from_the_last_job_or_an_unreachable_octoprint(emulator, fake, online):
+    # Issue #16: the first PRINTING telemetry of a new job carried the last
+    # job's Z, and an unreachable OctoPrint's last Z was sent on.
+    fp, a = online()
+    start_print(emulator, fake, fp)
+    fake.set_progress(98)
+    assert tele(emulator, fp, lambda t: t.get("axis_z") == 10.0)
+    fake.set_progress(100)  # finished: OctoPrint keeps currentZ = 10.2
+    assert emulator.wait_state(fp, "FINISHED")
+    assert tele(emulator, fp, lambda t: t.get("axis_z") == 10.2)
+    since = emulator.last_log_seq()
+    start_print(emulator, fake, fp, "prints/second.gcode")
+    fake.set_progress(1)  # the first layer of the new job: Z 0.3
+    assert tele(emulator, fp, lambda t: t.get("axis_z") == 0.3)
+    printing = [t for _, t in emulator.telemetry_log(fp, since) if t.get("state") == "PRINTING"]
+    assert printing, emulator.telemetry_log(fp, since)
+    assert all(t.get("axis_z") in (None, 0.3) for t in printing), printing
+    fake.stop()
+    try:
+        assert emulator.wait_state(fp, "ERROR")
+        assert tele(emulator, fp, lambda t: t.get("state") == "ERROR" and "axis_z" not in t)
+    finally:
+        fake.start()
 
 
 def test_unreachable_octoprint_sends_no_stale_temperatures(emulator, fake, online):

@@ -33,6 +33,7 @@ def test_connect_download_is_uploaded_and_printed(emulator, fake, online, workdi
     assert fake.contents["dl/box.gcode"] == generated(50000)
     assert emulator.wait_state(fp, "PRINTING"), a.stderr()
     assert fake.job_file == "dl/box.gcode"
+    assert fake.missing_lookups == []  # the new folder dl/ was not looked up first
     assert wait_for(lambda: os.listdir(staging) == []), os.listdir(staging)
 
 
