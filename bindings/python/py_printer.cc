@@ -134,21 +134,8 @@ StatusOr<CommandResult> RunPythonHandler(const std::shared_ptr<PyRef>& weak,
     // SystemExit...) gets here: _run_handler catches the others. The
     // command fails; the exception is re-raised by the command() call that
     // ran the handler, when there is one.
-    PyObject* type = nullptr;
-    PyObject* value = nullptr;
-    PyObject* tb = nullptr;
-    PyErr_Fetch(&type, &value, &tb);
-    if (type == nullptr) {
-      return Status(StatusCode::kUnknown, "SystemError('handler failed without an exception')");
-    }
-    PyErr_NormalizeException(&type, &value, &tb);
-    std::string repr = Repr(value);
-    PyErr_Restore(type, value, tb);
-    if (StashEnabled()) {
-      StashCurrentError();
-    } else {
-      PyErr_Clear();
-    }
+    std::string repr = ReprAndStashCurrentError();
+    if (repr.empty()) repr = "SystemError('handler failed without an exception')";
     return Status(StatusCode::kUnknown, repr);
   }
   StatusOr<CommandResult> outcome = ResultOf(result);
@@ -404,13 +391,15 @@ void NativePrinter::set_state(const std::string& state, const std::string& sourc
 
 void NativePrinter::event_cb(const std::string& event, const std::string& source, double timestamp,
                              int64_t command_id, int64_t job_id, int64_t transfer_id,
-                             int64_t dialog_id, const std::string& reason,
-                             const std::string& event_state, const Json& data) {
+                             int64_t dialog_id, const std::string& reason, const Json& event_state,
+                             const Json& data) {
   Event ev = ParseOrThrow<Event>(event, "event");
   Source src = ParseOrThrow<Source>(source, "source");
-  printer_.event_cb(
-      ev, src,
-      MakeFields(timestamp, command_id, job_id, transfer_id, dialog_id, reason, event_state), data);
+  EventFields fields =
+      MakeFields(timestamp, command_id, job_id, transfer_id, dialog_id, reason,
+                 event_state.is_string() ? event_state.as_string() : std::string());
+  fields.omit_state = event_state.is_null();
+  printer_.event_cb(ev, src, fields, data);
 }
 
 void NativePrinter::telemetry(const Json& fields, double timestamp) {
@@ -526,6 +515,8 @@ void NativePrinter::fs_delete_file(const std::string& path) {
 void NativePrinter::fs_delete_folder(const std::string& path, bool force) {
   ThrowIfError(printer_.fs().DeleteFolder(path, force));
 }
+
+void NativePrinter::fs_process_pending() { printer_.fs().ProcessPendingChanges(); }
 
 Json NativePrinter::fs_space(const std::string& storage) {
   SpaceInfo s = printer_.fs().Space(storage);

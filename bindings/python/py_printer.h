@@ -104,13 +104,14 @@ class NativePrinter {
   std::string state() const;
   bool ready() const;
   // `ready`: -1 = keep, 0 = false, 1 = true. Ids: 0 = none. `timestamp`:
-  // 0 = now. `reason`, `event_state`: "" = none.
+  // 0 = now. `reason`: "" = none. `event_state`: "" = the printer's state,
+  // None = no "state" key (the SDK's event_cb(..., state=None)), else a State.
   void set_state(const std::string& state, const std::string& source, int ready, double timestamp,
                  int64_t command_id, int64_t job_id, int64_t transfer_id, int64_t dialog_id,
                  const std::string& reason, const Json& data);
   void event_cb(const std::string& event, const std::string& source, double timestamp,
                 int64_t command_id, int64_t job_id, int64_t transfer_id, int64_t dialog_id,
-                const std::string& reason, const std::string& event_state, const Json& data);
+                const std::string& reason, const Json& event_state, const Json& data);
   void telemetry(const Json& fields, double timestamp);  // timestamp 0: now
   std::string last_command_state() const;                // an Event name
   Json job_id() const;                                   // None or int
@@ -147,6 +148,12 @@ class NativePrinter {
   void fs_delete_file(const std::string& path);
   void fs_delete_folder(const std::string& path, bool force);
   Json fs_space(const std::string& storage);  // {"free_space"?, "total_space"?}
+  void fs_process_pending();                  // the SDK's inotify_handler()
+  // A storage kept by a Python provider (py_storage.cc): the owner's
+  // _storage_call(name, method, args) runs its methods. `can_store`: it
+  // accepts downloads (store_file).
+  void attach_storage(const std::string& name, bool can_store);
+  void refresh_storage(const std::string& name);
   // Asks the owner's _printed_file() (with the GIL, on the thread running
   // the file command) for the file being printed; false: none.
   void set_printed_file_cb(bool enabled);

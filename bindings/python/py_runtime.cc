@@ -303,6 +303,23 @@ std::string CurrentErrorRepr() {
   return text;
 }
 
+std::string ReprAndStashCurrentError() {
+  PyObject* type = nullptr;
+  PyObject* value = nullptr;
+  PyObject* tb = nullptr;
+  PyErr_Fetch(&type, &value, &tb);
+  if (type == nullptr) return "";
+  PyErr_NormalizeException(&type, &value, &tb);
+  std::string repr = Repr(value);
+  PyErr_Restore(type, value, tb);
+  if (StashEnabled()) {
+    StashCurrentError();
+  } else {
+    PyErr_Clear();
+  }
+  return repr;
+}
+
 StashScope::StashScope() { ++t_stash_depth; }
 StashScope::~StashScope() { --t_stash_depth; }
 bool StashEnabled() { return t_stash_depth > 0; }

@@ -157,6 +157,11 @@ bool RestoreStashedError();
 // repr() of the current Python exception ("ValueError('x')"), clearing the
 // error indicator. REQUIRES the GIL and an error set.
 std::string CurrentErrorRepr();
+// repr() of the current Python exception, which a library thread's call
+// into Python let through (a BaseException such as KeyboardInterrupt):
+// stashed for the facade call that ran it to re-raise when StashEnabled(),
+// else cleared. "" when none is set. REQUIRES the GIL.
+std::string ReprAndStashCurrentError();
 // repr() of `object`, or its type name when repr() fails. REQUIRES the GIL;
 // leaves the error indicator as it was.
 std::string Repr(PyObject* object);

@@ -191,6 +191,13 @@ class PRUSACONNECT_API Filesystem {
   // so far as FILE_CHANGED (the way a provider tells about changes; for a
   // local folder a full rescan).
   Status Refresh(const std::string& storage);
+  // Delivers now, on the calling thread, the file changes the kernel has
+  // reported for attached folders and the library's watcher thread has not
+  // processed yet (FILE_CHANGED is queued before it returns): the SDK's
+  // Printer.inotify_handler(). Never needed — the watcher thread delivers
+  // them by itself — but a host may call it from any thread at any rate to
+  // be sure a change it just made is seen; cheap when none is pending.
+  void ProcessPendingChanges();
   // Names, in attach order.
   std::vector<std::string> storages() const;
   SpaceInfo Space(const std::string& storage) const;

@@ -65,7 +65,10 @@ struct PRUSACONNECT_API EventFields {
   std::optional<int64_t> transfer_id;
   std::optional<int64_t> dialog_id;
   std::optional<std::string> reason;
+  // Default: the printer's state. The SDK sends no "state" key when its
+  // event_cb() is given state=None explicitly: `omit_state` does that.
   std::optional<State> state;
+  bool omit_state = false;
   // Seconds since the epoch; default: the time the event was created.
   std::optional<double> timestamp;
 };

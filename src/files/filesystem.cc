@@ -953,6 +953,8 @@ Status Filesystem::AttachProvider(std::shared_ptr<StorageProvider> provider) {
 }
 Status Filesystem::Detach(const std::string& storage) { return core_->Detach(storage); }
 Status Filesystem::Refresh(const std::string& storage) { return core_->Refresh(storage); }
+
+void Filesystem::ProcessPendingChanges() { InotifyHub::Instance().Drain(); }
 std::vector<std::string> Filesystem::storages() const { return core_->Storages(); }
 SpaceInfo Filesystem::Space(const std::string& storage) const { return core_->Space(storage); }
 std::optional<Node> Filesystem::Get(const std::string& path, int depth) const {

@@ -2,6 +2,7 @@
 #include "files/inotify.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -37,7 +38,6 @@ InotifyHub::InotifyHub() {
 void InotifyHub::EnsureThreadLocked() {
   if (started_ || fd_ < 0) return;
   std::thread thread([this] { Run(); });
-  thread_id_ = thread.get_id();
   thread.detach();  // lives as long as the process, like the hub
   started_ = true;
 }
@@ -90,7 +90,7 @@ void InotifyHub::RemoveListener(InotifyListener* listener) {
     by_listener_.erase(it);
   }
   generation_.erase(listener);
-  if (std::this_thread::get_id() != thread_id_) {
+  if (std::this_thread::get_id() != running_thread_) {
     idle_cv_.wait(lock, [&] { return running_ != listener; });
   }
 }
@@ -115,13 +115,27 @@ void InotifyHub::Run() {
       PC_LOG(kError, "files") << "inotify poll failed: " << ErrnoText(errno);
       return;
     }
-    for (;;) {
-      ssize_t len = read(fd_, buf.get(), kBufSize);
-      if (len < 0 && errno == EINTR) continue;
-      if (len <= 0) break;
-      Dispatch(buf.get(), static_cast<size_t>(len));
-    }
+    std::lock_guard<std::mutex> reading(read_mu_);
+    ReadAllLocked(buf.get(), kBufSize);
   }
+}
+
+void InotifyHub::ReadAllLocked(char* buf, size_t size) {
+  for (;;) {
+    ssize_t len = read(fd_, buf, size);
+    if (len < 0 && errno == EINTR) continue;
+    if (len <= 0) break;
+    Dispatch(buf, static_cast<size_t>(len));
+  }
+}
+
+void InotifyHub::Drain() {
+  if (fd_ < 0) return;
+  std::lock_guard<std::mutex> reading(read_mu_);
+  // Room for one event with the longest name; the kernel hands out whole
+  // events, so a small buffer only means more reads.
+  alignas(struct inotify_event) char buf[sizeof(struct inotify_event) + NAME_MAX + 1];
+  ReadAllLocked(buf, sizeof buf);
 }
 
 void InotifyHub::Dispatch(const char* buf, size_t len) {
@@ -175,11 +189,13 @@ void InotifyHub::Dispatch(const char* buf, size_t len) {
       auto g = generation_.find(b.listener);
       if (g == generation_.end() || g->second != b.generation) continue;  // removed meanwhile
       running_ = b.listener;
+      running_thread_ = std::this_thread::get_id();
     }
     b.listener->OnInotifyEvents(b.events);
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_ = nullptr;
+      running_thread_ = std::thread::id();
     }
     idle_cv_.notify_all();
   }

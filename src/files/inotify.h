@@ -12,9 +12,9 @@
 // rescan) and IN_IGNORED (the watch is gone).
 //
 // Thread safety: all methods may be called from any thread, including from a
-// listener's callback. RemoveListener() waits until no callback to that
-// listener is running (unless called from the hub thread itself), so a
-// listener may be destroyed as soon as it returns.
+// listener's callback (but Drain()). RemoveListener() waits until no
+// callback to that listener is running (unless called from the thread
+// running it), so a listener may be destroyed as soon as it returns.
 #ifndef PRUSACONNECT_FILES_INOTIFY_H_
 #define PRUSACONNECT_FILES_INOTIFY_H_
 
@@ -65,6 +65,13 @@ class InotifyHub {
   void RemoveWatch(InotifyListener* listener, int wd);
   // Removes all of the listener's watches and the listener.
   void RemoveListener(InotifyListener* listener);
+  // Reads and delivers, on the calling thread, every event the kernel has
+  // queued and the hub thread has not read yet (the SDK's
+  // Printer.inotify_handler()); returns when they are delivered. Reads are
+  // serialised with the hub thread's, so kernel order is kept. Cheap when
+  // nothing is pending: one non-blocking read(). Not from a listener's
+  // callback.
+  void Drain();
 
   // Kernel watches held, all listeners together; the inotify descriptor.
   size_t watch_count() const;
@@ -74,14 +81,17 @@ class InotifyHub {
   InotifyHub();
   void Run();
   void Dispatch(const char* buf, size_t len);
+  // Reads until the kernel has nothing more, delivering each read.
+  // REQUIRES: read_mu_ held.
+  void ReadAllLocked(char* buf, size_t size);
   void EnsureThreadLocked();
   void DropLocked(InotifyListener* listener, int wd);
 
   int fd_ = -1;
+  std::mutex read_mu_;  // one reader of fd_ at a time (hub thread or Drain())
   mutable std::mutex mu_;
   internal::CondVar idle_cv_;
   bool started_ = false;
-  std::thread::id thread_id_;
   // wd → listeners, and the reverse for RemoveListener.
   std::unordered_map<int, std::vector<InotifyListener*>> by_wd_;
   std::unordered_map<InotifyListener*, std::unordered_set<int>> by_listener_;
@@ -90,6 +100,7 @@ class InotifyHub {
   std::unordered_map<InotifyListener*, uint64_t> generation_;
   uint64_t next_generation_ = 1;
   InotifyListener* running_ = nullptr;  // the callback in progress
+  std::thread::id running_thread_;      // and the thread running it
 };
 
 }  // namespace prusaconnect::internal

@@ -178,7 +178,11 @@ void Session::EmitLocked(Event event, Source source, EventFields fields, const J
   if (transfer_probe_) {
     if (std::optional<TransferStatus> t = transfer_probe_()) fields.transfer_id = t->transfer_id;
   }
-  if (!fields.state) fields.state = state_;
+  if (fields.omit_state) {
+    fields.state.reset();
+  } else if (!fields.state) {
+    fields.state = state_;
+  }
   if (!IsInitialisedLocked()) {
     PC_LOG(kWarning, kComponent) << kNotInitialised;
   }
@@ -230,9 +234,10 @@ std::optional<Session::Outgoing> Session::Next(int64_t now_us, int64_t* wake_at_
   if (polling && now_us >= register_deadline_us_) {
     PC_LOG(kWarning, kComponent) << "registration code " << code_
                                  << " expired before it was confirmed in Connect";
+    // As the SDK, code() keeps the code ("code expired: ..."); the ended
+    // registration shows in registration_status().
     registering_ = false;
     polling = false;
-    code_.clear();
   }
   bool has_traffic = !events_.empty() || telemetry_.has_value();
   if (!polling && !has_traffic) return std::nullopt;
@@ -388,8 +393,7 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
       } else {
         PC_LOG(kWarning, kComponent)
             << "registration ended: Connect answered HTTP " << status << " for code " << code_;
-        registering_ = false;
-        code_.clear();
+        registering_ = false;  // code() keeps the code, as the SDK's printer.code
         cv_.notify_all();
       }
       break;
@@ -473,8 +477,13 @@ StatusOr<std::string> Session::CompleteRegister(const HttpResponse& r) {
     pending_conds_.push_back({&conditions_.API, CondState::kNok, answered});
     pending_conds_.push_back({&conditions_.HTTP, r.status >= 500 ? CondState::kNok : CondState::kOk,
                               r.status >= 500 ? answered : std::string()});
-    std::string text = "Connect refused the registration (HTTP " + std::to_string(r.status) + ")" +
-                       (r.body.empty() ? "" : ": " + r.body.substr(0, 500));
+    // The message is Connect's answer itself, as the SDK's
+    // RuntimeError(<response text>) (hosts show it); the log has the status.
+    PC_LOG(kWarning, kComponent) << "Connect refused the registration (HTTP " << r.status << ")"
+                                 << (r.body.empty() ? "" : ": " + r.body.substr(0, 500));
+    std::string text = !r.body.empty() ? r.body.substr(0, 4096)
+                                       : "Connect refused the registration (HTTP " +
+                                             std::to_string(r.status) + ")";
     if (r.status >= 500) return UnavailableError(text);
     return FailedPreconditionError(text);
   }
@@ -602,8 +611,10 @@ void Session::AcceptLocked(int64_t id, std::string name, Json args, Json kwargs,
   cmd_.has_id = true;
   cmd_.command_id = id;
   cmd_.command_name = std::move(name);
-  cmd_.args = args.is_null() ? Json::MakeArray() : std::move(args);
-  cmd_.kwargs = kwargs.is_null() ? Json::MakeObject() : std::move(kwargs);
+  // Absent args / kwargs stay null, as the SDK's accept(args=None,
+  // kwargs=None): a handler that echoes caller.args sends no "args" key.
+  cmd_.args = std::move(args);
+  cmd_.kwargs = std::move(kwargs);
   cmd_.force = force;
   cmd_.run = RunState::kPending;
   EventFields f;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "files/inotify.h"
@@ -85,6 +86,35 @@ TEST_F(WatchTest, CreatedFileIsReportedWithItsAttributes) {
   EXPECT_EQ(d.as_object()[1].key, "file");
   EXPECT_EQ(d.as_object()[2].key, "free_space");
   EXPECT_TRUE(fs_->Get("/test/simple.gcode"));
+}
+
+TEST_F(WatchTest, ProcessPendingChangesDeliversBeforeItReturns) {
+  // The SDK's inotify_handler(): a change the kernel has queued (it is
+  // queued by the time close() returns) is in the tree and reported as
+  // FILE_CHANGED when the call returns, whoever read it first.
+  for (int i = 0; i < 50; ++i) {
+    std::string name = "p" + std::to_string(i) + ".gcode";
+    WriteText(dir_ / name, "G28\n");
+    fs_->ProcessPendingChanges();
+    EXPECT_TRUE(fs_->Get("/test/" + name)) << name;
+  }
+  fs_->ProcessPendingChanges();  // nothing pending: returns at once
+}
+
+TEST_F(WatchTest, ProcessPendingChangesFromManyThreadsAtAnyRate) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      while (!stop) fs_->ProcessPendingChanges();
+    });
+  }
+  for (int i = 0; i < 200; ++i) WriteText(dir_ / ("m" + std::to_string(i) + ".gcode"), "G1\n");
+  fs_->ProcessPendingChanges();
+  stop = true;
+  for (std::thread& t : callers) t.join();
+  for (int i = 0; i < 200; ++i) EXPECT_TRUE(fs_->Get("/test/m" + std::to_string(i) + ".gcode"));
+  ASSERT_TRUE(WaitChanges(200));
 }
 
 TEST_F(WatchTest, ModifiedFileIsReportedWithOldAndNewPath) {

@@ -240,6 +240,16 @@ TEST_F(SessionTest, EventGoesToEventsEndpoint) {
   EXPECT_EQ(out.request.body, R"({"event":"INFO","source":"WUI","data":{},"state":"BUSY"})");
 }
 
+TEST_F(SessionTest, EventWithStateOmittedHasNoStateKey) {
+  // The SDK's event_cb(event, source, state=None): "state" is among the
+  // keywords, so the printer's state is not added, and None is not sent.
+  EventFields fields;
+  fields.omit_state = true;
+  fields.state = State::IDLE;  // omit_state wins
+  s_->event_cb(Event::INFO, Source::WUI, fields, Json());
+  EXPECT_EQ(Take().request.body, R"({"event":"INFO","source":"WUI","data":{}})");
+}
+
 TEST_F(SessionTest, SetStatePayloadsAndReadyRules) {
   s_->set_state(State::ATTENTION, Source::WUI, std::nullopt, {}, Json());
   s_->set_state(State::IDLE, Source::HW, true, {}, Json());
@@ -433,7 +443,8 @@ TEST_F(SessionTest, RegisterRefusedWith400) {
   s_->set_connection(kServer, "");
   StatusOr<std::string> code = s_->CompleteRegister(Resp(400, {}, "no mac"));
   EXPECT_EQ(code.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(code.status().message(), HasSubstr("no mac"));
+  // Exactly Connect's text, as the SDK's RuntimeError(res.text).
+  EXPECT_EQ(code.status().message(), "no mac");
   EXPECT_EQ(s_->conditions().HTTP.state(), CondState::kOk);
   EXPECT_EQ(s_->conditions().API.state(), CondState::kNok);
 }
@@ -492,8 +503,22 @@ TEST_F(SessionTest, RegistrationStopsOnUnknownCode) {
   clock_.Advance(kSecond);
   s_->Complete(Take(), Resp(404), now());
   EXPECT_EQ(s_->registration_status(), RegistrationStatus::NO_REGISTRATION);
+  EXPECT_EQ(s_->code(), "c");  // kept, as the SDK's printer.code
   clock_.Advance(10 * kSecond);
   EXPECT_TRUE(Nothing());
+}
+
+TEST_F(SessionTest, RegistrationCodeGoneKeepsTheCode) {
+  s_->set_connection(kServer, "");
+  ASSERT_TRUE(s_->CompleteRegister(Resp(200, {{"Code", "c0de"}})).ok());
+  clock_.Advance(kSecond);
+  s_->Complete(Take(), Resp(410), now());
+  EXPECT_EQ(s_->registration_status(), RegistrationStatus::NO_REGISTRATION);
+  EXPECT_EQ(s_->code(), "c0de");
+  // A new registration replaces it.
+  ASSERT_TRUE(s_->CompleteRegister(Resp(200, {{"Code", "n3w"}})).ok());
+  EXPECT_EQ(s_->code(), "n3w");
+  EXPECT_EQ(s_->registration_status(), RegistrationStatus::IN_PROGRESS);
 }
 
 TEST_F(SessionTest, RegistrationExpiresAfterThirtyMinutes) {
@@ -502,7 +527,7 @@ TEST_F(SessionTest, RegistrationExpiresAfterThirtyMinutes) {
   clock_.Advance(1800 * kSecond);
   EXPECT_TRUE(Nothing());
   EXPECT_EQ(s_->registration_status(), RegistrationStatus::NO_REGISTRATION);
-  EXPECT_EQ(s_->code(), "");
+  EXPECT_EQ(s_->code(), "c");
 }
 
 TEST_F(SessionTest, RegistrationPollingBacksOffOnServerErrors) {
@@ -711,12 +736,20 @@ TEST_F(SessionTest, OversizedCommandIsRejected) {
   EXPECT_THAT(Events()[0], HasSubstr("Command is too large"));
 }
 
-TEST_F(SessionTest, ArgsAndKwargsDefaultToEmpty) {
+TEST_F(SessionTest, AbsentArgsAndKwargsAreNull) {
+  // The SDK's accept(args=data.get("args"), kwargs=data.get("kwargs")):
+  // None when the command has none (issue #17).
   Deliver("4", R"({"command":"START_PRINT","kwargs":{"path":"/usb/a.gcode"},"extra":1})");
   std::optional<CommandRequest> c = s_->current_command();
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->args.Dump(), "[]");
+  EXPECT_TRUE(c->args.is_null());
   EXPECT_EQ(c->kwargs.Dump(), R"({"path":"/usb/a.gcode"})");
+  ASSERT_TRUE(s_->EndCommand(std::nullopt, Event::FINISHED, Source::MARLIN, {}, Json()).ok());
+  Deliver("5", R"({"command":"SEND_INFO"})");
+  c = s_->current_command();
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->args.is_null());
+  EXPECT_TRUE(c->kwargs.is_null());
 }
 
 // ---------------------------------------------------------------- priority commands (Q7)

@@ -3,15 +3,19 @@
 A read-mostly view with the SDK's names where they apply (``get``,
 ``to_dict_legacy``, ``get_os_path``, ``wait_until_path``); storages are
 attached with ``Printer.attach(folder, storage)`` / ``Printer.detach``.
-The library watches attached folders itself (inotify on its own), so there
-is no ``inotify_handler`` to run. See docs/FILES.md for the path rules.
+The library watches attached folders itself (inotify on its own);
+``Printer.inotify_handler()`` only delivers what it has not read yet.
+
+A storage whose files the host keeps (OctoPrint's file manager, a printer's
+SD card) is a :class:`StorageProvider` subclass attached with
+``Printer.attach_storage(provider)``. See docs/FILES.md for the path rules.
 """
 import weakref
 from typing import Any, Dict, List, Optional
 
 from . import const
 
-__all__ = ["File", "Filesystem"]
+__all__ = ["File", "Filesystem", "StorageProvider"]
 
 _FILE_TYPES = const.FileType._value2member_map_
 
@@ -45,6 +49,65 @@ class File:
 
     def __repr__(self):
         return f"<File {self.path} {self.type.value} {self.attrs}>"
+
+
+class StorageProvider:
+    """A storage whose files the host keeps: subclass it, set ``name`` and
+    implement ``list()``; the file commands and downloads are optional.
+    Attach it with ``printer.attach_storage(provider)``; after the files
+    changed outside Connect's commands call ``printer.refresh_storage(name)``
+    (Connect then gets FILE_CHANGED).
+
+    Paths are relative to the storage ("box.gcode", "sub/box.gcode"), never
+    empty, never absolute, and validated by the library before a method sees
+    them. Methods run on library threads (a command's handler thread, a
+    download's thread, the caller of attach_storage/refresh_storage), one at
+    a time for one provider, holding the GIL only while they run: a method
+    may block (the printer keeps sending telemetry meanwhile).
+
+    A refusal is an exception; the command ends FAILED with its text as the
+    reason: ``PermissionError`` (read-only), ``FileNotFoundError``,
+    ``FileExistsError``, ``ValueError``, ``NotImplementedError`` (not
+    supported) or ``RuntimeError`` (e.g. "file is being printed"). Any other
+    exception fails the command too, with its repr, and is logged.
+    """
+
+    #: The storage's name: "/<name>/..." in Connect.
+    name: str = "local"
+
+    def list(self) -> Dict[str, Any]:
+        """The whole tree now: ``{"children": [node, ...]}`` where a node is
+        ``{"name": str, "size": int, "m_timestamp": int (epoch seconds),
+        "read_only": bool}`` (all but the name optional) and a folder has
+        ``"children": [...]``. Hidden names (".x") are skipped."""
+        raise NotImplementedError("list() is not implemented")
+
+    def space(self) -> Dict[str, int]:
+        """``{"free_space": bytes, "total_space": bytes}``, either optional."""
+        return {}
+
+    def metadata(self, path: str) -> Dict[str, Any]:
+        """SEND_FILE_INFO's metadata of a print file: ``{"data": {...}
+        (gcode-metadata's keys, e.g. "estimated printing time (normal
+        mode)"), "thumbnails": [{"key": "16x16_PNG", "width": 16, "height":
+        16, "format": "PNG", "data": <base64 str>}]}``."""
+        raise NotImplementedError("metadata is not available")
+
+    def create_folder(self, path: str) -> None:
+        raise NotImplementedError("not supported by this storage")
+
+    def delete_file(self, path: str) -> None:
+        raise NotImplementedError("not supported by this storage")
+
+    def delete_folder(self, path: str, force: bool) -> None:
+        raise NotImplementedError("not supported by this storage")
+
+    def store_file(self, path: str, local_file: str) -> None:
+        """Receives a completed download: ``local_file`` holds all of its
+        bytes; store it at ``path``. The library removes ``local_file``
+        afterwards. Downloads into a provider that does not override this
+        are refused before they start."""
+        raise NotImplementedError("not supported by this storage")
 
 
 class Filesystem:

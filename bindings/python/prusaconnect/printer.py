@@ -19,7 +19,7 @@ from .camera import CameraController
 from .command import Command, CommandFailed, enum_value, event_parts, int_id
 from .conditions import PrinterConditions, _bind_default
 from .download import DownloadMgr, Transfer
-from .files import Filesystem
+from .files import Filesystem, StorageProvider
 
 log = logging.getLogger("connect-printer")
 
@@ -50,6 +50,11 @@ _MAIN_THREAD_LOOP_SLICE_MS = 200
 def default_register_handler(token):
     """The SDK's default: just checks that a token came."""
     assert token
+
+
+def _reason(err: BaseException) -> str:
+    """An exception's text for a FAILED reason."""
+    return str(err) or type(err).__name__
 
 
 def _text(value):
@@ -177,6 +182,9 @@ class Printer:
         self.__download_finished_cb: Optional[Callable[[Transfer], Any]] = None
         self.download_finished_cb = lambda transfer: None
         self.fs = Filesystem(self)
+        # Providers of attach_storage(), by storage name (_storage_call).
+        self._storages: Dict[str, StorageProvider] = {}
+        self.__storage_lock = threading.Lock()
         self.transfer = Transfer(self)
         self.download_mgr = DownloadMgr(self, config.transfer_rate_limit)
         self.camera_controller = CameraController(self)
@@ -486,7 +494,13 @@ class Printer:
         reason, state and dialog_id go into its data. Dropped without a
         token, as in the SDK."""
         reason = kwargs.pop("reason", None)
-        state = kwargs.pop("state", None)
+        # As the SDK: without a "state" keyword the printer's state is sent;
+        # an explicit state=None sends no "state" key at all.
+        if "state" in kwargs:
+            state = kwargs.pop("state")
+            event_state = None if state is None else enum_value(state, const.State, "state")
+        else:
+            event_state = ""
         self._native.event_cb(
             enum_value(event, const.Event, "event"),
             enum_value(source, const.Source, "source"), float(timestamp or 0),
@@ -494,8 +508,7 @@ class Printer:
             int_id(kwargs.pop("job_id", None), "job_id"),
             int_id(kwargs.pop("transfer_id", None), "transfer_id"),
             int_id(kwargs.pop("dialog_id", None), "dialog_id"),
-            str(reason) if reason else "",
-            enum_value(state, const.State, "state") if state else "", kwargs)
+            str(reason) if reason else "", event_state, kwargs)
 
     def telemetry(self,
                   state: Optional[const.State] = None,
@@ -623,6 +636,67 @@ class Printer:
         return {"source": const.Source.CONNECT}
 
     # ------------------------------------------------------------ files
+    def inotify_handler(self) -> None:
+        """Delivers the file changes of attached folders that the kernel
+        has reported and the library's watcher has not processed yet
+        (FILE_CHANGED is queued when it returns), as the SDK's loop calls
+        it. The library watches by itself, so calling it is never needed;
+        it is cheap and safe from any thread at any rate. Releases the GIL."""
+        self._native.fs_process_pending()
+
+    def attach_storage(self, provider: StorageProvider) -> None:
+        """Attaches a storage the host keeps (a StorageProvider): lists it
+        (MEDIUM_INSERTED), puts its tree into SEND_INFO, hands it the file
+        commands and downloads into "/<provider.name>/...". ValueError for a
+        bad name, FileExistsError for a name in use, the provider's own
+        exception when list() fails. Releases the GIL."""
+        if not isinstance(provider, StorageProvider):
+            raise TypeError("attach_storage() takes a prusaconnect.files.StorageProvider")
+        name = str(provider.name)
+        can_store = type(provider).store_file is not StorageProvider.store_file
+        with self.__storage_lock:
+            if name in self._storages:
+                raise FileExistsError(f"storage {name!r} is attached already")
+            self._storages[name] = provider
+        try:
+            self._native.attach_storage(name, can_store)
+        except BaseException:
+            with self.__storage_lock:
+                self._storages.pop(name, None)
+            raise
+
+    def refresh_storage(self, name: str) -> None:
+        """Lists a provider's storage again; every difference from before
+        goes to Connect as FILE_CHANGED. Releases the GIL."""
+        self._native.refresh_storage(str(name))
+
+    def _storage_call(self, name, method, args):
+        """Called by the library (a library thread, with the GIL) to run a
+        provider method: ("OK", result) or (code, message)."""
+        provider = self._storages.get(name)
+        if provider is None:
+            return ("UNAVAILABLE", f"storage {name!r} is detached")
+        try:
+            result = getattr(provider, method)(*args)
+            if method == "list" and not isinstance(result, dict):
+                return ("INVALID_ARGUMENT", f"list() must return a dict, not {result!r}")
+            return ("OK", result)
+        except FileNotFoundError as err:
+            return ("NOT_FOUND", _reason(err))
+        except FileExistsError as err:
+            return ("ALREADY_EXISTS", _reason(err))
+        except PermissionError as err:
+            return ("PERMISSION_DENIED", _reason(err))
+        except NotImplementedError as err:
+            return ("UNIMPLEMENTED", _reason(err) or f"{method} is not supported by this storage")
+        except ValueError as err:
+            return ("INVALID_ARGUMENT", _reason(err))
+        except RuntimeError as err:
+            return ("FAILED_PRECONDITION", _reason(err))
+        except Exception as err:  # pylint: disable=broad-except
+            log.exception("storage %r: %s() failed", name, method)
+            return ("INTERNAL", f"{method}() raised {err!r}")
+
     def attach(self, folderpath: str, storage: str):
         """Lists `folderpath` and attaches it as `storage` ("/<storage>/..."
         in Connect), watching it for changes; emits MEDIUM_INSERTED.
@@ -631,8 +705,10 @@ class Printer:
         self._native.attach(str(folderpath), storage)
 
     def detach(self, storage: str):
-        """Detaches `storage`; emits MEDIUM_EJECTED."""
+        """Detaches `storage` (a folder or a provider); emits MEDIUM_EJECTED."""
         self._native.detach(storage)
+        with self.__storage_lock:
+            self._storages.pop(storage, None)
 
     @property
     def printed_file_cb(self) -> Callable[[], Optional[str]]:

@@ -1,0 +1,128 @@
+"""Issue #17: SDK programs run unchanged. Each test makes the calls the
+reference SDK (prusa-connect-sdk-printer 0.8.1) documents and asserts what
+the SDK does (../shared/reference/sdk-spec.md), against the emulator."""
+import os
+import threading
+
+import pytest
+
+from conftest import WAIT, wait_for
+from prusaconnect import Printer, const
+from test_scenarios import Runner, body, send_command
+
+
+def test_inotify_handler_exists_is_cheap_and_delivers_pending_changes(emulator, make_printer,
+                                                                      tmp_path):
+    # The SDK's README loop calls printer.inotify_handler() every turn.
+    printer = make_printer()
+    fp = printer.fingerprint
+    printer.attach(str(tmp_path), "local")
+    printer.inotify_handler()  # nothing pending
+    for i in range(20):
+        (tmp_path / f"f{i}.gcode").write_text("G28\n")
+        printer.inotify_handler()
+        # Delivered when it returns, whoever read the kernel's event first.
+        assert printer.fs.get(f"/local/f{i}.gcode") is not None, i
+    assert wait_for(lambda: len([e for e in emulator.events(fp)
+                                 if e["event"] == "FILE_CHANGED"]) >= 20)
+
+    # From many threads at any rate, while files change.
+    stop = threading.Event()
+    errors = []
+
+    def spin():
+        try:
+            while not stop.is_set():
+                printer.inotify_handler()
+        except Exception as err:  # pylint: disable=broad-except
+            errors.append(err)
+    threads = [threading.Thread(target=spin) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(50):
+        (tmp_path / f"g{i}.gcode").write_text("G1\n")
+    printer.inotify_handler()
+    stop.set()
+    for t in threads:
+        t.join(WAIT)
+    assert errors == []
+    assert all(printer.fs.get(f"/local/g{i}.gcode") is not None for i in range(50))
+
+
+def test_a_command_without_args_gives_none_as_the_sdk(emulator, make_printer):
+    # SDK: accept(args=data.get("args"), kwargs=data.get("kwargs")).
+    printer = make_printer()
+    fp = printer.fingerprint
+    seen = []
+
+    @printer.handler(const.Command.START_PRINT)
+    def start(caller):
+        seen.append((caller.args, caller.kwargs))
+        return {"source": const.Source.MARLIN, "args": caller.args}
+
+    runner = Runner(printer)
+    try:
+        cid = send_command(emulator, printer, "START_PRINT", kwargs={"path": "/local/a.gcode"})
+        finished = emulator.wait_event(fp, "FINISHED", cid)
+        assert finished is not None
+        assert seen[0] == (None, {"path": "/local/a.gcode"})
+        # A handler echoing caller.args sends no "args" key (None is dropped).
+        assert "args" not in body(finished)["data"], body(finished)
+
+        cid = send_command(emulator, printer, "START_PRINT")
+        assert emulator.wait_event(fp, "FINISHED", cid) is not None
+        assert seen[1] == (None, None)
+
+        cid = send_command(emulator, printer, "START_PRINT", args=["x"], kwargs={})
+        finished = emulator.wait_event(fp, "FINISHED", cid)
+        assert seen[2] == (["x"], {})
+        assert body(finished)["data"]["args"] == ["x"]
+    finally:
+        runner.stop()
+
+
+def test_event_cb_with_state_none_sends_no_state(emulator, make_printer):
+    # SDK §4.1: the printer's state is added only when "state" is not among
+    # the keywords; state=None is among them, and None is filtered out.
+    printer = make_printer()
+    fp = printer.fingerprint
+    printer.event_cb(const.Event.INFO, const.Source.WUI)
+    printer.event_cb(const.Event.INFO, const.Source.WUI, state=None)
+    printer.event_cb(const.Event.INFO, const.Source.WUI, state=const.State.IDLE)
+    assert emulator.wait_events(fp, 3)
+    events = [body(e) for e in emulator.events(fp)]
+    assert events[0] == {"event": "INFO", "source": "WUI", "data": {}, "state": "BUSY"}
+    assert events[1] == {"event": "INFO", "source": "WUI", "data": {}}
+    assert events[2]["state"] == "IDLE"
+
+
+def test_register_refused_raises_runtime_error_with_exactly_the_answer(emulator):
+    emulator.fault({"kind": "status", "status": 400, "path": "/p/register",
+                    "body": "Printer with this SN is already registered", "count": 1})
+    try:
+        printer = Printer(const.PrinterType.I3MK3, f"SN-400-{os.getpid()}", "fp-400")
+        printer.set_connection(emulator.url, None)
+        with pytest.raises(RuntimeError) as err:
+            printer.register()
+        assert str(err.value) == "Printer with this SN is already registered"
+    finally:
+        emulator.clear_faults()
+
+
+def test_code_is_kept_after_connect_answers_410(emulator):
+    # SDK §1.5: polling stops on any answer but 200/202; printer.code stays.
+    printer = Printer(const.PrinterType.I3MK3, f"SN-410-{os.getpid()}", "fp-410",
+                      register_poll_interval=0.05)
+    printer.set_connection(emulator.url, None)
+    emulator.fault({"kind": "status", "status": 410, "path": "/p/register", "method": "GET",
+                    "count": 1, "body": "gone"})
+    try:
+        printer.start()
+        code = printer.register()
+        assert wait_for(lambda: printer.registration_status
+                        is const.RegistrationStatus.NO_REGISTRATION)
+        assert printer.code == code  # a host can still show "code expired: <code>"
+        assert printer.token is None
+    finally:
+        emulator.clear_faults()
+        printer.stop()
