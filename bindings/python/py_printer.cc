@@ -663,6 +663,7 @@ Condition* NativePrinter::CondNode(int node) {
 }
 
 int NativePrinter::cond_state(int node) { return CondStateToInt(CondNode(node)->state()); }
+std::string NativePrinter::cond_reason(int node) { return CondNode(node)->reason(); }
 
 bool NativePrinter::cond_set_state(int node, int state) {
   Condition* c = CondNode(node);

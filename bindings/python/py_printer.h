@@ -231,6 +231,7 @@ class NativePrinter {
   // Conditions by index: 0 INTERNET, 1 HTTP, 2 TOKEN, 3 API. States:
   // 0 UNKNOWN, 1 OK, 2 NOK.
   int cond_state(int node);
+  std::string cond_reason(int node);
   bool cond_set_state(int node, int state);
   Json cond_info(int node);
   // Reports the node's changes to the owner's _on_condition(node, ok,

@@ -126,3 +126,80 @@ def test_code_is_kept_after_connect_answers_410(emulator):
     finally:
         emulator.clear_faults()
         printer.stop()
+
+
+# ---------------------------------------------------------------- the audit of the surface
+
+def test_package_exports_what_sdk_programs_import():
+    import prusaconnect
+    from prusaconnect import (API, HTTP, INTERNET, MMU_SLOT_COUNTS, TOKEN, CondState,  # noqa
+                              DownloadMgr, Filesystem, Sheet, Transfer,
+                              default_register_handler, get_timestamp)
+    assert set(prusaconnect.__all__) >= {"Printer", "CondState", "DownloadMgr", "Filesystem"}
+    from prusaconnect.download import (DOWNLOAD_TYPES, FilenameTooLongError,  # noqa
+                                       FoldernameTooLongError, ForbiddenCharactersError,
+                                       filename_too_long, foldername_too_long,
+                                       forbidden_characters, generate_transfer_id)
+    assert forbidden_characters("a#b.gcode") and not forbidden_characters("ab.gcode")
+    assert filename_too_long("x" * 249) and not filename_too_long("x" * 248)
+    assert foldername_too_long("/usb/" + "d" * 256 + "/a.gcode")
+    assert 0 <= generate_transfer_id() < 2**32
+    assert const.TransferType.FROM_CONNECT in DOWNLOAD_TYPES
+
+
+def test_download_name_errors_are_the_sdks_classes(make_printer, tmp_path):
+    from prusaconnect.download import FilenameTooLongError, ForbiddenCharactersError
+    printer = make_printer()
+    printer.attach(str(tmp_path), "usb")
+    with pytest.raises(ForbiddenCharactersError):
+        printer.download_mgr.start(const.TransferType.FROM_WEB, "/usb/a#.gcode",
+                                   "http://127.0.0.1:9/x.gcode")
+    with pytest.raises(FilenameTooLongError):
+        printer.download_mgr.start(const.TransferType.FROM_WEB, "/usb/" + "n" * 250 + ".gcode",
+                                   "http://127.0.0.1:9/x.gcode")
+    with pytest.raises(ValueError):  # and still ValueErrors, as before
+        printer.download_mgr.start(const.TransferType.FROM_WEB, "/usb/a?.gcode",
+                                   "http://127.0.0.1:9/x.gcode")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_storage_name_errors_are_invalid_storage_errors(make_printer, tmp_path):
+    from prusaconnect.files import InvalidStorageError
+    printer = make_printer()
+    printer.attach(str(tmp_path), "usb")
+    with pytest.raises(InvalidStorageError):
+        printer.attach(str(tmp_path), "usb")
+    with pytest.raises(FileExistsError):  # what it was before
+        printer.attach(str(tmp_path), "usb")
+    with pytest.raises(ValueError):
+        printer.detach("nope")
+    with pytest.raises(FileNotFoundError):
+        printer.detach("nope")
+
+
+def test_file_nodes_read_as_the_sdks(make_printer, tmp_path):
+    printer = make_printer()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.gcode").write_bytes(b"12345")
+    (tmp_path / "a.gcode").write_bytes(b"123")
+    printer.attach(str(tmp_path), "usb")
+    root = printer.fs.get("usb/")  # the SDK strips the separators
+    assert root is not None and root.path == "/usb"
+    assert "sub" in root and "nope" not in root
+    assert root["sub"]["b.gcode"].size == 5
+    assert root.get(["sub", "b.gcode"]).parent is root["sub"]
+    assert root.get(["sub", "nope"]) is None
+    assert root["sub"].size == 5 and root.size == 8
+    with pytest.raises(KeyError):
+        root["nope"]  # pylint: disable=pointless-statement
+
+
+def test_a_refused_mmu_value_leaves_the_printer_as_it_was(make_printer):
+    printer = make_printer()
+    printer.mmu_type = const.MMUType.MMU3
+    with pytest.raises(TypeError):
+        printer.mmu_type = "MMU9"
+    assert printer.mmu_type is const.MMUType.MMU3
+    printer.mmu_enabled = True  # still works
+    printer.mmu_fw = "3.0.0"
+    assert printer.get_info()["mmu"]["enabled"] is True

@@ -12,14 +12,24 @@ import logging
 
 from . import _prusaconnect, camera, command, conditions, const, download, files, models, util
 from .command import Command, CommandFailed
-from .printer import Printer
+from .conditions import API, HTTP, INTERNET, TOKEN, CondState
+from .download import DownloadMgr, Transfer
+from .const import MMU_SLOT_COUNTS
+from .files import Filesystem
+from .models import Sheet
+from .printer import Printer, default_register_handler
+from .util import get_timestamp
 
 # The SDK API level these bindings provide (the SDK's own __version__).
 __version__ = _prusaconnect.sdk_version()
 # The version of libprusaconnect underneath.
 __library_version__ = _prusaconnect.library_version()
 
-__all__ = ["Printer", "Command", "CommandFailed", "const", "set_log_level"]
+# The names the SDK's package exposes that programs import from it
+# (docs/PYTHON.md lists the internals that are not provided).
+__all__ = ["Printer", "Command", "CommandFailed", "const", "set_log_level", "CondState",
+           "INTERNET", "HTTP", "TOKEN", "API", "MMU_SLOT_COUNTS", "DownloadMgr", "Transfer",
+           "Filesystem", "Sheet", "get_timestamp", "default_register_handler"]
 
 _log = logging.getLogger("connect-printer")
 _loggers = {}

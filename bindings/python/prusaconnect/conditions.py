@@ -250,6 +250,14 @@ class PrinterCondition:
         self._native().cond_set_state(self._node, _STATES.index(state))
 
     @property
+    def reason(self) -> str:
+        """What broke this node, for people ("connection refused (...)",
+        "Connect answered HTTP 503"); "" when it is not NOK or broke only
+        because its parent did (libprusaconnect's; the SDK has no such
+        attribute)."""
+        return self._native().cond_reason(self._node)
+
+    @property
     def priority(self) -> int:
         return self._priority
 
@@ -408,6 +416,11 @@ class _ModuleCondition(PrinterCondition):
     @state.setter
     def state(self, state: CondState):
         PrinterCondition.state.fset(self, state)
+
+    @property
+    def reason(self) -> str:
+        native = self._printer_native()
+        return native.cond_reason(self._node) if native is not None else ""
 
     @property
     def parent(self):

@@ -43,6 +43,8 @@ class ConditionTracker:
 
 class PrinterCondition(Condition):
     """A node of a printer's INTERNET -> HTTP -> TOKEN -> API chain."""
+    @property
+    def reason(self) -> str: ...
 
 class PrinterTracker(ConditionTracker):
     """The tracker of a printer's chain."""

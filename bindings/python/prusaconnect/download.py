@@ -11,14 +11,19 @@ flow: ``download_mgr.loop()`` only exists for programs written for the SDK
 (it waits for ``stop_loop()``), and ``download_finished_cb`` is called on
 the bindings' callback thread with the GIL.
 """
+import random
 import threading
 import weakref
 from typing import Any, Callable, Dict, Optional
 
-from .const import Event, Source, TransferType
+from .const import (FILENAME_LENGTH, FORBIDDEN_CHARACTERS, MAX_NAME_LENGTH, Event, Source,
+                    TransferType)
 
 __all__ = ["Transfer", "DownloadMgr", "TransferRunningError",
-           "TransferAbortedError", "TransferStoppedError"]
+           "TransferAbortedError", "TransferStoppedError", "ForbiddenCharactersError",
+           "FilenameTooLongError", "FoldernameTooLongError", "DOWNLOAD_TYPES",
+           "forbidden_characters", "filename_too_long", "foldername_too_long",
+           "generate_transfer_id"]
 
 _TYPES = TransferType._value2member_map_
 _EVENTS = Event._value2member_map_
@@ -36,6 +41,64 @@ class TransferAbortedError(Exception):
 
 class TransferStoppedError(Exception):
     """The SDK's; the library reports a stop as TRANSFER_STOPPED."""
+
+
+DOWNLOAD_TYPES = (TransferType.FROM_WEB, TransferType.FROM_CONNECT, TransferType.FROM_PRINTER)
+
+
+class ForbiddenCharactersError(ValueError):
+    """A forbidden character in a file or folder name (the SDK's; also a
+    ValueError, which libprusaconnect raised before)."""
+    message = "Forbidden characters in filename or foldername"
+
+    def __init__(self, msg=None):
+        super().__init__(msg or self.message)
+
+
+class FilenameTooLongError(ValueError):
+    """The file name is longer than const.FILENAME_LENGTH bytes."""
+    message = "Filename length is too long"
+
+    def __init__(self, msg=None):
+        super().__init__(msg or self.message)
+
+
+class FoldernameTooLongError(ValueError):
+    """A folder name is longer than const.MAX_NAME_LENGTH."""
+    message = "Foldername length is too long"
+
+    def __init__(self, msg=None):
+        super().__init__(msg or self.message)
+
+
+def forbidden_characters(path: str) -> bool:
+    """True when `path` holds one of const.FORBIDDEN_CHARACTERS."""
+    return any(character in path for character in FORBIDDEN_CHARACTERS)
+
+
+def filename_too_long(filename: str) -> bool:
+    """True when the name is over const.FILENAME_LENGTH bytes (UTF-8)."""
+    return len(filename.encode("utf-8")) > FILENAME_LENGTH
+
+
+def foldername_too_long(path: str) -> bool:
+    """True when a folder name in `path` is over const.MAX_NAME_LENGTH."""
+    return any(len(folder) > MAX_NAME_LENGTH for folder in path.split("/"))
+
+
+def generate_transfer_id() -> int:
+    """A random 32-bit transfer id, as the SDK's."""
+    return random.randint(0, 2**32 - 1)
+
+
+def _check_names(path: str) -> None:
+    """The SDK's checks of a download's destination, with its exceptions."""
+    if forbidden_characters(path):
+        raise ForbiddenCharactersError()
+    if filename_too_long(path.rsplit("/", 1)[-1]):
+        raise FilenameTooLongError()
+    if foldername_too_long(path.rsplit("/", 1)[0]):
+        raise FoldernameTooLongError()
 
 
 def _team_id(value):
@@ -237,6 +300,7 @@ class DownloadMgr:
         if type_.__class__ is not TransferType and type_ not in _TYPES:
             raise TypeError(f"type_ must be a const.TransferType, not {type_!r}")
         type_text = type_.value if type_.__class__ is TransferType else type_
+        _check_names(str(path))
         try:
             started = self._native().start_download(type_text, str(path), url or "",
                                           bool(to_print), bool(to_select))

@@ -15,28 +15,65 @@ from typing import Any, Dict, List, Optional
 
 from . import const
 
-__all__ = ["File", "Filesystem", "StorageProvider"]
+__all__ = ["File", "Filesystem", "StorageProvider", "InvalidStorageError"]
 
 _FILE_TYPES = const.FileType._value2member_map_
 
 
-class File:
-    """A snapshot of a file or folder at the time it was asked for."""
+class InvalidStorageError(ValueError):
+    """A storage name that cannot be attached or detached (the SDK's)."""
 
-    def __init__(self, node: Dict[str, Any], path: str):
+
+class StorageInUseError(InvalidStorageError, FileExistsError):
+    """attach() of a name in use: the SDK's InvalidStorageError, and the
+    FileExistsError libprusaconnect raised before."""
+
+
+class UnknownStorageError(InvalidStorageError, FileNotFoundError):
+    """detach() of a name not attached: the SDK's InvalidStorageError, and
+    the FileNotFoundError libprusaconnect raised before."""
+
+
+class File:
+    """A snapshot of a file or folder at the time it was asked for; read it
+    as the SDK's File (``size``, ``parent``, ``node["name"]``, ``"name" in
+    node``, ``get(name or parts)``). It is not a tree to build: a storage the
+    host keeps is a StorageProvider."""
+
+    def __init__(self, node: Dict[str, Any], path: str, parent: Optional["File"] = None):
         self.name: str = node["name"]
         self.path: str = path
+        self.parent: Optional["File"] = parent
         self.type: const.FileType = _FILE_TYPES[node["type"]]
         self.is_dir: bool = "children" in node
         self.attrs: Dict[str, Any] = {
             key: node[key] for key in ("size", "m_timestamp", "read_only") if key in node}
         base = path.rstrip("/")
         self.children: Dict[str, "File"] = {
-            child["name"]: File(child, f"{base}/{child['name']}")
+            child["name"]: File(child, f"{base}/{child['name']}", self)
             for child in node.get("children", [])}
 
-    def get(self, name: str) -> Optional["File"]:
-        return self.children.get(name)
+    @property
+    def size(self) -> int:
+        """Bytes; for a folder the files below it, as the SDK counts them."""
+        if self.is_dir:
+            return sum(child.size for child in self.children.values())
+        return int(self.attrs.get("size", 0))
+
+    def get(self, name) -> Optional["File"]:
+        """The child `name`, or the node down a list of names; None if absent."""
+        if isinstance(name, str):
+            return self.children.get(name)
+        node: Optional[File] = self
+        for part in name:
+            node = node.children.get(part) if node is not None else None
+        return node
+
+    def __getitem__(self, name: str) -> "File":
+        return self.children[name]
+
+    def __contains__(self, name) -> bool:
+        return name in self.children
 
     def __iter__(self):
         return iter(self.children.values())
@@ -127,7 +164,9 @@ class Filesystem:
     mounts = storages  # the SDK's name for the attached storages
 
     def get(self, abs_path: str, depth: int = -1) -> Optional[File]:
-        """The node at a virtual path ("/usb/a.gcode"), or None."""
+        """The node at a virtual path ("/usb/a.gcode", or as the SDK also
+        takes it "usb/a.gcode/"), or None."""
+        abs_path = "/" + str(abs_path).strip("/")
         node = self._native().fs_get(abs_path, depth)
         return File(node, abs_path) if node is not None else None
 

@@ -19,7 +19,7 @@ from .camera import CameraController
 from .command import Command, CommandFailed, enum_value, event_parts, int_id
 from .conditions import PrinterConditions, _bind_default
 from .download import DownloadMgr, Transfer
-from .files import Filesystem, StorageProvider
+from .files import (Filesystem, StorageInUseError, StorageProvider, UnknownStorageError)
 
 log = logging.getLogger("connect-printer")
 
@@ -340,11 +340,13 @@ class Printer:
         """Set by the constructor (``mmu_supported=``)."""
         return self.__mmu_supported
 
-    def _push_mmu(self):
-        mmu_type = self.__mmu_type
+    def _push_mmu(self, enabled, fw, mmu_type):
+        """Validates, hands the values to the library, then keeps them: a
+        refused value leaves the printer as it was."""
         self._native.set_mmu(
-            bool(self.__mmu_enabled), self.__mmu_fw or "",
+            bool(enabled), fw or "",
             enum_value(mmu_type, const.MMUType, "mmu_type") if mmu_type else "")
+        self.__mmu_enabled, self.__mmu_fw, self.__mmu_type = enabled, fw, mmu_type
 
     @property
     def mmu_enabled(self) -> bool:
@@ -352,8 +354,7 @@ class Printer:
 
     @mmu_enabled.setter
     def mmu_enabled(self, value):
-        self.__mmu_enabled = value
-        self._push_mmu()
+        self._push_mmu(value, self.__mmu_fw, self.__mmu_type)
 
     @property
     def mmu_fw(self) -> Optional[str]:
@@ -361,8 +362,7 @@ class Printer:
 
     @mmu_fw.setter
     def mmu_fw(self, value):
-        self.__mmu_fw = value
-        self._push_mmu()
+        self._push_mmu(self.__mmu_enabled, value, self.__mmu_type)
 
     @property
     def mmu_type(self) -> Optional[const.MMUType]:
@@ -370,8 +370,7 @@ class Printer:
 
     @mmu_type.setter
     def mmu_type(self, value):
-        self.__mmu_type = value
-        self._push_mmu()
+        self._push_mmu(self.__mmu_enabled, self.__mmu_fw, value)
 
     @property
     def job_id(self) -> Optional[int]:
@@ -656,10 +655,14 @@ class Printer:
         can_store = type(provider).store_file is not StorageProvider.store_file
         with self.__storage_lock:
             if name in self._storages:
-                raise FileExistsError(f"storage {name!r} is attached already")
+                raise StorageInUseError(f"`{name}` is already used")
             self._storages[name] = provider
         try:
             self._native.attach_storage(name, can_store)
+        except FileExistsError as err:
+            with self.__storage_lock:
+                self._storages.pop(name, None)
+            raise StorageInUseError(str(err)) from None
         except BaseException:
             with self.__storage_lock:
                 self._storages.pop(name, None)
@@ -700,13 +703,21 @@ class Printer:
     def attach(self, folderpath: str, storage: str):
         """Lists `folderpath` and attaches it as `storage` ("/<storage>/..."
         in Connect), watching it for changes; emits MEDIUM_INSERTED.
-        ValueError for a bad name, FileExistsError for a name in use,
-        FileNotFoundError when the folder does not exist."""
-        self._native.attach(str(folderpath), storage)
+        ValueError for a bad name, InvalidStorageError (a ValueError, also a
+        FileExistsError) for a name in use, FileNotFoundError when the
+        folder does not exist."""
+        try:
+            self._native.attach(str(folderpath), storage)
+        except FileExistsError as err:
+            raise StorageInUseError(str(err)) from None
 
     def detach(self, storage: str):
-        """Detaches `storage` (a folder or a provider); emits MEDIUM_EJECTED."""
-        self._native.detach(storage)
+        """Detaches `storage` (a folder or a provider); emits MEDIUM_EJECTED.
+        InvalidStorageError (a ValueError) for a name not attached."""
+        try:
+            self._native.detach(storage)
+        except FileNotFoundError as err:
+            raise UnknownStorageError(str(err)) from None
         with self.__storage_lock:
             self._storages.pop(storage, None)
 
