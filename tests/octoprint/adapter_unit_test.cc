@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config.h"
 #include "gcode_translate.h"
@@ -67,6 +68,23 @@ Snapshot WithFlags(std::initializer_list<const char*> set, const std::string& te
   return s;
 }
 
+// The table the OctoPrint plugin runs too (tests/octoprint/tables).
+pc::Json LoadTable(const char* name) {
+  std::ifstream in(std::string(OCTOPRINT_TABLES_DIR) + "/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  pc::StatusOr<pc::Json> j = pc::Json::Parse(text.str());
+  EXPECT_TRUE(j.ok()) << name << ": " << j.status().message();
+  const pc::Json* cases = j.ok() ? j->find("cases") : nullptr;
+  EXPECT_TRUE(cases != nullptr && cases->is_array() && cases->size() > 0) << name;
+  return cases != nullptr ? *cases : pc::Json::MakeArray();
+}
+
+std::string Text(const pc::Json& o, const char* key) {
+  const pc::Json* v = o.find(key);
+  return v != nullptr && v->is_string() ? v->as_string() : "";
+}
+
 TEST(StateMap, FlagsMapToConnectStates) {
   EXPECT_EQ(MapState(ClassifyOcto(WithFlags({"operational", "ready"}))), pc::State::IDLE);
   EXPECT_EQ(MapState(ClassifyOcto(WithFlags({"operational", "printing"}))), pc::State::PRINTING);
@@ -83,6 +101,25 @@ TEST(StateMap, FlagsMapToConnectStates) {
   EXPECT_EQ(ClassifyOcto(WithFlags({"closedOrError"}, "Offline")), OctoState::kOffline);
   Snapshot down;
   EXPECT_EQ(MapState(ClassifyOcto(down)), pc::State::ERROR);
+}
+
+TEST(StateMap, SharedTable) {
+  // tests/octoprint/tables/states.json: the OctoPrint plugin runs it too.
+  const pc::Json table = LoadTable("states.json");
+  for (const pc::Json& c : table.as_array()) {
+    Snapshot s;
+    const pc::Json* reachable = c.find("reachable");
+    s.reachable = reachable == nullptr || reachable->as_bool();
+    s.state_text = Text(c, "text");
+    std::vector<const char*> set;
+    if (const pc::Json* flags = c.find("flags"); flags != nullptr) {
+      for (const pc::Json& f : flags->as_array()) set.push_back(f.as_string().c_str());
+    }
+    for (const char* f : set) s.flags.set(f, true);
+    std::string where = Text(c, "text") + " " + c.Dump();
+    EXPECT_STREQ(OctoStateName(ClassifyOcto(s)), Text(c, "octo").c_str()) << where;
+    EXPECT_STREQ(pc::ToString(MapState(ClassifyOcto(s))), Text(c, "connect").c_str()) << where;
+  }
 }
 
 TEST(StateMap, StateTextIsUsedWhenFlagsAreMissing) {
@@ -185,6 +222,23 @@ TEST(GcodeTranslate, PrusaCommandsBecomeMarlinOnes) {
   EXPECT_EQ(escaped.lines, (std::vector<std::string>{"M104 S200", "M140 S60"}));
 }
 
+TEST(GcodeTranslate, SharedTable) {
+  const pc::Json table = LoadTable("gcode.json");
+  for (const pc::Json& c : table.as_array()) {
+    GcodeTranslation t = TranslateGcode(Text(c, "gcode"));
+    if (const pc::Json* lines = c.find("lines"); lines != nullptr) {
+      std::vector<std::string> want;
+      for (const pc::Json& l : lines->as_array()) want.push_back(l.as_string());
+      EXPECT_TRUE(t.ok) << Text(c, "gcode") << ": " << t.reason;
+      EXPECT_EQ(t.lines, want) << Text(c, "gcode");
+    } else {
+      EXPECT_FALSE(t.ok) << Text(c, "gcode");
+      EXPECT_TRUE(t.lines.empty()) << Text(c, "gcode");
+      EXPECT_NE(t.reason.find(Text(c, "refused")), std::string::npos) << t.reason;
+    }
+  }
+}
+
 TEST(GcodeTranslate, CommandsWithoutMarlinEquivalentAreRefusedWhole) {
   for (const char* g : {"M701", "G28\nM702 ", "M486 S3", "PRUSA Fir", "hello"}) {
     GcodeTranslation t = TranslateGcode(g);
@@ -255,23 +309,6 @@ TEST(Identity, SerialOrderPrusaSerialThenUuid) {
           .serial.empty());
   EXPECT_TRUE(SerialFromFirmware(*pc::Json::Parse(R"({"UUID":"not-a-uuid"})")).serial.empty());
   EXPECT_TRUE(SerialFromFirmware(pc::Json()).serial.empty());
-}
-
-// The table the OctoPrint plugin runs too (tests/octoprint/tables).
-pc::Json LoadTable(const char* name) {
-  std::ifstream in(std::string(OCTOPRINT_TABLES_DIR) + "/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  pc::StatusOr<pc::Json> j = pc::Json::Parse(text.str());
-  EXPECT_TRUE(j.ok()) << name << ": " << j.status().message();
-  const pc::Json* cases = j.ok() ? j->find("cases") : nullptr;
-  EXPECT_TRUE(cases != nullptr && cases->is_array() && cases->size() > 0) << name;
-  return cases != nullptr ? *cases : pc::Json::MakeArray();
-}
-
-std::string Text(const pc::Json& o, const char* key) {
-  const pc::Json* v = o.find(key);
-  return v != nullptr && v->is_string() ? v->as_string() : "";
 }
 
 TEST(Identity, SharedTable) {
