@@ -119,16 +119,15 @@ pc::StatusOr<pc::CommandResult> Adapter::StartPrint(const pc::CommandRequest& c)
     return Reject(std::string("Cannot start a print: ") + NotOperationalReason(o));
   }
   std::string local = path.substr(prefix.size());
+  ConnectCauses(true, /*clear_hold=*/true);
   pc::StatusOr<pc::Json> r =
       client_->Post(OctoPrintClient::FilePath(local),
                     pc::Json::MakeObject({{"command", "select"}, {"print", true}}));
-  if (!r.ok()) return Fail("Starting " + path, r.status());
-  LogInfo("START_PRINT " + path + ": OctoPrint is starting the print");
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    next_source_ = pc::Source::CONNECT;
-    hold_.reset();
+  if (!r.ok()) {
+    ConnectCauses(false);
+    return Fail("Starting " + path, r.status());
   }
+  LogInfo("START_PRINT " + path + ": OctoPrint is starting the print");
   Wake();
   return pc::CommandResult{};
 }
@@ -153,13 +152,16 @@ pc::StatusOr<pc::CommandResult> Adapter::JobCommand(const pc::CommandRequest&, c
     }
     body = pc::Json::MakeObject({{"command", "pause"}, {"action", "resume"}});
   }
+  ConnectCauses(true);
   pc::StatusOr<pc::Json> r = client_->Post("/api/job", body);
-  if (!r.ok()) return Fail("Job command " + name, r.status());
+  if (!r.ok()) {
+    ConnectCauses(false);
+    return Fail("Job command " + name, r.status());
+  }
   LogInfo("job command " + name + " sent to OctoPrint");
-  {
+  if (name == "cancel") {
     std::lock_guard<std::mutex> lock(mu_);
-    next_source_ = pc::Source::CONNECT;
-    if (name == "cancel") stop_requested_ = true;
+    stop_requested_ = true;
   }
   Wake();
   return pc::CommandResult{};
@@ -241,20 +243,23 @@ void Adapter::OnDownloadFinished(const pc::TransferInfo& t) {
   std::string prefix = "/" + config_.storage_name + "/";
   if (t.path.rfind(prefix, 0) != 0) return;
   std::string local = t.path.substr(prefix.size());
+  ConnectCauses(true, /*clear_hold=*/true);
   pc::StatusOr<pc::Json> r =
       client_->Post(OctoPrintClient::FilePath(local),
                     pc::Json::MakeObject({{"command", "select"}, {"print", t.to_print}}));
   if (!r.ok()) {
+    ConnectCauses(false);
     LogWarning("downloaded " + t.path + " but OctoPrint refused to " +
                (t.to_print ? "print" : "select") + " it: " + r.status().message());
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    next_source_ = pc::Source::CONNECT;
-    hold_.reset();
-  }
   Wake();
+}
+
+void Adapter::ConnectCauses(bool on, bool clear_hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_source_ = on ? pc::Source::CONNECT : pc::Source::MARLIN;
+  if (clear_hold) hold_.reset();
 }
 
 void Adapter::Wake() {

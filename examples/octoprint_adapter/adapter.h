@@ -71,6 +71,10 @@ class Adapter : public PushSink {
   prusaconnect::StatusOr<prusaconnect::CommandResult> SetReady(bool ready);
   prusaconnect::StatusOr<prusaconnect::CommandResult> JobInfo();
   void OnDownloadFinished(const prusaconnect::TransferInfo& t);
+  // The next state change is Connect's doing (source CONNECT). Set before
+  // OctoPrint is asked — the push socket may report the change before the
+  // request returns — and taken back when OctoPrint refused.
+  void ConnectCauses(bool on, bool clear_hold = false);
   // Reports the snapshot: state changes, job id, telemetry.
   void Report(const Snapshot& s);
   void EnsureStorage();
