@@ -203,3 +203,43 @@ def test_a_refused_mmu_value_leaves_the_printer_as_it_was(make_printer):
     printer.mmu_enabled = True  # still works
     printer.mmu_fw = "3.0.0"
     assert printer.get_info()["mmu"]["enabled"] is True
+
+
+PRUSALINK_CONDITIONS = r'''
+import time
+from prusaconnect.conditions import (API, COND_TRACKER, INTERNET, CondState, Condition)
+# What PrusaLink's conditions.py does at import.
+ROOT_COND = Condition("Root", "The root of everything")
+LAN = Condition("LAN", "No LAN", parent=ROOT_COND, priority=140)
+INTERNET.set_parent(LAN)
+COND_TRACKER.add_tracked_condition_tree(ROOT_COND)
+COND_TRACKER.remove_tracked_condition_tree(INTERNET)
+COND_TRACKER.add_tracked_condition_tree(INTERNET)
+JOB = Condition("Job", "a child of the library's chain", parent=API)
+assert INTERNET.parent is LAN and INTERNET in LAN.children and JOB in API.children
+assert COND_TRACKER.get_worst() is None
+from prusaconnect import Printer, const
+printer = Printer(const.PrinterType.I3MK3, "SN-LINK", "FP-LINK")
+printer.set_connection("http://127.0.0.1:9", "token")
+LAN.state = CondState.NOK  # the application's LAN breaks: so does the chain
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and not (INTERNET.state is CondState.NOK
+                                           and JOB.state is CondState.NOK):
+    time.sleep(0.01)
+assert INTERNET.state is CondState.NOK and JOB.state is CondState.NOK
+assert COND_TRACKER.get_worst() is LAN
+print("ok")
+'''
+
+
+def test_prusalinks_conditions_join_the_library_chain(tmp_path):
+    # D1-D3 of the audit: INTERNET.set_parent(LAN), Condition(parent=API) and
+    # COND_TRACKER.add_tracked_condition_tree() at import. A process of its
+    # own: the module conditions belong to the first printer of a process.
+    import subprocess
+    import sys
+    script = tmp_path / "prusalink_conditions.py"
+    script.write_text(PRUSALINK_CONDITIONS)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ))
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr

@@ -235,6 +235,10 @@ class PrinterCondition:
         self._children_index = info["children"]
         self._broke_cb: Set[Handler] = set()
         self._fixed_cb: Set[Handler] = set()
+        # An application's tree joined to the chain, as the SDK allows
+        # (PrusaLink: INTERNET.set_parent(LAN), Condition(parent=API)).
+        self._app_parent = None
+        self._children: Set = set()
 
     def _native(self):
         return self._owner._printer()._native  # pylint: disable=protected-access
@@ -261,20 +265,42 @@ class PrinterCondition:
     def priority(self) -> int:
         return self._priority
 
+    def _node_at(self, index):
+        return self._owner.nodes[index]
+
     @property
     def parent(self):
         if self._parent_index is None:
-            return None
-        return self._owner.nodes[self._parent_index]
+            return self._app_parent
+        return self._node_at(self._parent_index)
 
     @property
     def children(self):
-        return {self._owner.nodes[i] for i in self._children_index}
+        return {self._node_at(i) for i in self._children_index} | self._children
 
     def set_parent(self, parent):
+        """Only the chain's root (INTERNET) takes a parent: an application's
+        condition (e.g. PrusaLink's LAN), as the SDK allows. A NOK parent
+        breaks the chain; the chain OK counts for the parent's children."""
         if parent == self.parent:
             return
-        raise ValueError("The library's condition chain can't be re-planted")
+        if self._parent_index is not None or self._app_parent is not None:
+            raise ValueError("Can't replace a parent with another")
+        with cond_lock:
+            self._app_parent = parent
+            parent.add_broke_handler(self._parent_broke)
+            parent._children.add(self)  # pylint: disable=protected-access
+        self.add_fixed_handler(parent._child_fixed)  # pylint: disable=protected-access
+
+    def _parent_broke(self, *_):
+        try:
+            self.state = CondState.NOK
+        except RuntimeError:
+            pass  # a module condition before any Printer: nothing to break
+
+    def _child_fixed(self, *_):
+        if all(child for child in self.children):
+            self.state = CondState.OK
 
     def _watch(self):
         self._native().cond_watch(self._node)
@@ -422,14 +448,8 @@ class _ModuleCondition(PrinterCondition):
         native = self._printer_native()
         return native.cond_reason(self._node) if native is not None else ""
 
-    @property
-    def parent(self):
-        return None if self._parent_index is None else _MODULE_NODES[
-            self._parent_index]
-
-    @property
-    def children(self):
-        return {_MODULE_NODES[i] for i in self._children_index}
+    def _node_at(self, index):
+        return _MODULE_NODES[index]
 
     def _watch(self):
         native = self._printer_native()
@@ -437,24 +457,34 @@ class _ModuleCondition(PrinterCondition):
             native.cond_watch(self._node)
 
 
-class _ModuleTracker(PrinterTracker):
+class _ModuleTracker(ConditionTracker):
+    """The SDK's COND_TRACKER: tracks the first printer's chain and whatever
+    the application adds (PrusaLink adds its own tree). NOK is read live."""
 
-    def __init__(self):  # pylint: disable=super-init-not-called
-        pass
+    def __init__(self, nodes):
+        super().__init__()
+        self._tracked_conditions.update(nodes)
+
+    def add_tracked_condition(self, condition):
+        with cond_lock:
+            self._tracked_conditions.add(condition)
+            self._cached_worst = None
+
+    def remove_tracked_condition(self, condition):
+        with cond_lock:
+            self._tracked_conditions.discard(condition)
+            self._cached_worst = None
 
     @property
     def nok_conditions(self):
-        return {c for c in _MODULE_NODES if c.state is CondState.NOK}
+        return {c for c in self._tracked_conditions if c.state is CondState.NOK}
 
     def get_worst(self):
-        worst = None
-        for node in _MODULE_NODES:  # INTERNET has the highest priority
-            if node.state is CondState.NOK:
-                return node
+        worst, worst_priority = None, -math.inf
+        for condition in self.nok_conditions:
+            if condition.priority > worst_priority:
+                worst, worst_priority = condition, condition.priority
         return worst
-
-    def is_tracked(self, condition):
-        return condition in _MODULE_NODES
 
 
 INTERNET = _ModuleCondition(
@@ -470,4 +500,4 @@ API = _ModuleCondition(
     3, "API", "Encountered 4XX problems while communicating to Connect", 100,
     2, [])
 _MODULE_NODES = [INTERNET, HTTP, TOKEN, API]
-COND_TRACKER = _ModuleTracker()
+COND_TRACKER = _ModuleTracker(_MODULE_NODES)

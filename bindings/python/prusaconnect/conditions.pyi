@@ -61,4 +61,4 @@ INTERNET: PrinterCondition
 HTTP: PrinterCondition
 TOKEN: PrinterCondition
 API: PrinterCondition
-COND_TRACKER: PrinterTracker
+COND_TRACKER: ConditionTracker
