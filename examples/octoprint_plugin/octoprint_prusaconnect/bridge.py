@@ -19,12 +19,24 @@ Threads:
 The library's network thread never runs Python.
 """
 import logging
+import os
 import threading
 import urllib.parse
 
-from prusaconnect import Printer, const
-from prusaconnect.camera import HttpSnapshotDriver
-from prusaconnect.conditions import CondState
+# PRUSACONNECT_PLUGIN_SDK=reference runs the same plugin on Prusa's SDK
+# (prusa.connect.printer) for the benchmark of docs/PERFORMANCE.md: the
+# import is all that changes, bar what the SDK does not have (host storages,
+# cameras, per-printer conditions, background handlers), which is skipped.
+REFERENCE_SDK = os.environ.get("PRUSACONNECT_PLUGIN_SDK") == "reference"
+if REFERENCE_SDK:  # pragma: no cover - benchmark only
+    from prusa.connect.printer import Printer, const  # pylint: disable=import-error
+    from prusa.connect.printer import conditions as _sdk_conditions  # pylint: disable=import-error
+    from prusa.connect.printer.conditions import CondState  # pylint: disable=import-error
+    HttpSnapshotDriver = None
+else:
+    from prusaconnect import Printer, const
+    from prusaconnect.camera import HttpSnapshotDriver
+    from prusaconnect.conditions import CondState
 
 from . import gcode, identity, states, storage
 
@@ -255,18 +267,27 @@ class Bridge:
         except KeyError:
             self._log.error("unknown printer type %r; using I3MK3", type_name)
             printer_type = const.PrinterType.I3MK3
-        options = {"background_handlers": True, "verify_tls": bool(self.get("verify_tls"))}
-        options.update(self._printer_options)
-        printer = Printer(printer_type, serial, identity.fingerprint(serial), **options)
+        if REFERENCE_SDK:
+            printer = Printer(printer_type, serial, identity.fingerprint(serial))
+        else:
+            options = {"background_handlers": True, "verify_tls": bool(self.get("verify_tls"))}
+            options.update(self._printer_options)
+            printer = Printer(printer_type, serial, identity.fingerprint(serial), **options)
         printer.software = "OctoPrint-PrusaConnect"
         firmware = (self._firmware or {}).get("FIRMWARE_NAME")
         if firmware:
             printer.firmware = str(firmware)
         printer.set_connection(self.get("server"), self.get("token") or None)
         printer.register_handler = self._on_token
+        self._install_handlers(printer)
+        if REFERENCE_SDK:  # pragma: no cover - benchmark only
+            _sdk_conditions.API.add_broke_handler(self._on_connect_broke)
+            _sdk_conditions.API.add_fixed_handler(self._on_connect_fixed)
+            self._start_sdk_threads(printer)
+            self.printer = printer
+            return
         printer.printed_file_cb = self._printed_file
         printer.download_finished_cb = self._on_download_finished
-        self._install_handlers(printer)
         printer.conditions.API.add_broke_handler(self._on_connect_broke)
         printer.conditions.API.add_fixed_handler(self._on_connect_fixed)
         printer.start()
@@ -278,9 +299,26 @@ class Bridge:
         self._reported_reason = ""
         self._setup_camera()
 
+    def _start_sdk_threads(self, printer):  # pragma: no cover - benchmark only
+        """The SDK's model: the host runs loop() and command() itself."""
+        self._sdk_stop = threading.Event()
+
+        def commands():
+            while not self._sdk_stop.is_set():
+                if printer.command.new_cmd_evt.wait(0.5):
+                    printer.command()
+        self._sdk_threads = [threading.Thread(target=printer.loop, daemon=True),
+                             threading.Thread(target=commands, daemon=True)]
+        for thread in self._sdk_threads:
+            thread.start()
+
     def _close_printer(self):
         printer, self.printer = self.printer, None
         if printer is None:
+            return
+        if REFERENCE_SDK:  # pragma: no cover - benchmark only
+            self._sdk_stop.set()
+            printer.stop_loop()
             return
         try:
             printer.flush(2.0)  # what is queued for Connect, for 2 s at most
@@ -289,7 +327,7 @@ class Bridge:
         printer.stop()
 
     def _attach_storage(self):
-        if self._wrap_file is None:
+        if self._wrap_file is None or REFERENCE_SDK:
             return
         provider = storage.FileManagerStorage(self._files, self._octo, self._wrap_file,
                                               logger=self._log)
@@ -302,7 +340,7 @@ class Bridge:
             self._files_dirty = True
 
     def _setup_camera(self):
-        if not self.get("camera") or not self.get("token"):
+        if not self.get("camera") or not self.get("token") or REFERENCE_SDK:
             return
         url = self.get("snapshot_url") or _webcam_snapshot(self._settings)
         if not url:
@@ -325,7 +363,8 @@ class Bridge:
             return
         with self._lock:
             now, self._register_now = self._register_now, False
-        in_progress = printer.registration_status is const.RegistrationStatus.IN_PROGRESS
+        in_progress = (printer.code is not None if REFERENCE_SDK else
+                       printer.registration_status is const.RegistrationStatus.IN_PROGRESS)
         if in_progress and not now:
             return
         expired = printer.code is not None and not in_progress
@@ -379,7 +418,9 @@ class Bridge:
 
     def _step(self):
         printer = self.printer
-        if self.storage is None:
+        if REFERENCE_SDK:  # pragma: no cover - benchmark only
+            pass
+        elif self.storage is None:
             self._attach_storage()
         elif self._files_dirty:
             self._files_dirty = False
