@@ -289,7 +289,11 @@ std::string Repr(PyObject* object) {
   return text;
 }
 
-std::string CurrentErrorRepr() {
+namespace {
+
+// repr() of the current exception; it stays set when `keep`, else it is
+// cleared. "" when none is set.
+std::string ReprOfCurrentError(bool keep) {
   PyObject* type = nullptr;
   PyObject* value = nullptr;
   PyObject* tb = nullptr;
@@ -297,26 +301,24 @@ std::string CurrentErrorRepr() {
   if (type == nullptr) return "";
   PyErr_NormalizeException(&type, &value, &tb);
   std::string text = Repr(value);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  if (keep) {
+    PyErr_Restore(type, value, tb);
+  } else {
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+  }
   return text;
 }
 
+}  // namespace
+
+std::string CurrentErrorRepr() { return ReprOfCurrentError(false); }
+
 std::string ReprAndStashCurrentError() {
-  PyObject* type = nullptr;
-  PyObject* value = nullptr;
-  PyObject* tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  if (type == nullptr) return "";
-  PyErr_NormalizeException(&type, &value, &tb);
-  std::string repr = Repr(value);
-  PyErr_Restore(type, value, tb);
-  if (StashEnabled()) {
-    StashCurrentError();
-  } else {
-    PyErr_Clear();
-  }
+  if (!StashEnabled()) return ReprOfCurrentError(false);
+  std::string repr = ReprOfCurrentError(true);
+  if (!repr.empty()) StashCurrentError();
   return repr;
 }
 

@@ -507,13 +507,7 @@ class Bridge:
         if isinstance(z, (int, float)) and not new_job:
             out["axis_z"] = float(z)
         if has_job:
-            progress = data.get("progress") or {}
-            if isinstance(progress.get("completion"), (int, float)):
-                out["progress"] = int(progress["completion"])
-            if isinstance(progress.get("printTime"), (int, float)):
-                out["time_printing"] = int(progress["printTime"])
-            if isinstance(progress.get("printTimeLeft"), (int, float)):
-                out["time_remaining"] = int(progress["printTimeLeft"])
+            out.update(_progress_fields(data.get("progress")))
         return out
 
     # ------------------------------------------------------------ commands
@@ -632,12 +626,7 @@ class Bridge:
                 "display_name": file_.get("display") or file_.get("name")}
         if isinstance(file_.get("size"), int):
             info["size"] = file_["size"]
-        if isinstance(progress.get("completion"), (int, float)):
-            info["progress"] = int(progress["completion"])
-        if isinstance(progress.get("printTime"), (int, float)):
-            info["time_printing"] = int(progress["printTime"])
-        if isinstance(progress.get("printTimeLeft"), (int, float)):
-            info["time_remaining"] = int(progress["printTimeLeft"])
+        info.update(_progress_fields(progress))
         return info
 
     def _printed_file(self):
@@ -665,6 +654,18 @@ class Bridge:
             self._connect_source(False)
             self._log.warning("downloaded %s, but OctoPrint refused to select it: %s",
                               transfer.path, err)
+
+
+def _progress_fields(progress):
+    """Connect's progress, time_printing and time_remaining from OctoPrint's
+    progress dict (the values it has)."""
+    out = {}
+    for ours, theirs in (("progress", "completion"), ("time_printing", "printTime"),
+                         ("time_remaining", "printTimeLeft")):
+        value = (progress or {}).get(theirs)
+        if isinstance(value, (int, float)):
+            out[ours] = int(value)
+    return out
 
 
 def _reject(reason):
