@@ -1,6 +1,8 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "adapter.h"
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "adapter_log.h"
@@ -147,6 +149,13 @@ pc::StatusOr<pc::CommandResult> Adapter::JobCommand(const pc::CommandRequest&, c
     }
     body = pc::Json::MakeObject({{"command", "pause"}, {"action", "pause"}});
   } else {
+    // Connect shows OctoPrint's Pausing as PAUSED and may send RESUME at
+    // once: wait (a handler thread) for OctoPrint to be paused.
+    for (int i = 0; i < 100 && o == OctoState::kPausing; ++i) {
+      Wake();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      o = CurrentOcto();
+    }
     if (o != OctoState::kPaused) {
       return Reject(std::string("Cannot resume: ") + NotOperationalReason(o));
     }

@@ -64,6 +64,8 @@ class FakeOctoPrint:
         self.job_commands = []  # POST /api/job bodies
         self.connection_commands = []  # POST /api/connection bodies
         self.advance_per_second = 0.0
+        # Keeps a pause in "Pausing" (a real printer may take seconds).
+        self.hold_pausing = False
         self.sessions = set()
         self.reject_auth = False
         # (status, text) that the next select answers, as if the printer had
@@ -230,7 +232,7 @@ class FakeOctoPrint:
                         self.current_z = round(0.2 + self.completion / 10.0, 2)
                         if self.completion >= 100.0:
                             self._end_job("PrintDone")
-                if self.state == "Pausing":
+                if self.state == "Pausing" and not self.hold_pausing:
                     self.state = "Paused"
                     self._event("PrintPaused", self._job_payload())
                     self._state_changed()

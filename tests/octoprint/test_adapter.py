@@ -323,6 +323,24 @@ def test_pause_resume_stop_and_wrong_state_refusals(emulator, fake, online):
     assert emulator.wait_state(fp, "STOPPED")
 
 
+def test_resume_while_octoprint_is_still_pausing(emulator, fake, online):
+    # Connect shows Pausing as PAUSED and may send RESUME at once; the real
+    # OctoPrint run of the plugin saw it REJECTED "the printer is pausing".
+    import threading
+    fp, a = online()
+    start_print(emulator, fake, fp)
+    fake.hold_pausing = True
+    assert emulator.wait_result(fp, emulator.queue(fp, "PAUSE_PRINT"))["event"] == "FINISHED"
+    assert emulator.wait_state(fp, "PAUSED")
+
+    def release():
+        with fake.lock:
+            fake.hold_pausing = False
+    threading.Timer(1.5, release).start()
+    r = emulator.wait_result(fp, emulator.queue(fp, "RESUME_PRINT"))
+    assert r["event"] == "FINISHED", r
+
+
 def test_start_print_of_a_missing_file_fails_with_octoprints_reason(emulator, fake, online):
     fp, a = online()
     cid = emulator.queue(fp, "START_PRINT", {"path": "/local/nope.gcode"})

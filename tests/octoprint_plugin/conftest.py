@@ -80,7 +80,8 @@ def _install_octoprint_stubs():
 
     octoprint.access = _module("octoprint.access")
     octoprint.access.permissions = _module(
-        "octoprint.access.permissions", Permissions=types.SimpleNamespace(ADMIN=_Permission()))
+        "octoprint.access.permissions",
+        Permissions=types.SimpleNamespace(ADMIN=_Permission(), STATUS=_Permission()))
     import standins  # pylint: disable=import-outside-toplevel
     octoprint.filemanager = _module("octoprint.filemanager")
     octoprint.filemanager.util = _module("octoprint.filemanager.util",

@@ -232,6 +232,42 @@ def test_pause_resume_stop_and_refusals(online):
     assert run(env, "CANCEL_PRINTER_READY")["event"] == "FINISHED"
 
 
+def test_resume_while_octoprint_is_still_pausing(online):
+    # Connect shows OctoPrint's Pausing as PAUSED and may send RESUME at once
+    # (the real OctoPrint run saw it REJECTED "the printer is pausing").
+    import threading
+    env = online()
+    env.add_file("a.gcode")
+    run(env, "START_PRINT", {"path": "/local/a.gcode"})
+    assert env.emulator.wait_state(env.fp, "PRINTING")
+    env.printer.auto_complete = False  # hold OctoPrint in Pausing
+    assert run(env, "PAUSE_PRINT")["event"] == "FINISHED"
+    assert wait_for(lambda: env.printer.is_pausing())
+    threading.Timer(1.0, env.printer.complete_transition).start()
+    r = run(env, "RESUME_PRINT")
+    assert r["event"] == "FINISHED", r
+    assert wait_for(lambda: env.printer.is_printing())
+
+
+def test_a_failed_new_code_keeps_showing_the_code_still_polled(emulator, make_env):
+    env = make_env(serial_number=f"SN-RE-{uuid.uuid4()}", serial_source="m115-uuid")
+    env.printer.connect()
+    env.start()
+    code = wait_for(lambda: env.bridge.status().get("code"))
+    assert code
+    emulator.fault({"kind": "status", "status": 503, "path_prefix": "/p/register",
+                    "method": "POST", "count": 1})
+    try:
+        env.bridge.request_registration()  # Register pressed while Connect fails
+        assert wait_for(lambda: "a new code failed" in (env.bridge.status().get("problem") or ""))
+        assert env.bridge.status()["state"] == "waiting"
+        assert env.bridge.status()["code"] == code  # still polled: approving it works
+    finally:
+        emulator.clear_faults()
+    token = emulator.approve(code)
+    assert wait_for(lambda: env.settings.get(["token"]) == token)
+
+
 def test_gcode_is_translated_for_marlin_or_refused(online):
     env = online()
     r = run(env, "GCODE", {"gcode": "G80\nM220 S90 ; speed\nM862.3 P \"MK3S\"\nG28 W"})

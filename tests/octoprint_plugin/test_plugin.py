@@ -39,6 +39,9 @@ def test_metadata():
 
 
 def test_startup_settings_api_and_shutdown(plugin, emulator):
+    received = []  # what OctoPrint's socket would send, with its permissions
+    plugin.env.plugin_manager.register_message_receiver(
+        lambda p, data, permissions=None: received.append((data, permissions)))
     plugin.on_after_startup()  # returns at once; the bridge works on its thread
     assert emulator.wait_state(plugin.fp, "IDLE")
     assert wait_for(lambda: [m for m in plugin.env.plugin_manager.messages_for("prusaconnect")
@@ -54,6 +57,7 @@ def test_startup_settings_api_and_shutdown(plugin, emulator):
     assert plugin._settings.get(["idle_interval"]) == 0.5
 
     assert plugin.on_api_get(None)["state"] == "registered"
+    permissions = octoprint.access.permissions.Permissions
     assert set(plugin.get_api_commands()) == {"register", "reset"}
     admin = octoprint.access.permissions.Permissions.ADMIN
     admin.allowed = False
@@ -68,6 +72,26 @@ def test_startup_settings_api_and_shutdown(plugin, emulator):
     assert status["serial_number"] == plugin._settings.get(["serial_number"])
     assert wait_for(lambda: plugin.bridge.status()["state"] == "waiting")
     assert plugin._settings.get(["token"]) == ""
+
+    code = wait_for(lambda: plugin.bridge.status().get("code"))
+    assert code and plugin.on_api_get(None)["code"] == code  # an administrator
+    # Whoever has the code can add the printer to their Connect account:
+    # other users see the state only, anonymous callers nothing, and neither
+    # the page (rendered before login) nor the plain status message has it.
+    permissions.ADMIN.allowed = False
+    try:
+        seen = plugin.on_api_get(None)
+        assert seen["state"] == "waiting" and "code" not in seen and "server" not in seen
+        assert plugin.on_settings_load()["token"] is None
+        permissions.STATUS.allowed = False
+        with pytest.raises(Exception) as err:
+            plugin.on_api_get(None)
+        assert getattr(err.value, "code", None) == 403
+    finally:
+        permissions.ADMIN.allowed = permissions.STATUS.allowed = True
+    assert "code" not in plugin.get_template_vars()["status"]
+    with_code = [(data, perms) for data, perms in received if code in str(data)]
+    assert with_code and all(perms for _, perms in with_code), with_code[:2]
 
     assert {"type": "settings", "custom_bindings": True} in plugin.get_template_configs()
     assert plugin.get_template_vars()["status"]["state"] == "waiting"

@@ -25,12 +25,22 @@ def _wrap_file(name, path):
     return DiskFileWrapper(name, path, move=False)
 
 
-def _is_admin():
+def _can(name):
+    """Whether the user of this request has OctoPrint's permission `name`
+    (ADMIN, STATUS)."""
     try:
         from octoprint.access.permissions import Permissions  # pylint: disable=import-outside-toplevel
-        return Permissions.ADMIN.can()
+        return getattr(Permissions, name).can()
     except Exception:  # pylint: disable=broad-except
         return False
+
+
+def _admin_permissions():
+    try:
+        from octoprint.access.permissions import Permissions  # pylint: disable=import-outside-toplevel
+        return [Permissions.ADMIN]
+    except Exception:  # pylint: disable=broad-except
+        return None
 
 
 class PrusaConnectPlugin(octoprint.plugin.StartupPlugin,
@@ -52,10 +62,9 @@ class PrusaConnectPlugin(octoprint.plugin.StartupPlugin,
     def on_after_startup(self):
         firmware = getattr(self._printer, "firmware_info", None) or {}
         data = self._firmware_data or firmware.get("data")
+        _log_library_to_octoprint_log()
         self.bridge = bridge.Bridge(
-            self._printer, self._file_manager, self._settings,
-            send_message=lambda data: self._plugin_manager.send_plugin_message(
-                self._identifier, {"type": "status", "status": data}),
+            self._printer, self._file_manager, self._settings, send_message=self._send_status,
             notify=self._notify, wrap_file=_wrap_file, logger=self._logger,
             firmware_info=data)
         self.bridge.start()  # returns at once: OctoPrint's start is not held up
@@ -64,9 +73,19 @@ class PrusaConnectPlugin(octoprint.plugin.StartupPlugin,
         if self.bridge is not None:
             self.bridge.stop(timeout=5.0)
 
+    def _send_status(self, status):
+        # Everybody logged in sees the state; only administrators the code
+        # (whoever has it can add the printer to their Connect account).
+        self._plugin_manager.send_plugin_message(
+            self._identifier, {"type": "status", "status": bridge.redact(status)})
+        self._plugin_manager.send_plugin_message(
+            self._identifier, {"type": "status", "status": status},
+            permissions=_admin_permissions())
+
     def _notify(self, text):
         self._plugin_manager.send_plugin_message(self._identifier,
-                                                 {"type": "notify", "text": text})
+                                                 {"type": "notify", "text": text},
+                                                 permissions=_admin_permissions())
 
     # ---- SettingsPlugin
     def get_settings_defaults(self):
@@ -77,9 +96,13 @@ class PrusaConnectPlugin(octoprint.plugin.StartupPlugin,
 
     def on_settings_load(self):
         data = octoprint.plugin.SettingsPlugin.on_settings_load(self)
-        # The browser never sees a token in full.
-        data["token"] = bridge.mask(self._settings.get(["token"]) or "")
-        data["camera_token"] = bridge.mask(self._settings.get(["camera_token"]) or "")
+        # The browser never sees a token in full; a non-admin not at all
+        # (OctoPrint's restriction already removed it for them).
+        if _can("ADMIN"):
+            data["token"] = bridge.mask(self._settings.get(["token"]) or "")
+            data["camera_token"] = bridge.mask(self._settings.get(["camera_token"]) or "")
+        else:
+            data["token"] = data["camera_token"] = None
         return data
 
     def on_settings_save(self, data):
@@ -101,8 +124,9 @@ class PrusaConnectPlugin(octoprint.plugin.StartupPlugin,
 
     def get_template_vars(self):
         # The first paint of the page (the view model keeps it live).
+        # The page is rendered before anyone logs in: no code in it.
         status = self.bridge.status() if self.bridge is not None else {"state": "starting"}
-        return {"status": status, "labels": bridge.STATE_LABELS}
+        return {"status": bridge.redact(status), "labels": bridge.STATE_LABELS}
 
     def get_assets(self):
         return {"js": ["js/prusaconnect.js"], "css": ["css/prusaconnect.css"]}
@@ -112,12 +136,16 @@ class PrusaConnectPlugin(octoprint.plugin.StartupPlugin,
         return {"register": [], "reset": []}
 
     def on_api_get(self, request):
+        import flask  # pylint: disable=import-outside-toplevel
+        if not _can("STATUS"):
+            flask.abort(403, description="Prusa Connect: log in to see the status")
+        status = self.bridge.status() if self.bridge else {"state": "starting"}
         # A dict is a JSON answer (Flask 2, OctoPrint 1.9+).
-        return self.bridge.status() if self.bridge else {"state": "starting"}
+        return status if _can("ADMIN") else bridge.redact(status)
 
     def on_api_command(self, command, data):
         import flask  # pylint: disable=import-outside-toplevel
-        if not _is_admin():
+        if not _can("ADMIN"):
             flask.abort(403, description="Prusa Connect: only an administrator may do that")
         if self.bridge is None:
             flask.abort(409, description="Prusa Connect is still starting")
@@ -141,6 +169,19 @@ class PrusaConnectPlugin(octoprint.plugin.StartupPlugin,
         self._firmware_data = dict(firmware_data or {})
         if self.bridge is not None:
             self.bridge.on_firmware_info(firmware_name, firmware_data)
+
+
+def _log_library_to_octoprint_log():
+    """libprusaconnect's records go to Python's "connect-printer" logger;
+    give it the handlers of OctoPrint's own logger, so they land in
+    octoprint.log and not only on stdout."""
+    import logging  # pylint: disable=import-outside-toplevel
+    library = logging.getLogger("connect-printer")
+    octoprint_logger = logging.getLogger("octoprint")
+    if octoprint_logger.handlers and not library.handlers:
+        for handler in octoprint_logger.handlers:
+            library.addHandler(handler)
+        library.propagate = False
 
 
 __plugin_implementation__ = PrusaConnectPlugin()

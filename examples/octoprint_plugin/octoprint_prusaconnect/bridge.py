@@ -21,6 +21,7 @@ The library's network thread never runs Python.
 import logging
 import os
 import threading
+import time
 import urllib.parse
 
 # PRUSACONNECT_PLUGIN_SDK=reference runs the same plugin on Prusa's SDK
@@ -366,12 +367,22 @@ class Bridge:
         in_progress = (printer.code is not None if REFERENCE_SDK else
                        printer.registration_status is const.RegistrationStatus.IN_PROGRESS)
         if in_progress and not now:
+            # Still polling for the code shown; say so again if a failed new
+            # attempt (Register pressed while Connect was away) said otherwise.
+            if self._status.get("state") != WAITING and printer.code:
+                url = add_printer_url(self.get("server"), printer.type, printer.code)
+                self._publish({"state": WAITING, "code": printer.code, "url": url,
+                               "qr": qr_svg(url), "problem": None})
             return
         expired = printer.code is not None and not in_progress
         try:
             code = printer.register()
         except Exception as err:  # pylint: disable=broad-except
-            self._publish({"state": NOT_REGISTERED,
+            if in_progress:  # the code shown so far is still being polled
+                self._log.warning("a new registration code failed (%s); the last one stays", err)
+                self._publish({"state": WAITING, "problem": f"a new code failed: {err}"})
+                return
+            self._publish({"state": NOT_REGISTERED, "code": None, "url": None, "qr": None,
                            "problem": f"cannot register with Prusa Connect: {err}"})
             return
         url = add_printer_url(self.get("server"), printer.type, code)
@@ -575,6 +586,9 @@ class Bridge:
             self._connect_source()
             self._octo.pause_print()
         else:
+            if octo == states.PAUSING:
+                # Connect shows PAUSING as PAUSED: wait for OctoPrint to get there.
+                octo = self._wait_while(states.PAUSING, 10.0)
             if octo != states.PAUSED:
                 return _reject(f"Cannot resume: {states.reason(octo)}")
             self._connect_source()
@@ -597,6 +611,17 @@ class Bridge:
                 return _reject(f"Cannot send G-code: {states.reason(octo)}")
             self._octo.commands(lines)
         return {"source": const.Source.MARLIN}
+
+    def _wait_while(self, octo_state, seconds):
+        """The OctoPrint state once it is no longer `octo_state`, or after
+        `seconds` (a handler thread: waiting here holds up nobody)."""
+        deadline = time.monotonic() + seconds
+        octo = self._octo_now()
+        while octo == octo_state and time.monotonic() < deadline and \
+                not self._stopping.is_set():
+            time.sleep(0.1)
+            octo = self._octo_now()
+        return octo
 
     def _set_ready(self, ready):
         octo = self._octo_now()
@@ -715,6 +740,13 @@ def _webcam_snapshot(settings):
         if value is not None:  # 1.10 has the first; only 1.9 the second
             return value if str(value).startswith(("http://", "https://")) else ""
     return ""
+
+
+def redact(status):
+    """The status without what only administrators may see: the code and
+    its link (whoever has them can add the printer to their account), the
+    server."""
+    return {k: v for k, v in status.items() if k not in ("code", "url", "qr", "server")}
 
 
 def mask(token):
