@@ -4,6 +4,7 @@ Connect emulator over loopback: registration, telemetry through a print,
 every command, files, downloads into OctoPrint's file manager, refusals,
 settings changed at run time, the printer disconnecting, a Connect outage.
 Every wait is bounded and polls a condition."""
+import base64
 import io
 import os
 import uuid
@@ -294,9 +295,23 @@ def test_octoprints_files_are_the_local_storage(online):
     names = {c["name"] for c in local[0]["children"]}
     assert {"old", "b.gcode"} <= names, names
     assert local[0]["free_space"] > 0
+    # A slicer thumbnail, as the Slicer Thumbnails plugin keeps it.
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAAEUlEQVR4nGP4z8DwHwQZYAwAV/EL9Xq/xVcAAAAASUVORK5CYII=")
+    thumbs = os.path.join(env.settings.global_get_basefolder("data"), "prusaslicerthumbnails")
+    os.makedirs(thumbs, exist_ok=True)
+    with open(os.path.join(thumbs, "b.png"), "wb") as f:
+        f.write(png)
+    env.files.set_additional_metadata("local", "b.gcode", "thumbnail",
+                                      "plugin/prusaslicerthumbnails/thumbnail/b.png?20261207")
+    env.files.set_additional_metadata("local", "old/a.gcode", "thumbnail",
+                                      "plugin/x/thumbnail/../../../etc/passwd")
     r = run(env, "SEND_FILE_INFO", {"path": "/local/b.gcode"})
     assert r["event"] == "FILE_INFO", r
     assert r["body"]["data"]["estimated printing time (normal mode)"] == "1h 2m 3s"
+    assert r["body"]["data"]["preview"] == base64.b64encode(png).decode()
+    r = run(env, "SEND_FILE_INFO", {"path": "/local/old/a.gcode"})
+    assert r["event"] == "FILE_INFO" and "preview" not in r["body"]["data"], r
     assert run(env, "CREATE_FOLDER", {"path": "/local/new/deeper"})["event"] == "FINISHED"
     assert env.files.folder_exists("local", "new/deeper")
     assert run(env, "DELETE_FILE", {"path": "/local/b.gcode"})["event"] == "FINISHED"

@@ -330,8 +330,12 @@ class Bridge:
     def _attach_storage(self):
         if self._wrap_file is None or REFERENCE_SDK:
             return
+        try:
+            data_folder = self._settings.global_get_basefolder("data")
+        except Exception:  # pylint: disable=broad-except
+            data_folder = None
         provider = storage.FileManagerStorage(self._files, self._octo, self._wrap_file,
-                                              logger=self._log)
+                                              logger=self._log, data_folder=data_folder)
         try:
             self.printer.attach_storage(provider)
             self.storage = provider

@@ -7,8 +7,12 @@ The library calls these methods on its own threads (a command's handler
 thread, a download's thread), one at a time; they call OctoPrint's
 FileManager as OctoPrint's own API does (server/api/files.py).
 """
+import base64
 import logging
+import os
 import shutil
+import struct
+import urllib.parse
 
 from prusaconnect.files import StorageProvider
 
@@ -20,12 +24,14 @@ class FileManagerStorage(StorageProvider):
     FileManager.add_file() takes (octoprint.filemanager.util.DiskFileWrapper)."""
 
     def __init__(self, file_manager, octo_printer, wrap_file, name=LOCAL,
-                 logger=None):
+                 logger=None, data_folder=None):
         self.name = name
         self._files = file_manager
         self._printer = octo_printer
         self._wrap_file = wrap_file
         self._log = logger or logging.getLogger(__name__)
+        # OctoPrint's data folder, where thumbnail plugins keep their images.
+        self._data_folder = data_folder
 
     # ---- the tree
     def list(self):
@@ -53,7 +59,32 @@ class FileManagerStorage(StorageProvider):
             data["filament used [mm]"] = float(tool0["length"])
         if isinstance(tool0.get("volume"), (int, float)):
             data["filament used [cm3]"] = float(tool0["volume"])
-        return {"data": data, "thumbnails": []}
+        thumbnail = self._thumbnail(meta.get("thumbnail"))
+        return {"data": data, "thumbnails": [thumbnail] if thumbnail else []}
+
+    def _thumbnail(self, url):
+        """The PNG a thumbnail plugin (e.g. Slicer Thumbnails) made of the file:
+        its metadata says "plugin/<id>/thumbnail/<path>.png?<time>", the image
+        lives in OctoPrint's data folder under <id>/<path>.png."""
+        if not isinstance(url, str) or not self._data_folder:
+            return None
+        parts = urllib.parse.urlsplit(url.lstrip("/")).path.split("/", 3)
+        if len(parts) != 4 or parts[0] != "plugin" or parts[2] != "thumbnail":
+            return None
+        root = os.path.realpath(os.path.join(self._data_folder, parts[1]))
+        path = os.path.realpath(os.path.join(root, urllib.parse.unquote(parts[3])))
+        if not path.startswith(root + os.sep):
+            return None  # never outside the plugin's folder
+        try:
+            with open(path, "rb") as f:
+                png = f.read(4 * 1024 * 1024 + 1)
+        except OSError:
+            return None
+        if len(png) > 4 * 1024 * 1024 or len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n":
+            return None
+        width, height = struct.unpack(">II", png[16:24])
+        return {"key": f"{width}x{height}_PNG", "width": width, "height": height,
+                "format": "PNG", "data": base64.b64encode(png).decode()}
 
     # ---- file commands
     def create_folder(self, path):
