@@ -511,13 +511,15 @@ class Run:
             log(f"token as {who} sees it: {shown!r}")
         status, data = self.octo.request("POST", "/api/plugin/prusaconnect", {"command": "reset"})
         check(status == 200, "reset with the admin's key: 200")
-        # Not asserted (reported): GET /api/plugin/prusaconnect has no login
-        # check, so a client without a key sees the registration code.
+        # The registration code is for administrators: whoever has it can
+        # add the printer to their own Connect account.
         waiting = wait_for(lambda: self.octo.status().get("state") == "waiting", 20)
+        check(waiting, "waiting for a new code")
         status, anon = self.octo.request("GET", "/api/plugin/prusaconnect", key=None)
-        if waiting and status == 200 and (anon or {}).get("code"):
-            log(f"WARN: GET /api/plugin/prusaconnect without an API key or login: HTTP 200 "
-                f"with the registration code {anon['code']} and the server {anon.get('server')}")
+        check(status in (401, 403), f"the status without a key is refused (HTTP {status})")
+        status, seen = self.octo.request("GET", "/api/plugin/prusaconnect", key=USER_KEY)
+        check(status == 200 and "code" not in (seen or {}) and "server" not in (seen or {}),
+              f"a non-admin sees the state, not the code (HTTP {status}: {seen})")
         status = wait_for(lambda: (lambda s: s if s.get("state") == "waiting"
                                    and s.get("code") != self.code else None)(self.octo.status()),
                           20)
