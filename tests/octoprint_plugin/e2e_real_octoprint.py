@@ -51,7 +51,8 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "octoprint"))
-from harness import Emulator, fingerprint, wait_for  # noqa: E402  pylint: disable=wrong-import-position
+from harness import (Emulator, _read_int, fingerprint,  # noqa: E402  pylint: disable=wrong-import-position
+                     wait_for)
 
 OCTO_SITE = os.environ.get("OCTO_SITE", "/work/octo/site")
 OCTO_USER = os.environ.get("OCTO_USER", "octo")
@@ -319,14 +320,6 @@ def _prusaconnect_probe():
         json.dump(info, f)
 atexit.register(_prusaconnect_probe)
 '''
-
-
-def _read_int(path):
-    try:
-        with open(path) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def _chown_tree(path, user):
