@@ -152,6 +152,33 @@ void Session::BackoffLocked(int64_t now_us) {
   not_before_us_ = now_us + jittered * 1000;
 }
 
+void Session::LogFailureLocked(const std::string& key, const std::string& what, int64_t now_us) {
+  ++failures_since_answer_;
+  constexpr int64_t kRepeatUs = 60 * 1000000LL;
+  if (key == last_failure_logged_ && now_us - last_failure_log_us_ < kRepeatUs) {
+    ++failures_not_logged_;
+    return;
+  }
+  if (failures_not_logged_ > 0) {
+    PC_LOG(kWarning, kComponent) << what << " (" << failures_not_logged_
+                                 << " more failed requests since the last message)";
+  } else {
+    PC_LOG(kWarning, kComponent) << what;
+  }
+  last_failure_logged_ = key;
+  last_failure_log_us_ = now_us;
+  failures_not_logged_ = 0;
+}
+
+void Session::LogAnsweredLocked() {
+  if (failures_since_answer_ == 0) return;
+  PC_LOG(kInfo, kComponent) << "Connect answers again, after " << failures_since_answer_
+                            << " failed requests";
+  failures_since_answer_ = 0;
+  failures_not_logged_ = 0;
+  last_failure_logged_.clear();
+}
+
 void Session::DeduceFromStatusLocked(int status) {
   if (status >= 200 && status < 300) {
     pending_conds_.push_back({&conditions_.API, CondState::kOk});
@@ -323,8 +350,11 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
     pending_conds_.push_back(
         {r.error == TransportError::kDns ? &conditions_.INTERNET : &conditions_.HTTP,
          CondState::kNok, DescribeTransportFailure(r)});
-    PC_LOG(kWarning, kComponent) << "request to " << out.request.method << " " << out.request.url
-                                 << " failed: " << DescribeTransportFailure(r);
+    LogFailureLocked(
+        std::string("transport ") + TransportErrorName(r.error) + " " + std::to_string(r.os_error),
+        "request to " + out.request.method + " " + out.request.url +
+            " failed: " + DescribeTransportFailure(r),
+        now_us);
     BackoffLocked(now_us);
     if (out.kind == Kind::kEvent) ++stats_.events_retried;
     if (out.kind == Kind::kTelemetry && !telemetry_) telemetry_ = std::move(sent_telemetry);
@@ -403,10 +433,13 @@ void Session::Complete(const Outgoing& out, const HttpResponse& r, int64_t now_u
   if (success || status == 202 || !Retryable(status)) {
     failures_ = 0;
     not_before_us_ = 0;
+    LogAnsweredLocked();
   } else {
     ++stats_.requests_failed;
-    PC_LOG(kWarning, kComponent) << out.request.method << " " << out.request.url
-                                 << " answered HTTP " << status << "; retrying later";
+    LogFailureLocked("HTTP " + std::to_string(status),
+                     out.request.method + " " + out.request.url + " answered HTTP " +
+                         std::to_string(status) + "; retrying later",
+                     now_us);
     BackoffLocked(now_us);
   }
   cv_.notify_all();

@@ -247,6 +247,12 @@ class Session : public std::enable_shared_from_this<Session> {
                  std::string* head = nullptr);
   InfoInput InfoInputLocked() const;
   void DeduceFromStatusLocked(int status);
+  // Logs a failed request (see last_failure_logged_). REQUIRES: mu_ held.
+  // `key` names the kind of failure (the same key within a minute is not
+  // logged again); `what` is the message.
+  void LogFailureLocked(const std::string& key, const std::string& what, int64_t now_us);
+  // Logs that Connect answers again after failures. REQUIRES: mu_ held.
+  void LogAnsweredLocked();
   void BackoffLocked(int64_t now_us);
   std::string NowTimestampLocked() const;
   CommandHandler BuiltinHandler(Command c);
@@ -298,6 +304,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool in_flight_ = false;
   uint64_t in_flight_seq_ = 0;  // event in flight, 0 = none
   int failures_ = 0;
+  // Failed requests are logged once per distinct failure and then at most
+  // once a minute (an outage at 1 Hz must not write a line a second).
+  std::string last_failure_logged_;
+  int64_t last_failure_log_us_ = 0;
+  int64_t failures_not_logged_ = 0;
+  int64_t failures_since_answer_ = 0;
   int64_t not_before_us_ = 0;
   uint64_t rng_;
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prusaconnect/json.h"
+#include "prusaconnect/log.h"
 
 namespace prusaconnect::internal {
 namespace {
@@ -311,6 +313,70 @@ TEST_F(SessionTest, BrokenConditionsSayWhatHappened) {
   clock_.Advance(61 * kSecond);
   s_->Complete(Take(), Failure(TransportError::kDns), now());
   EXPECT_EQ(s_->conditions().INTERNET.reason(), "name resolution failed (simulated)");
+}
+
+TEST_F(SessionTest, AnOutageIsLoggedOncePerKindAndMinuteNotPerRequest) {
+  // During an outage telemetry fails every second; the log got a warning for
+  // each request (the real OctoPrint runs saw one a second next to the
+  // daemon's own summary).
+  std::mutex mu;
+  std::vector<std::string> lines;
+  SetLogSink([&](LogLevel, const std::string&, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back(message);
+  });
+  HttpResponse refused = Failure(TransportError::kConnect);
+  refused.os_error = ECONNREFUSED;
+  for (int i = 0; i < 30; ++i) {  // 30 failures over ~30 minutes of backoff
+    s_->telemetry(Json::MakeObject());
+    s_->Complete(Take(), refused, now());
+    clock_.Advance(61 * kSecond);
+  }
+  s_->telemetry(Json::MakeObject());
+  s_->Complete(Take(), Resp(503), now());  // another kind: logged at once
+  clock_.Advance(61 * kSecond);
+  s_->telemetry(Json::MakeObject());
+  s_->Complete(Take(), Resp(204), now());
+  SetLogSink(nullptr);
+  std::vector<std::string> warnings;
+  for (const std::string& l : lines) {
+    bool failure =
+        l.find("failed:") != std::string::npos || l.find("answered HTTP") != std::string::npos;
+    if (failure) warnings.push_back(l);
+  }
+  // Each failure was a minute apart, so each was logged: 30 + 1.
+  EXPECT_EQ(warnings.size(), 31u);
+  lines.clear();
+
+  // Now at 1 Hz: the first one, then one line a minute with the count.
+  SetLogSink([&](LogLevel, const std::string&, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back(message);
+  });
+  for (int i = 0; i < 150; ++i) {
+    s_->telemetry(Json::MakeObject());
+    std::optional<Session::Outgoing> out;
+    int64_t wake = 0;
+    while (!(out = s_->Next(now(), &wake))) clock_.Advance(wake - now());
+    s_->Complete(*out, refused, now());
+  }
+  s_->telemetry(Json::MakeObject());
+  int64_t wake = 0;
+  std::optional<Session::Outgoing> out;
+  while (!(out = s_->Next(now(), &wake))) clock_.Advance(wake - now());
+  s_->Complete(*out, Resp(204), now());
+  SetLogSink(nullptr);
+  size_t failed = 0, summarised = 0, again = 0;
+  for (const std::string& l : lines) {
+    failed += l.find("failed: connection refused") != std::string::npos;
+    summarised += l.find("more failed requests since the last message") != std::string::npos;
+    again += l.find("Connect answers again, after 150 failed requests") != std::string::npos;
+  }
+  // 150 failures, backing off to 60 s: far fewer lines than requests.
+  EXPECT_GE(failed, 1u);
+  EXPECT_LT(failed, 150u / 2);
+  EXPECT_GE(summarised, 1u);
+  EXPECT_EQ(again, 1u);
 }
 
 TEST_F(SessionTest, DnsFailureBreaksInternet) {
