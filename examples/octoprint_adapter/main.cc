@@ -116,11 +116,18 @@ octoprint_adapter::Identity ChooseIdentity(octoprint_adapter::PushClient* push,
     if (g_stop) return {};
     if (connected) {
       pc::Json m115 = push->ProbeFirmware(client, config.identity_wait_ms);
+      if (!m115.is_object() && !g_stop) {
+        // A busy host (a Pi under load, the push socket still connecting):
+        // one more try before the identity falls back for good.
+        LogInfo("no answer to M115 within " + std::to_string(config.identity_wait_ms) +
+                " ms; asking the firmware again");
+        m115 = push->ProbeFirmware(client, config.identity_wait_ms);
+      }
       octoprint_adapter::Identity id = octoprint_adapter::SerialFromFirmware(m115);
       if (!id.serial.empty()) return id;
       why_fallback = m115.is_object() ? "the firmware reported no serial number or UUID (M115)"
-                                      : "the firmware did not answer M115 within " +
-                                            std::to_string(config.identity_wait_ms) + " ms";
+                                      : "the firmware did not answer M115 (twice " +
+                                            std::to_string(config.identity_wait_ms) + " ms)";
     } else {
       why_fallback = "OctoPrint is not connected to the printer";
     }

@@ -154,7 +154,7 @@ class Adapter:
         self.err = open(self.err_path, "w+")
         self.proc = subprocess.Popen(
             [path, "--config", os.devnull, "--octoprint-url", octoprint_url, "--api-key", api_key,
-             "--server", server, "--state-dir", state_dir, "--identity-wait-ms", "5000",
+             "--server", server, "--state-dir", state_dir, "--identity-wait-ms", "10000",
              "--log-level", "debug", *extra],
             stdout=self.out, stderr=self.err)
 
