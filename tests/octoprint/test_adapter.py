@@ -153,15 +153,22 @@ def test_bad_api_key_exits_with_an_actionable_message(emulator, fake, workdir, a
     assert "403" in err and "octoprint_api_key" in err
 
 
-def test_unreachable_octoprint_is_reported_and_waited_for(emulator, workdir, adapters):
+def start_without_octoprint(emulator, workdir, adapters, sn):
+    """A registered printer whose OctoPrint is not running (yet) on the port
+    it is configured with: (fingerprint, that port, the adapter)."""
     from fake_octoprint import FakeOctoPrint
     probe = FakeOctoPrint().start()
     port = probe.port
     probe.stop()
-    sn = "OCTO-LATE-1"
     fp, token = emulator.add_printer(sn)
     a = adapters(make_state(workdir, sn=sn, token=token), f"http://127.0.0.1:{port}",
                  emulator.url)
+    return fp, port, a
+
+
+def test_unreachable_octoprint_is_reported_and_waited_for(emulator, workdir, adapters):
+    from fake_octoprint import FakeOctoPrint
+    fp, port, a = start_without_octoprint(emulator, workdir, adapters, "OCTO-LATE-1")
     assert wait_for(lambda: "OctoPrint unreachable" in a.stderr()), a.stderr()
     late = FakeOctoPrint(port=port).start()
     try:
@@ -174,13 +181,7 @@ def test_octoprint_down_at_start_is_reported_as_error_at_once(emulator, workdir,
     # Issue #16: with OctoPrint down when the daemon starts, Connect got
     # nothing for 20 s and more. The printer goes online and says why.
     from fake_octoprint import FakeOctoPrint
-    probe = FakeOctoPrint().start()
-    port = probe.port
-    probe.stop()
-    sn = "OCTO-DOWN-AT-START"
-    fp, token = emulator.add_printer(sn)
-    a = adapters(make_state(workdir, sn=sn, token=token), f"http://127.0.0.1:{port}",
-                 emulator.url)
+    fp, port, a = start_without_octoprint(emulator, workdir, adapters, "OCTO-DOWN-AT-START")
     e = emulator.wait_state(fp, "ERROR", timeout=10)
     assert e, a.stderr()
     assert "OctoPrint unreachable at http://127.0.0.1:" in e["body"]["reason"], e
