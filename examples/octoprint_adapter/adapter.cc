@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "adapter_log.h"
+#include "commands.h"
 #include "gcode_translate.h"
 
 namespace octoprint_adapter {
@@ -20,27 +21,12 @@ constexpr int kUnreachableAfter = 3;
 // A socket that sent no `current` for this long is not trusted: poll.
 constexpr auto kSocketStale = std::chrono::seconds(5);
 
-pc::CommandResult Reject(const std::string& reason) {
-  pc::CommandResult r;
-  r.event = pc::Event::REJECTED;
-  r.reason = reason;
-  return r;
-}
+using hostio::KwString;
+using hostio::Reject;
 
 pc::CommandResult Fail(const std::string& what, const pc::Status& s) {
   LogWarning(what + " failed: " + s.message());
-  pc::CommandResult r;
-  r.event = pc::Event::FAILED;
-  r.reason = "OctoPrint: " + s.message();
-  r.data.set("error", what + " failed: " + s.message());
-  return r;
-}
-
-std::string KwString(const pc::CommandRequest& c, const char* key) {
-  const pc::Json* v = c.kwargs.is_object() ? c.kwargs.find(key) : nullptr;
-  if (v != nullptr && v->is_string()) return v->as_string();
-  if (c.args.is_array() && c.args.size() > 0 && c.args[0].is_string()) return c.args[0].as_string();
-  return "";
+  return hostio::Fail("OctoPrint", what, s);
 }
 
 const char* NotOperationalReason(OctoState o) {
@@ -78,24 +64,43 @@ Adapter::Adapter(const Config& config, std::shared_ptr<OctoPrintClient> client,
 }
 
 void Adapter::InstallHandlers() {
-  printer_->set_handler(pc::Command::START_PRINT,
-                        [this](const pc::CommandRequest& c) { return StartPrint(c); });
-  printer_->set_handler(pc::Command::STOP_PRINT,
-                        [this](const pc::CommandRequest& c) { return JobCommand(c, "cancel"); });
-  printer_->set_handler(pc::Command::PAUSE_PRINT,
-                        [this](const pc::CommandRequest& c) { return JobCommand(c, "pause"); });
-  printer_->set_handler(pc::Command::RESUME_PRINT,
-                        [this](const pc::CommandRequest& c) { return JobCommand(c, "resume"); });
-  printer_->set_handler(pc::Command::GCODE,
-                        [this](const pc::CommandRequest& c) { return Gcode(c); });
-  printer_->set_handler(pc::Command::SET_PRINTER_READY,
-                        [this](const pc::CommandRequest&) { return SetReady(true); });
-  printer_->set_handler(pc::Command::CANCEL_PRINTER_READY,
-                        [this](const pc::CommandRequest&) { return SetReady(false); });
-  printer_->set_handler(pc::Command::SEND_JOB_INFO,
-                        [this](const pc::CommandRequest&) { return JobInfo(); });
+  printer_->set_handler(pc::Command::START_PRINT, [this](const pc::CommandRequest& c) {
+    LogScope scope(config_.log_name);
+    return StartPrint(c);
+  });
+  printer_->set_handler(pc::Command::STOP_PRINT, [this](const pc::CommandRequest& c) {
+    LogScope scope(config_.log_name);
+    return JobCommand(c, "cancel");
+  });
+  printer_->set_handler(pc::Command::PAUSE_PRINT, [this](const pc::CommandRequest& c) {
+    LogScope scope(config_.log_name);
+    return JobCommand(c, "pause");
+  });
+  printer_->set_handler(pc::Command::RESUME_PRINT, [this](const pc::CommandRequest& c) {
+    LogScope scope(config_.log_name);
+    return JobCommand(c, "resume");
+  });
+  printer_->set_handler(pc::Command::GCODE, [this](const pc::CommandRequest& c) {
+    LogScope scope(config_.log_name);
+    return Gcode(c);
+  });
+  printer_->set_handler(pc::Command::SET_PRINTER_READY, [this](const pc::CommandRequest&) {
+    LogScope scope(config_.log_name);
+    return SetReady(true);
+  });
+  printer_->set_handler(pc::Command::CANCEL_PRINTER_READY, [this](const pc::CommandRequest&) {
+    LogScope scope(config_.log_name);
+    return SetReady(false);
+  });
+  printer_->set_handler(pc::Command::SEND_JOB_INFO, [this](const pc::CommandRequest&) {
+    LogScope scope(config_.log_name);
+    return JobInfo();
+  });
   printer_->set_printed_file_cb([this] { return PrintedFile(); });
-  printer_->set_download_finished_cb([this](const pc::TransferInfo& t) { OnDownloadFinished(t); });
+  printer_->set_download_finished_cb([this](const pc::TransferInfo& t) {
+    LogScope scope(config_.log_name);
+    OnDownloadFinished(t);
+  });
 }
 
 OctoState Adapter::CurrentOcto() {
@@ -272,9 +277,34 @@ void Adapter::ConnectCauses(bool on, bool clear_hold) {
 }
 
 void Adapter::Wake() {
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = true;
+    cv_.notify_all();
+    hook = wake_hook_;
+  }
+  if (hook) hook();
+}
+
+void Adapter::SetWakeHook(std::function<void()> hook) {
   std::lock_guard<std::mutex> lock(mu_);
-  wake_ = true;
-  cv_.notify_all();
+  wake_hook_ = std::move(hook);
+}
+
+int64_t Adapter::NextStepMs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return HasJob(octo_) ? config_.printing_interval_ms : config_.idle_interval_ms;
+}
+
+std::string Adapter::Describe() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string s = std::string("OctoPrint ") + OctoStateName(octo_);
+  if (!snap_.error.empty() && !snap_.reachable) s += ": " + snap_.error;
+  if (HasJob(octo_) && snap_.completion) {
+    s += ", " + std::to_string(static_cast<int>(*snap_.completion)) + " %";
+  }
+  return s;
 }
 
 void Adapter::OnCurrent(const pc::Json& current) {

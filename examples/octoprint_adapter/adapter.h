@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,8 +50,15 @@ class Adapter : public PushSink {
   // Polls and reports until `stop` becomes true (checked at least every
   // 200 ms).
   void Run(const std::atomic<bool>& stop);
-  // Wakes Run() for an immediate poll.
+  // Wakes Run() for an immediate poll (and calls the wake hook).
   void Wake();
+  // Called by Wake(): the bridge steps the adapter on its scheduler instead
+  // of Run().
+  void SetWakeHook(std::function<void()> hook);
+  // The delay to the next Step(): the printing or the idle interval.
+  int64_t NextStepMs();
+  // One line for `prusaconnect-bridge status`.
+  std::string Describe();
 
   // Push socket feed (push_client.h): a `current`/`history` payload, an
   // event, and whether the socket is up.
@@ -94,6 +102,7 @@ class Adapter : public PushSink {
   std::mutex mu_;
   std::condition_variable cv_;
   bool wake_ = false;
+  std::function<void()> wake_hook_;
   Snapshot snap_;                    // the newest view of OctoPrint
   Clock::time_point socket_seen_{};  // last `current` from the socket
   bool socket_up_ = false;

@@ -15,6 +15,8 @@ namespace {
 
 std::atomic<int> g_level{static_cast<int>(pc::LogLevel::kInfo)};
 std::atomic<bool> g_journal{false};
+std::string g_component = "octoprint-adapter";  // set before any thread
+thread_local std::string t_scope;
 
 void Write(pc::LogLevel level, const std::string& component, const std::string& message) {
   static std::mutex mu;
@@ -44,20 +46,25 @@ void Write(pc::LogLevel level, const std::string& component, const std::string& 
 
 }  // namespace
 
-void SetupLogging(pc::LogLevel level) {
+void SetupLogging(pc::LogLevel level, const std::string& component) {
+  g_component = component;
   g_level = static_cast<int>(level);
   // Read once at startup, before any other thread exists.
   g_journal = std::getenv("JOURNAL_STREAM") != nullptr;  // NOLINT(concurrency-mt-unsafe)
   pc::SetLogLevel(level);
-  pc::SetLogSink([](pc::LogLevel l, const std::string& component, const std::string& message) {
-    Write(l, "libprusaconnect." + component, message);
+  pc::SetLogSink([](pc::LogLevel l, const std::string& part, const std::string& message) {
+    Write(l, "libprusaconnect." + part, message);
   });
 }
 
 void Log(pc::LogLevel level, const std::string& message) {
   if (static_cast<int>(level) < g_level) return;
-  Write(level, "octoprint-adapter", message);
+  Write(level, g_component, t_scope.empty() ? message : "[" + t_scope + "] " + message);
 }
+
+LogScope::LogScope(const std::string& name) : saved_(t_scope) { t_scope = name; }
+
+LogScope::~LogScope() { t_scope = saved_; }
 
 std::string ConnectProblem(const pc::Condition& broken) {
   const pc::Condition* cause = &broken;
@@ -68,15 +75,17 @@ std::string ConnectProblem(const pc::Condition& broken) {
   return cause->name() + ": " + (reason.empty() ? cause->long_msg() : reason);
 }
 
-void LogConnectHealth(pc::Conditions* conditions) {
+void LogConnectHealth(pc::Conditions* conditions, const std::string& name) {
   // "Again" only after a break was logged: at start the chain may go from
   // NOK (no token yet, not initialised) to OK without anything to report.
   auto broken = std::make_shared<std::atomic<bool>>(false);
-  conditions->API.add_broke_callback([broken](const pc::Condition& c, pc::CondState) {
+  conditions->API.add_broke_callback([broken, name](const pc::Condition& c, pc::CondState) {
+    LogScope scope(name);
     broken->store(true);
     LogWarning("the link to Prusa Connect is broken at " + ConnectProblem(c));
   });
-  conditions->API.add_fixed_callback([broken](const pc::Condition&, pc::CondState) {
+  conditions->API.add_fixed_callback([broken, name](const pc::Condition&, pc::CondState) {
+    LogScope scope(name);
     if (broken->exchange(false)) LogInfo("Prusa Connect is reachable again");
   });
 }

@@ -44,6 +44,9 @@ struct Config {
   bool reconnect_printer = true;
   std::string log_level = "info";  // debug, info, warning, error
   bool verify_tls = true;
+  // The bridge's name of the printer, put before each log line of it ("" in
+  // prusaconnect-octoprint).
+  std::string log_name;
   // Command line only.
   std::string config_file;  // "" = the default path if it exists
   bool reset = false;

@@ -2,8 +2,7 @@
 //
 // OctoPrintClient: the adapter's view of OctoPrint's REST API (see
 // docs/octoprint.md and the OctoPrint 1.10 API). Every request carries the
-// API key in X-Api-Key; answers are JSON. The only file that includes curl in
-// the adapter.
+// API key in X-Api-Key; answers are JSON. Requests go through hostio::HostHttp (curl).
 //
 // Errors are Status values whose message a person can act on:
 //   * Unavailable        OctoPrint cannot be reached (connection refused,
@@ -29,6 +28,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "host_http.h"
 
 namespace octoprint_adapter {
 
@@ -43,7 +45,7 @@ class OctoPrintClient {
   // `base_url` such as "http://127.0.0.1:5000" (a trailing "/" is ignored).
   OctoPrintClient(std::string base_url, std::string api_key, int64_t timeout_ms = 10000);
 
-  const std::string& base_url() const { return base_url_; }
+  const std::string& base_url() const { return http_.base_url(); }
 
   // GET `path` ("/api/job"); the parsed JSON body (null for an empty one).
   prusaconnect::StatusOr<prusaconnect::Json> Get(const std::string& path) const;
@@ -67,17 +69,8 @@ class OctoPrintClient {
   static std::string PercentEncode(const std::string& component);
 
  private:
-  struct Response {
-    long status = 0;  // NOLINT(google-runtime-int): curl's type
-    std::string body;
-    std::string method, path;  // what was asked
-  };
-  struct Part {
-    std::string name;
-    std::string value;      // a plain field
-    std::string file_path;  // or a file part
-    std::string file_name;
-  };
+  using Response = hostio::HttpReply;
+  using Part = hostio::FormPart;
   prusaconnect::StatusOr<Response> Perform(const std::string& method, const std::string& path,
                                            const std::string* json_body,
                                            const std::vector<Part>* parts) const;
@@ -86,9 +79,7 @@ class OctoPrintClient {
   }
   static prusaconnect::StatusOr<prusaconnect::Json> JsonOf(const Response& r);
 
-  std::string base_url_;
-  std::string api_key_;
-  int64_t timeout_ms_;
+  hostio::HostHttp http_;
 };
 
 }  // namespace octoprint_adapter

@@ -28,6 +28,17 @@ int BigEndian32(const std::string& b, size_t at) {
 
 }  // namespace
 
+std::optional<pc::Thumbnail> PngThumbnail(const std::string& png) {
+  if (png.size() <= 24 || png.compare(1, 3, "PNG") != 0) return std::nullopt;
+  pc::Thumbnail t;
+  t.width = BigEndian32(png, 16);
+  t.height = BigEndian32(png, 20);
+  t.format = "PNG";
+  t.key = std::to_string(t.width) + "x" + std::to_string(t.height) + "_PNG";
+  t.data = Base64Encode(png);
+  return t;
+}
+
 std::string Base64Encode(const std::string& bytes) {
   static const char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -132,15 +143,8 @@ pc::StatusOr<pc::GcodeMetadata> OctoPrintStorage::Metadata(const std::string& pa
   if (!thumb.empty()) {
     // Relative to OctoPrint's base URL (Slicer Thumbnails plugin).
     pc::StatusOr<std::string> png = client_->GetBytes(thumb[0] == '/' ? thumb : "/" + thumb);
-    if (png.ok() && png->size() > 24 && png->compare(1, 3, "PNG") == 0) {
-      pc::Thumbnail t;
-      t.width = BigEndian32(*png, 16);
-      t.height = BigEndian32(*png, 20);
-      t.format = "PNG";
-      t.key = std::to_string(t.width) + "x" + std::to_string(t.height) + "_PNG";
-      t.data = Base64Encode(*png);
-      m.thumbnails.push_back(std::move(t));
-    }
+    std::optional<pc::Thumbnail> t = png.ok() ? PngThumbnail(*png) : std::nullopt;
+    if (t) m.thumbnails.push_back(std::move(*t));
   }
   return m;
 }

@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "octoprint_client.h"
@@ -50,6 +51,9 @@ class OctoPrintStorage : public prusaconnect::StorageProvider {
 };
 
 std::string Base64Encode(const std::string& bytes);
+// A thumbnail from PNG bytes (size from the IHDR chunk, data base64); none
+// when the bytes are not a PNG.
+std::optional<prusaconnect::Thumbnail> PngThumbnail(const std::string& png);
 
 }  // namespace octoprint_adapter
 

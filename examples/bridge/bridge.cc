@@ -1,0 +1,367 @@
+// Copyright 2026 The libprusaconnect Authors.
+#include "bridge.h"
+
+#include <prusaconnect/util.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <utility>
+
+#include "adapter_log.h"
+
+namespace bridge {
+
+namespace pc = prusaconnect;
+using octoprint_adapter::LogError;
+using octoprint_adapter::LogInfo;
+using octoprint_adapter::LogScope;
+using octoprint_adapter::LogWarning;
+
+namespace {
+
+constexpr int64_t kSuperviseMs = 2000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string PrinterStateDir(const BridgeConfig& config, const std::string& name) {
+  std::string dir = config.state_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/" + name;
+}
+
+PrinterRunner::PrinterRunner(Bridge* bridge, PrinterEntry entry)
+    : bridge_(bridge),
+      entry_(std::move(entry)),
+      state_(PrinterStateDir(bridge->config(), entry_.name)) {}
+
+PrinterRunner::~PrinterRunner() { Stop(); }
+
+void PrinterRunner::Start() {
+  supervise_ = std::make_unique<hostio::Periodic>(bridge_->scheduler(), [this] {
+    LogScope scope(entry_.name);
+    return Supervise();
+  });
+  supervise_->Start();
+}
+
+void PrinterRunner::Stop() {
+  if (supervise_) supervise_->Stop();
+  if (driver_) driver_->Stop();
+  if (printer_) {
+    printer_->flush(2000);
+    printer_->stop();
+  }
+  driver_.reset();
+  printer_.reset();
+  if (!serial_claimed_.empty()) bridge_->ReleaseSerial(serial_claimed_);
+  serial_claimed_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = false;
+}
+
+bool PrinterRunner::TokenForgotten() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return started_ && printer_ != nullptr && !printer_->token().empty() &&
+         state_.LoadToken().empty();
+}
+
+bool PrinterRunner::Setup() {
+  if (pc::Status s = state_.Prepare(); !s.ok()) {
+    LogError(s.message());
+    return false;
+  }
+  driver_ = MakeDriver(entry_);
+  std::optional<octoprint_adapter::Identity> id = state_.LoadIdentity();
+  if (!id) {
+    octoprint_adapter::Identity probed = driver_->ProbeIdentity();
+    if (!probed.serial.empty() && !bridge_->ClaimSerial(probed.serial)) {
+      LogWarning("the host reports serial number " + probed.serial +
+                 ", which another printer of this bridge already uses (two printers on one "
+                 "host?): using a random one");
+      probed = {};
+    }
+    if (probed.serial.empty()) {
+      probed = {octoprint_adapter::RandomUuid(), "random"};
+      bridge_->ClaimSerial(probed.serial);
+    }
+    if (pc::Status s = state_.SaveIdentity(probed); !s.ok()) {
+      LogError("cannot store the printer's identity: " + s.message());
+      bridge_->ReleaseSerial(probed.serial);
+      return false;
+    }
+    LogInfo("new identity: serial number " + probed.serial + " (from " + probed.source + ")");
+    id = probed;
+  } else if (!bridge_->ClaimSerial(id->serial)) {
+    LogError("serial number " + id->serial + " (" + state_.dir() +
+             "/identity) is used by another printer of this bridge: a copied state folder? "
+             "This printer is not started; give it its own folder (--reset " +
+             entry_.name + " forgets its identity)");
+    return false;
+  }
+  identity_ = *id;
+  serial_claimed_ = id->serial;
+
+  pc::PrinterOptions options;
+  options.background_handlers = true;
+  options.verify_tls = bridge_->config().verify_tls && entry_.verify_tls;
+  options.transfer.staging_dir = bridge_->config().staging_dir;
+  options.network = bridge_->network();
+  printer_ =
+      std::make_unique<pc::Printer>(*pc::PrinterType::FromString(entry_.printer_type), id->serial,
+                                    pc::FingerprintFromSerial(id->serial), options);
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) == 0) {
+    pc::NetworkInfo net;
+    net.hostname = host;
+    printer_->set_network_info(net);
+  }
+  std::string token = state_.LoadToken();
+  printer_->set_connection(bridge_->config().connect_server, token);
+  std::string name = entry_.name;
+  printer_->set_register_handler([this, name](const std::string& t) {
+    LogScope scope(name);
+    pc::Status s = state_.SaveToken(t);
+    if (!s.ok()) {
+      LogError("registered, but the token could not be stored: " + s.message());
+    } else {
+      LogInfo("registered: the token is stored in " + state_.dir() + "/token");
+    }
+    std::remove((state_.dir() + "/registration").c_str());
+    std::lock_guard<std::mutex> lock(mu_);
+    code_.clear();
+  });
+  octoprint_adapter::LogConnectHealth(&printer_->conditions(), entry_.name);
+  DriverContext context;
+  context.entry = entry_;
+  context.printer = printer_.get();
+  context.state = &state_;
+  context.scheduler = bridge_->scheduler();
+  context.ws = bridge_->ws();
+  if (pc::Status s = driver_->Start(&context); !s.ok()) {
+    LogError("cannot start the " + entry_.host + " driver: " + s.message());
+    driver_->Stop();
+    driver_.reset();
+    printer_.reset();
+    bridge_->ReleaseSerial(serial_claimed_);
+    serial_claimed_.clear();
+    return false;
+  }
+  printer_->start();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;
+    had_token_ = !token.empty();
+  }
+  LogInfo("printer " + id->serial + " (" + entry_.printer_type + ", " + entry_.host +
+          (entry_.url.empty() ? "" : " at " + entry_.url) + ") on " + printer_->server() +
+          (token.empty() ? ": not registered yet" : ""));
+  return true;
+}
+
+void PrinterRunner::Register() {
+  if (!printer_->token().empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!code_.empty() &&
+        printer_->registration_status() != pc::RegistrationStatus::NO_REGISTRATION) {
+      return;  // waiting for the user
+    }
+    if (!code_.empty()) {
+      LogWarning("the registration code " + code_ + " expired; asking for a new one");
+      code_.clear();
+    }
+    if (SteadyMs() < next_register_ms_) return;
+  }
+  pc::StatusOr<std::string> code = printer_->register_printer();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!code.ok()) {
+    LogError("cannot register with Prusa Connect at " + bridge_->config().connect_server + ": " +
+             code.status().message() + "; retrying in " +
+             std::to_string(register_backoff_ms_ / 1000) + " s");
+    next_register_ms_ = SteadyMs() + register_backoff_ms_;
+    register_backoff_ms_ = std::min<int64_t>(register_backoff_ms_ * 2, 60000);
+    return;
+  }
+  register_backoff_ms_ = 2000;
+  code_ = *code;
+  pc::PrinterType type = *printer_->type();
+  std::string url = bridge_->config().connect_server + "/add-printer/connect/" +
+                    std::to_string(type.type()) + "." + std::to_string(type.version()) + "/" +
+                    code_;
+  pc::Status s = octoprint_adapter::WriteFileAtomic(state_.dir() + "/registration",
+                                                    "code=" + code_ + "\nurl=" + url + "\n", 0600);
+  if (!s.ok()) LogWarning("cannot write the registration file: " + s.message());
+  LogInfo("not registered: open " + url + " (or add a printer in Connect with the code " + code_ +
+          "; `prusaconnect-bridge register " + entry_.name + "` shows a QR code)");
+}
+
+void PrinterRunner::WriteStatus() {
+  pc::Json j = pc::Json::MakeObject();
+  j.set("name", entry_.name);
+  j.set("host", entry_.host);
+  j.set("url", entry_.url);
+  j.set("updated", static_cast<int64_t>(std::time(nullptr)));
+  std::lock_guard<std::mutex> lock(mu_);
+  j.set("running", started_);
+  if (started_) {
+    j.set("serial", identity_.serial);
+    j.set("serial_source", identity_.source);
+    j.set("state", pc::ToString(printer_->state()));
+    j.set("registered", !printer_->token().empty());
+    if (!code_.empty()) j.set("code", code_);
+    j.set("host_status", driver_->HostStatus());
+    pc::Conditions& c = printer_->conditions();
+    pc::Json conditions = pc::Json::MakeObject();
+    for (const pc::Condition* cond : {&c.INTERNET, &c.HTTP, &c.TOKEN, &c.API}) {
+      conditions.set(cond->name(), pc::CondStateName(cond->state()));
+    }
+    j.set("conditions", conditions);
+    if (c.API.state() == pc::CondState::kNok) {
+      j.set("connect_problem", octoprint_adapter::ConnectProblem(c.API));
+    }
+  } else {
+    j.set("host_status", setup_failures_ > 0 ? "not started (see the log)" : "starting");
+  }
+  (void)octoprint_adapter::WriteFileAtomic(state_.dir() + "/status.json", j.Dump() + "\n", 0600);
+}
+
+int64_t PrinterRunner::Supervise() {
+  bool started;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started = started_;
+  }
+  if (!started) {
+    if (!Setup()) {
+      int64_t delay;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++setup_failures_;
+        delay = std::min<int64_t>(int64_t{5000} << std::min(setup_failures_, 6), 300000);
+      }
+      if (state_.Prepare().ok()) WriteStatus();
+      return delay;
+    }
+  }
+  Register();
+  WriteStatus();
+  return kSuperviseMs;
+}
+
+Bridge::Bridge(BridgeConfig config) : config_(std::move(config)) {}
+
+Bridge::~Bridge() { Stop(); }
+
+pc::Status Bridge::Start() {
+  // The state folder itself (its parents must exist): 0700, the tokens are
+  // below.
+  if (mkdir(config_.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return pc::FailedPreconditionError("cannot create the state folder " + config_.state_dir +
+                                       ": " + octoprint_adapter::ErrnoText(errno) +
+                                       " (set [bridge] state_dir)");
+  }
+  if (pc::Status s = ws_.Start(); !s.ok()) return s;
+  scheduler_ = std::make_unique<hostio::Scheduler>(config_.workers);
+  network_ = pc::Network::Default();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PrinterEntry& e : config_.printers) {
+    auto runner = std::make_unique<PrinterRunner>(this, e);
+    runner->Start();
+    printers_[e.name] = std::move(runner);
+  }
+  return pc::Status::OK();
+}
+
+void Bridge::Reload(const BridgeConfig& next) {
+  if (next.connect_server != config_.connect_server || next.state_dir != config_.state_dir ||
+      next.workers != config_.workers || next.verify_tls != config_.verify_tls ||
+      next.staging_dir != config_.staging_dir) {
+    LogWarning("reload: [bridge] settings changed; they take effect at the next restart");
+  }
+  std::map<std::string, const PrinterEntry*> wanted;
+  for (const PrinterEntry& e : next.printers) wanted[e.name] = &e;
+  std::vector<std::unique_ptr<PrinterRunner>> stopping;
+  std::vector<const PrinterEntry*> starting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = printers_.begin(); it != printers_.end();) {
+      auto w = wanted.find(it->first);
+      if (w == wanted.end()) {
+        LogInfo("reload: printer " + it->first + " removed: stopping it");
+        stopping.push_back(std::move(it->second));
+        it = printers_.erase(it);
+      } else if (*w->second != it->second->entry()) {
+        LogInfo("reload: printer " + it->first + " changed: restarting it");
+        stopping.push_back(std::move(it->second));
+        starting.push_back(w->second);
+        it = printers_.erase(it);
+      } else if (it->second->TokenForgotten()) {
+        LogInfo("reload: printer " + it->first + " lost its token (--reset): registering anew");
+        stopping.push_back(std::move(it->second));
+        starting.push_back(w->second);
+        it = printers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const PrinterEntry& e : next.printers) {
+      if (printers_.count(e.name) == 0 &&
+          std::find(starting.begin(), starting.end(), &e) == starting.end()) {
+        LogInfo("reload: new printer " + e.name + ": starting it");
+        starting.push_back(&e);
+      }
+    }
+  }
+  for (auto& r : stopping) r->Stop();
+  stopping.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PrinterEntry* e : starting) {
+    auto runner = std::make_unique<PrinterRunner>(this, *e);
+    runner->Start();
+    printers_[e->name] = std::move(runner);
+  }
+  config_.printers = next.printers;
+}
+
+void Bridge::Stop() {
+  std::map<std::string, std::unique_ptr<PrinterRunner>> printers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    printers.swap(printers_);
+  }
+  for (auto& p : printers) p.second->Stop();
+  printers.clear();
+  ws_.Stop();
+  if (scheduler_) scheduler_->Stop();
+}
+
+bool Bridge::ClaimSerial(const std::string& serial) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return serials_.insert(serial).second;
+}
+
+void Bridge::ReleaseSerial(const std::string& serial) {
+  std::lock_guard<std::mutex> lock(mu_);
+  serials_.erase(serial);
+}
+
+std::vector<std::string> Bridge::printer_names() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& p : printers_) names.push_back(p.first);
+  return names;
+}
+
+}  // namespace bridge

@@ -1,0 +1,114 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// Bridge: the printers of one config file, each a Connect Printer with its
+// host driver (driver.h), on shared threads: the library's network engine
+// for Connect, one WebSocket loop and a fixed worker pool for the hosts.
+//
+// Per printer, in <state_dir>/<name>/ (folder 0700, files 0600, written
+// atomically):
+//   identity, token, job   as prusaconnect-octoprint keeps them (identity.h);
+//   registration           "code=…\nurl=…\n" while a code waits to be
+//                          entered in Connect (`prusaconnect-bridge register`);
+//   status.json            what `prusaconnect-bridge status` prints,
+//                          rewritten every 2 s.
+//
+// Reload() applies a new config: printers that are gone stop, new ones
+// start, changed ones restart, the others are not touched. A printer whose
+// token file was removed (`--reset NAME`) restarts and registers anew.
+#ifndef PRUSACONNECT_EXAMPLES_BRIDGE_BRIDGE_H_
+#define PRUSACONNECT_EXAMPLES_BRIDGE_BRIDGE_H_
+
+#include <prusaconnect/printer.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bridge_config.h"
+#include "driver.h"
+#include "identity.h"
+#include "scheduler.h"
+#include "ws_loop.h"
+
+namespace bridge {
+
+class Bridge;
+
+// One configured printer: its state folder, Printer and driver, and a
+// supervising step (registration, status file) on the scheduler.
+class PrinterRunner {
+ public:
+  PrinterRunner(Bridge* bridge, PrinterEntry entry);
+  ~PrinterRunner();  // Stop()
+  void Start();
+  void Stop();
+  const PrinterEntry& entry() const { return entry_; }
+  // The token file was removed since the printer got its token.
+  bool TokenForgotten() const;
+
+ private:
+  int64_t Supervise();
+  bool Setup();  // identity, Printer, driver; false: try again later
+  void WriteStatus();
+  void Register();
+
+  Bridge* bridge_;
+  PrinterEntry entry_;
+  octoprint_adapter::StateDir state_;
+  std::unique_ptr<HostDriver> driver_;
+  std::unique_ptr<prusaconnect::Printer> printer_;
+  std::unique_ptr<hostio::Periodic> supervise_;
+  octoprint_adapter::Identity identity_;
+  std::string serial_claimed_;
+
+  mutable std::mutex mu_;
+  bool started_ = false;  // the Printer runs
+  bool had_token_ = false;
+  std::string code_;         // registration code waiting in Connect
+  std::string token_saved_;  // from the register handler
+  int64_t register_backoff_ms_ = 2000;
+  int64_t next_register_ms_ = 0;  // steady ms
+  int setup_failures_ = 0;
+};
+
+class Bridge {
+ public:
+  explicit Bridge(BridgeConfig config);
+  ~Bridge();  // Stop()
+  Bridge(const Bridge&) = delete;
+  Bridge& operator=(const Bridge&) = delete;
+
+  prusaconnect::Status Start();
+  // Applies `config`'s printers ([bridge] settings need a restart: a change
+  // there is logged and ignored).
+  void Reload(const BridgeConfig& config);
+  void Stop();
+
+  const BridgeConfig& config() const { return config_; }
+  hostio::Scheduler* scheduler() { return scheduler_.get(); }
+  hostio::WsLoop* ws() { return &ws_; }
+  std::shared_ptr<prusaconnect::Network> network() { return network_; }
+  // A serial number no other printer of this bridge uses: false when taken.
+  bool ClaimSerial(const std::string& serial);
+  void ReleaseSerial(const std::string& serial);
+  std::vector<std::string> printer_names() const;
+
+ private:
+  BridgeConfig config_;
+  std::unique_ptr<hostio::Scheduler> scheduler_;
+  hostio::WsLoop ws_;
+  std::shared_ptr<prusaconnect::Network> network_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<PrinterRunner>> printers_;
+  std::set<std::string> serials_;
+};
+
+// <state_dir>/<name>
+std::string PrinterStateDir(const BridgeConfig& config, const std::string& name);
+
+}  // namespace bridge
+
+#endif  // PRUSACONNECT_EXAMPLES_BRIDGE_BRIDGE_H_

@@ -1,0 +1,242 @@
+// Copyright 2026 The libprusaconnect Authors.
+#include "bridge_config.h"
+
+#include <prusaconnect/const.h>
+
+#include <toml++/toml.h>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace bridge {
+
+namespace pc = prusaconnect;
+
+const char kDefaultBridgeConfig[] = "/etc/prusaconnect-bridge.toml";
+
+bool PrinterEntry::operator==(const PrinterEntry& o) const {
+  return name == o.name && host == o.host && url == o.url && api_key == o.api_key &&
+         printer_type == o.printer_type && printing_interval_ms == o.printing_interval_ms &&
+         idle_interval_ms == o.idle_interval_ms && verify_tls == o.verify_tls &&
+         storage_name == o.storage_name && push_socket == o.push_socket &&
+         reconnect_printer == o.reconnect_printer && job_seconds == o.job_seconds;
+}
+
+namespace {
+
+// Reads typed keys of one table, collecting the first error as
+// "SOURCE:LINE: TABLE.KEY: why".
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string source, std::string prefix)
+      : table_(table), source_(std::move(source)), prefix_(std::move(prefix)) {}
+
+  void String(const char* key, std::string* out, bool required = false) {
+    const toml::node* n = table_.get(key);
+    seen_.insert(key);
+    if (n == nullptr) {
+      if (required) Error(table_, key, "missing (required)");
+      return;
+    }
+    if (const auto* v = n->as_string()) {
+      *out = v->get();
+    } else {
+      Error(*n, key, "must be a string, in quotes");
+    }
+  }
+  void Bool(const char* key, bool* out) {
+    const toml::node* n = table_.get(key);
+    seen_.insert(key);
+    if (n == nullptr) return;
+    if (const auto* v = n->as_boolean()) {
+      *out = v->get();
+    } else {
+      Error(*n, key, "must be true or false");
+    }
+  }
+  void Int(const char* key, int64_t* out, int64_t min, int64_t max) {
+    const toml::node* n = table_.get(key);
+    seen_.insert(key);
+    if (n == nullptr) return;
+    const auto* v = n->as_integer();
+    if (v == nullptr) {
+      Error(*n, key, "must be a whole number");
+    } else if (v->get() < min || v->get() > max) {
+      Error(*n, key,
+            "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " +
+                std::to_string(v->get()));
+    } else {
+      *out = v->get();
+    }
+  }
+  // Unknown keys are errors: a typo never goes unnoticed.
+  void NoOthers() {
+    for (const auto& kv : table_) {
+      std::string key(kv.first.str());
+      if (seen_.count(key) == 0) Error(kv.second, key.c_str(), "unknown key");
+    }
+  }
+  void Error(const toml::node& at, const std::string& key, const std::string& why) {
+    if (!error_.empty()) return;
+    error_ =
+        source_ + ":" + std::to_string(at.source().begin.line) + ": " + prefix_ + key + ": " + why;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  const toml::table& table_;
+  std::string source_;
+  std::string prefix_;
+  std::set<std::string> seen_;
+  std::string error_;
+};
+
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool HttpUrl(const std::string& url) {
+  return (url.rfind("http://", 0) == 0 && url.size() > 7) ||
+         (url.rfind("https://", 0) == 0 && url.size() > 8);
+}
+
+}  // namespace
+
+pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
+                             BridgeConfig* config) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return pc::InvalidArgumentError(source + ":" + std::to_string(e.source().begin.line) + ":" +
+                                    std::to_string(e.source().begin.column) + ": " +
+                                    std::string(e.description()));
+  }
+  for (const auto& kv : root) {
+    std::string key(kv.first.str());
+    if (key != "bridge" && key != "printer") {
+      return pc::InvalidArgumentError(
+          source + ":" + std::to_string(kv.second.source().begin.line) + ": " + key +
+          ": unknown table or key (expected [bridge] and [[printer]] entries)");
+    }
+  }
+  if (const toml::node* b = root.get("bridge")) {
+    const toml::table* t = b->as_table();
+    if (t == nullptr) {
+      return pc::InvalidArgumentError(source + ":" + std::to_string(b->source().begin.line) +
+                                      ": bridge: must be a table, [bridge]");
+    }
+    TableReader r(*t, source, "bridge.");
+    r.String("connect_server", &config->connect_server);
+    r.String("state_dir", &config->state_dir);
+    r.String("log_level", &config->log_level);
+    r.String("staging_dir", &config->staging_dir);
+    r.Bool("verify_tls", &config->verify_tls);
+    int64_t workers = config->workers;
+    r.Int("workers", &workers, 1, 64);
+    config->workers = static_cast<int>(workers);
+    r.NoOthers();
+    if (r.error().empty()) {
+      if (!HttpUrl(config->connect_server)) {
+        r.Error(*t->get("connect_server"), "connect_server",
+                "must start with https:// (or http:// for a local server)");
+      } else if (config->log_level != "debug" && config->log_level != "info" &&
+                 config->log_level != "warning" && config->log_level != "error") {
+        r.Error(*t->get("log_level"), "log_level",
+                "must be debug, info, warning or error, not \"" + config->log_level + "\"");
+      } else if (config->state_dir.empty()) {
+        r.Error(*t, "state_dir", "must not be empty");
+      }
+    }
+    if (!r.error().empty()) return pc::InvalidArgumentError(r.error());
+  }
+  const toml::node* printers = root.get("printer");
+  if (printers == nullptr) return pc::Status::OK();
+  const toml::array* list = printers->as_array();
+  if (list == nullptr) {
+    return pc::InvalidArgumentError(source + ":" + std::to_string(printers->source().begin.line) +
+                                    ": printer: write each printer as a [[printer]] table");
+  }
+  std::set<std::string> names;
+  for (const toml::node& n : *list) {
+    int line = static_cast<int>(n.source().begin.line);
+    const toml::table* t = n.as_table();
+    if (t == nullptr) {
+      config->printer_errors.push_back(source + ":" + std::to_string(line) +
+                                       ": printer: each entry must be a table");
+      continue;
+    }
+    PrinterEntry e;
+    e.line = line;
+    TableReader r(*t, source, "printer.");
+    r.String("name", &e.name, true);
+    r.String("host", &e.host, true);
+    r.String("url", &e.url);
+    r.String("api_key", &e.api_key);
+    r.String("printer_type", &e.printer_type);
+    r.String("storage_name", &e.storage_name);
+    r.Int("printing_interval_ms", &e.printing_interval_ms, 100, 600000);
+    r.Int("idle_interval_ms", &e.idle_interval_ms, 100, 600000);
+    r.Bool("verify_tls", &e.verify_tls);
+    r.Bool("push_socket", &e.push_socket);
+    r.Bool("reconnect_printer", &e.reconnect_printer);
+    r.Int("job_seconds", &e.job_seconds, 1, 7 * 24 * 3600);
+    r.NoOthers();
+    if (r.error().empty()) {
+      auto at = [&](const char* key) -> const toml::node& {
+        const toml::node* k = t->get(key);
+        return k != nullptr ? *k : n;
+      };
+      if (!ValidName(e.name)) {
+        r.Error(at("name"), "name",
+                "\"" + e.name + "\" is not a valid name (1-64 of A-Z a-z 0-9 - _)");
+      } else if (!names.insert(e.name).second) {
+        r.Error(at("name"), "name", "\"" + e.name + "\" is used by an earlier printer");
+      } else if (e.host != "octoprint" && e.host != "moonraker" && e.host != "virtual") {
+        r.Error(at("host"), "host",
+                "must be octoprint, moonraker or virtual, not \"" + e.host + "\"");
+      } else if (e.host != "virtual" && !HttpUrl(e.url)) {
+        r.Error(at("url"), "url",
+                e.url.empty() ? "missing (required for host " + e.host + ")"
+                              : "must start with http:// or https://, not \"" + e.url + "\"");
+      } else if (e.host == "octoprint" && e.api_key.empty()) {
+        r.Error(at("api_key"), "api_key",
+                "missing: OctoPrint needs an application key (Settings > Application Keys)");
+      } else if (!pc::PrinterType::FromString(e.printer_type)) {
+        std::string known;
+        for (const pc::PrinterType& type : pc::PrinterType::All()) {
+          known += (known.empty() ? "" : ", ") + type.Name();
+        }
+        r.Error(at("printer_type"), "printer_type",
+                "unknown printer type \"" + e.printer_type + "\" (one of " + known +
+                    ", or a type triple such as \"1.3.1\")");
+      } else if (e.storage_name.empty() || e.storage_name.find('/') != std::string::npos ||
+                 e.storage_name[0] == '.') {
+        r.Error(at("storage_name"), "storage_name", "must be a plain name such as \"local\"");
+      }
+    }
+    if (!r.error().empty()) {
+      config->printer_errors.push_back(
+          r.error() + (e.name.empty() ? "" : " (printer \"" + e.name + "\" left out)"));
+      continue;
+    }
+    config->printers.push_back(std::move(e));
+  }
+  return pc::Status::OK();
+}
+
+pc::Status LoadBridgeConfig(const std::string& path, BridgeConfig* config) {
+  std::ifstream in(path);
+  if (!in) return pc::NotFoundError("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseBridgeConfig(text.str(), path, config);
+}
+
+}  // namespace bridge

@@ -1,0 +1,85 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// The bridge's configuration: one TOML file (default
+// /etc/prusaconnect-bridge.toml, reference in docs/bridge.md) parsed with
+// toml++ (Debian's libtomlplusplus-dev):
+//
+//   [bridge]                       # optional; these are the defaults
+//   connect_server = "https://connect.prusa3d.com"
+//   state_dir = "/var/lib/prusaconnect-bridge"
+//   log_level = "info"             # debug, info, warning, error
+//   verify_tls = true
+//   workers = 2                    # threads polling hosts, for all printers
+//
+//   [[printer]]
+//   name = "voron"                 # [A-Za-z0-9_-], unique: its state folder
+//   host = "moonraker"             # octoprint | moonraker | virtual
+//   url = "http://voron.local:7125"
+//   api_key = "…"                  # Moonraker: optional (trusted clients)
+//   printer_type = "I3MK3S"
+//   printing_interval_ms = 1000
+//   idle_interval_ms = 2000
+//
+// Errors name the file, the line and the key. A wrong [bridge] table or a
+// syntax error stops the bridge; a wrong [[printer]] entry is reported and
+// left out, and the other printers start.
+#ifndef PRUSACONNECT_EXAMPLES_BRIDGE_BRIDGE_CONFIG_H_
+#define PRUSACONNECT_EXAMPLES_BRIDGE_BRIDGE_CONFIG_H_
+
+#include <prusaconnect/status.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bridge {
+
+struct PrinterEntry {
+  std::string name;
+  std::string host;  // "octoprint", "moonraker", "virtual"
+  std::string url;
+  std::string api_key;
+  std::string printer_type = "I3MK3S";
+  int64_t printing_interval_ms = 1000;
+  int64_t idle_interval_ms = 2000;
+  bool verify_tls = true;
+  // The name Connect shows for the host's files ("/local/…").
+  std::string storage_name = "local";
+  // octoprint: follow the push socket (else REST polling only); ask
+  // OctoPrint to reconnect a printer after a serial error.
+  bool push_socket = true;
+  bool reconnect_printer = true;
+  // virtual: how long a simulated print takes.
+  int64_t job_seconds = 60;
+  int line = 0;  // where the entry starts in the file
+
+  bool operator==(const PrinterEntry& o) const;
+  bool operator!=(const PrinterEntry& o) const { return !(*this == o); }
+};
+
+struct BridgeConfig {
+  std::string connect_server = "https://connect.prusa3d.com";
+  std::string state_dir = "/var/lib/prusaconnect-bridge";
+  std::string log_level = "info";
+  bool verify_tls = true;
+  int workers = 2;
+  // Where downloads from Connect wait before they go to the host; "" =
+  // $TMPDIR, else /tmp.
+  std::string staging_dir;
+  std::vector<PrinterEntry> printers;
+  // One line per printer entry left out: "FILE:LINE: printer.KEY: why".
+  std::vector<std::string> printer_errors;
+};
+
+// Parses `path`. NotFound when it does not exist; InvalidArgument
+// ("FILE:LINE:COL: …") for a syntax error or a bad [bridge] value.
+prusaconnect::Status LoadBridgeConfig(const std::string& path, BridgeConfig* config);
+// The same from text (tests); `source` names it in messages.
+prusaconnect::Status ParseBridgeConfig(const std::string& text, const std::string& source,
+                                       BridgeConfig* config);
+
+extern const char kDefaultBridgeConfig[];
+
+}  // namespace bridge
+
+#endif  // PRUSACONNECT_EXAMPLES_BRIDGE_BRIDGE_CONFIG_H_

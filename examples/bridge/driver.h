@@ -1,0 +1,58 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// HostDriver: one printer host (OctoPrint, Moonraker, the virtual printer)
+// behind one Connect printer, after the Buddy firmware's abstract printer
+// (DESIGN.md, "The bridge"). The bridge owns the Printer, its identity,
+// token, state folder, storages and cameras; the driver observes its host
+// and answers commands.
+//
+// Threads: the driver gets the bridge's shared scheduler (a fixed worker
+// pool) and WebSocket loop; it never starts a thread of its own. Command
+// handlers run on the library's handler threads.
+#ifndef PRUSACONNECT_EXAMPLES_BRIDGE_DRIVER_H_
+#define PRUSACONNECT_EXAMPLES_BRIDGE_DRIVER_H_
+
+#include <prusaconnect/printer.h>
+
+#include <memory>
+#include <string>
+
+#include "bridge_config.h"
+#include "identity.h"
+#include "scheduler.h"
+#include "ws_loop.h"
+
+namespace bridge {
+
+struct DriverContext {
+  PrinterEntry entry;
+  prusaconnect::Printer* printer = nullptr;
+  const octoprint_adapter::StateDir* state = nullptr;
+  hostio::Scheduler* scheduler = nullptr;
+  hostio::WsLoop* ws = nullptr;
+};
+
+class HostDriver {
+ public:
+  virtual ~HostDriver() = default;
+  // First start only: the host's idea of the printer's serial number (a
+  // board serial, M115's UUID), or an empty serial. Runs on a worker; may
+  // take a few seconds, never long.
+  virtual octoprint_adapter::Identity ProbeIdentity() { return {}; }
+  // Installs the command handlers and starts observing the host. Called
+  // once, before the printer starts.
+  virtual prusaconnect::Status Start(DriverContext* context) = 0;
+  // Stops observing; no callback into the printer after it returns.
+  virtual void Stop() = 0;
+  // One line for `prusaconnect-bridge status` ("printing 42 %", "Moonraker
+  // unreachable: …").
+  virtual std::string HostStatus() const = 0;
+};
+
+// The driver for entry.host; null for an unknown kind (the config rejects
+// those first).
+std::unique_ptr<HostDriver> MakeDriver(const PrinterEntry& entry);
+
+}  // namespace bridge
+
+#endif  // PRUSACONNECT_EXAMPLES_BRIDGE_DRIVER_H_
