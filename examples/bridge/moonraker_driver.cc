@@ -30,6 +30,10 @@ constexpr int64_t kGcodeTimeoutMs = 15 * 60 * 1000;
 // The tree goes this deep at most (a link loop on the host stops here).
 constexpr int kMaxDepth = 16;
 
+// Iterating `(p ? *p : kNull).as_array()` walks nothing when p is null,
+// without copying the array.
+const pc::Json kNull;
+
 // The printer objects the driver follows (those Klipper has).
 bool Wanted(const std::string& name) {
   static const char* const kObjects[] = {"webhooks",       "print_stats", "virtual_sdcard",
@@ -105,7 +109,7 @@ class MoonrakerDriver::Storage : public pc::StorageProvider {
     const pc::Json* thumbs = r->find("thumbnails");
     const pc::Json* best = nullptr;
     int64_t best_pixels = -1;
-    for (const pc::Json& t : thumbs != nullptr ? thumbs->as_array() : pc::Json::Array{}) {
+    for (const pc::Json& t : (thumbs != nullptr ? *thumbs : kNull).as_array()) {
       const pc::Json* w = t.find("width");
       const pc::Json* h = t.find("height");
       int64_t pixels = (w != nullptr ? w->as_int() : 0) * (h != nullptr ? h->as_int() : 0);
@@ -449,7 +453,7 @@ void MoonrakerDriver::Subscribe() {
               if (!s.ok()) return;
               pc::Json objects = pc::Json::MakeObject();
               const pc::Json* names = list.find("objects");
-              for (const pc::Json& n : names != nullptr ? names->as_array() : pc::Json::Array{}) {
+              for (const pc::Json& n : (names != nullptr ? *names : kNull).as_array()) {
                 if (n.is_string() && Wanted(n.as_string())) objects.set(n.as_string(), pc::Json());
               }
               CallAsync("printer.objects.subscribe", pc::Json::MakeObject({{"objects", objects}}),
