@@ -42,6 +42,9 @@ expect_exists("${prefix}/share/libprusaconnect/octoprint/prusaconnect-octoprint.
 expect_exists("${prefix}/share/doc/libprusaconnect/octoprint.md")
 expect_missing("${prefix}/bin/prusaconnect-emulator")
 expect_missing("${prefix}/bin/prusaconnect-virtual-printer")
+expect_missing("${prefix}/bin/prusaconnect-bridge")
+expect_missing("${prefix}/share/libprusaconnect/bridge/prusaconnect-bridge.service")
+expect_missing("${prefix}/share/doc/libprusaconnect/bridge.md")
 file(GLOB_RECURSE python_files "${prefix}/*/prusaconnect/__init__.py")
 if(python_files)
   message(FATAL_ERROR "a Python package was installed without its module: ${python_files}")
@@ -85,3 +88,29 @@ endif()
 expect_missing("${only}/lib/libprusaconnect.so")  # the dev symlink is `development`
 run("${only}/bin/prusaconnect-octoprint" --help)
 message(STATUS "daemon-only build installs: ok")
+
+# 3. The bridge (docs/bridge.md): built on its own, its component installs
+# the program, a unit systemd accepts, the example config and the docs; the
+# example config passes the bridge's own check.
+run(${CMAKE_COMMAND} --build "${build}" --target prusaconnect-bridge)
+set(bridge "${WORK_DIR}/bridge-only")
+run(${CMAKE_COMMAND} --install "${build}" --prefix "${bridge}" --component bridge)
+expect_exists("${bridge}/bin/prusaconnect-bridge")
+expect_exists("${bridge}/share/doc/libprusaconnect/bridge.md")
+expect_exists("${bridge}/share/doc/libprusaconnect/moonraker.md")
+set(unit "${bridge}/share/libprusaconnect/bridge/prusaconnect-bridge.service")
+expect_exists("${unit}")
+run(${SYSTEMD_ANALYZE} verify "${unit}")
+file(READ "${unit}" text)
+string(REGEX MATCH "ExecStart=([^ \n]+)" _ "${text}")
+if(NOT CMAKE_MATCH_1 STREQUAL "${bridge}/bin/prusaconnect-bridge")
+  message(FATAL_ERROR "the bridge's ExecStart= is ${CMAKE_MATCH_1}, not the installed program")
+endif()
+run(${CMAKE_COMMAND} --install "${build}" --prefix "${bridge}" --component runtime)
+execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH
+                        "${bridge}/bin/prusaconnect-bridge" --check --config
+                        "${bridge}/share/libprusaconnect/bridge/prusaconnect-bridge.toml"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "0 printer")
+  message(FATAL_ERROR "the installed example config fails --check (${rc}):\n${out}\n${err}")
+endif()
