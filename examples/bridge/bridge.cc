@@ -65,7 +65,7 @@ void PrinterRunner::Stop() {
   }
   driver_.reset();
   printer_.reset();
-  if (!serial_claimed_.empty()) bridge_->ReleaseSerial(serial_claimed_);
+  if (!serial_claimed_.empty()) bridge_->ReleaseSerial(serial_claimed_, entry_.name);
   serial_claimed_.clear();
   std::lock_guard<std::mutex> lock(mu_);
   started_ = false;
@@ -84,9 +84,23 @@ bool PrinterRunner::Setup() {
   }
   driver_ = MakeDriver(entry_);
   std::optional<octoprint_adapter::Identity> id = state_.LoadIdentity();
+  std::optional<octoprint_adapter::Identity> reprobed;
+  // A fallback identity that was never registered is chosen again: the
+  // host may know the printer's own serial this time.
+  if (id && !id->from_printer() && id->source != "board-serial" && state_.LoadToken().empty()) {
+    reprobed = driver_->ProbeIdentity(bridge_->ws(), bridge_->scheduler());
+    if (!reprobed->serial.empty() && reprobed->serial != id->serial &&
+        bridge_->ClaimSerial(reprobed->serial, entry_.name)) {
+      bridge_->ReleaseSerial(id->serial, entry_.name);
+      LogInfo("not registered yet: using the host's serial number " + reprobed->serial +
+              " instead of " + id->serial);
+      id.reset();
+    }
+  }
   if (!id) {
-    octoprint_adapter::Identity probed = driver_->ProbeIdentity();
-    if (!probed.serial.empty() && !bridge_->ClaimSerial(probed.serial)) {
+    octoprint_adapter::Identity probed =
+        reprobed ? *reprobed : driver_->ProbeIdentity(bridge_->ws(), bridge_->scheduler());
+    if (!probed.serial.empty() && !bridge_->ClaimSerial(probed.serial, entry_.name)) {
       LogWarning("the host reports serial number " + probed.serial +
                  ", which another printer of this bridge already uses (two printers on one "
                  "host?): using a random one");
@@ -94,16 +108,16 @@ bool PrinterRunner::Setup() {
     }
     if (probed.serial.empty()) {
       probed = {octoprint_adapter::RandomUuid(), "random"};
-      bridge_->ClaimSerial(probed.serial);
+      bridge_->ClaimSerial(probed.serial, entry_.name);
     }
     if (pc::Status s = state_.SaveIdentity(probed); !s.ok()) {
       LogError("cannot store the printer's identity: " + s.message());
-      bridge_->ReleaseSerial(probed.serial);
+      bridge_->ReleaseSerial(probed.serial, entry_.name);
       return false;
     }
     LogInfo("new identity: serial number " + probed.serial + " (from " + probed.source + ")");
     id = probed;
-  } else if (!bridge_->ClaimSerial(id->serial)) {
+  } else if (!bridge_->ClaimSerial(id->serial, entry_.name)) {
     LogError("serial number " + id->serial + " (" + state_.dir() +
              "/identity) is used by another printer of this bridge: a copied state folder? "
              "This printer is not started; give it its own folder (--reset " +
@@ -154,7 +168,7 @@ bool PrinterRunner::Setup() {
     driver_->Stop();
     driver_.reset();
     printer_.reset();
-    bridge_->ReleaseSerial(serial_claimed_);
+    bridge_->ReleaseSerial(serial_claimed_, entry_.name);
     serial_claimed_.clear();
     return false;
   }
@@ -276,6 +290,7 @@ pc::Status Bridge::Start() {
   scheduler_ = std::make_unique<hostio::Scheduler>(config_.workers);
   network_ = pc::Network::Default();
   std::lock_guard<std::mutex> lock(mu_);
+  for (const PrinterEntry& e : config_.printers) ClaimStoredLocked(e);
   for (const PrinterEntry& e : config_.printers) {
     auto runner = std::make_unique<PrinterRunner>(this, e);
     runner->Start();
@@ -327,6 +342,7 @@ void Bridge::Reload(const BridgeConfig& next) {
   for (auto& r : stopping) r->Stop();
   stopping.clear();
   std::lock_guard<std::mutex> lock(mu_);
+  for (const PrinterEntry* e : starting) ClaimStoredLocked(*e);
   for (const PrinterEntry* e : starting) {
     auto runner = std::make_unique<PrinterRunner>(this, *e);
     runner->Start();
@@ -347,14 +363,22 @@ void Bridge::Stop() {
   if (scheduler_) scheduler_->Stop();
 }
 
-bool Bridge::ClaimSerial(const std::string& serial) {
+bool Bridge::ClaimSerial(const std::string& serial, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  return serials_.insert(serial).second;
+  auto it = serials_.emplace(serial, name).first;
+  return it->second == name;
 }
 
-void Bridge::ReleaseSerial(const std::string& serial) {
+void Bridge::ReleaseSerial(const std::string& serial, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  serials_.erase(serial);
+  auto it = serials_.find(serial);
+  if (it != serials_.end() && it->second == name) serials_.erase(it);
+}
+
+void Bridge::ClaimStoredLocked(const PrinterEntry& e) {
+  octoprint_adapter::StateDir dir(PrinterStateDir(config_, e.name));
+  std::optional<octoprint_adapter::Identity> id = dir.LoadIdentity();
+  if (id) serials_.emplace(id->serial, e.name);
 }
 
 std::vector<std::string> Bridge::printer_names() const {

@@ -23,7 +23,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -91,9 +90,11 @@ class Bridge {
   hostio::Scheduler* scheduler() { return scheduler_.get(); }
   hostio::WsLoop* ws() { return &ws_; }
   std::shared_ptr<prusaconnect::Network> network() { return network_; }
-  // A serial number no other printer of this bridge uses: false when taken.
-  bool ClaimSerial(const std::string& serial);
-  void ReleaseSerial(const std::string& serial);
+  // Takes `serial` for printer `name`: false when another printer of this
+  // bridge has it. Start() and Reload() claim every stored identity before
+  // any printer starts, so a probe never takes another printer's serial.
+  bool ClaimSerial(const std::string& serial, const std::string& name);
+  void ReleaseSerial(const std::string& serial, const std::string& name);
   std::vector<std::string> printer_names() const;
 
  private:
@@ -103,7 +104,8 @@ class Bridge {
   std::shared_ptr<prusaconnect::Network> network_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<PrinterRunner>> printers_;
-  std::set<std::string> serials_;
+  std::map<std::string, std::string> serials_;  // serial -> printer name
+  void ClaimStoredLocked(const PrinterEntry& e);
 };
 
 // <state_dir>/<name>

@@ -35,10 +35,16 @@ struct DriverContext {
 class HostDriver {
  public:
   virtual ~HostDriver() = default;
-  // First start only: the host's idea of the printer's serial number (a
-  // board serial, M115's UUID), or an empty serial. Runs on a worker; may
-  // take a few seconds, never long.
-  virtual octoprint_adapter::Identity ProbeIdentity() { return {}; }
+  // First start (and while a fallback identity is not registered yet): the
+  // host's idea of the printer's serial number (a board serial, M115's
+  // UUID), or an empty serial. Runs on one of `scheduler`'s workers; may take
+  // a few seconds, never long.
+  virtual octoprint_adapter::Identity ProbeIdentity(hostio::WsLoop* ws,
+                                                    hostio::Scheduler* scheduler) {
+    (void)ws;
+    (void)scheduler;
+    return {};
+  }
   // Installs the command handlers and starts observing the host. Called
   // once, before the printer starts.
   virtual prusaconnect::Status Start(DriverContext* context) = 0;

@@ -223,7 +223,7 @@ MoonrakerDriver::MoonrakerDriver(const PrinterEntry& entry)
 
 MoonrakerDriver::~MoonrakerDriver() { Stop(); }
 
-octoprint_adapter::Identity MoonrakerDriver::ProbeIdentity() {
+octoprint_adapter::Identity MoonrakerDriver::ProbeIdentity(hostio::WsLoop*, hostio::Scheduler*) {
   pc::StatusOr<hostio::HttpReply> r =
       http_.Request("GET", "/machine/system_info", nullptr, nullptr, 5000);
   if (!r.ok() || r->status != 200) {

@@ -40,7 +40,8 @@ class MoonrakerDriver : public HostDriver, public hostio::WsHandler {
   explicit MoonrakerDriver(const PrinterEntry& entry);
   ~MoonrakerDriver() override;
 
-  octoprint_adapter::Identity ProbeIdentity() override;
+  octoprint_adapter::Identity ProbeIdentity(hostio::WsLoop* ws,
+                                            hostio::Scheduler* scheduler) override;
   prusaconnect::Status Start(DriverContext* context) override;
   void Stop() override;
   std::string HostStatus() const override;

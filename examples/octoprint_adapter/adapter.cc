@@ -280,9 +280,7 @@ void Adapter::Wake() {
   std::function<void()> hook;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    wake_ = true;
-    cv_.notify_all();
-    hook = wake_hook_;
+    hook = WakeLocked();
   }
   if (hook) hook();
 }
@@ -308,18 +306,28 @@ std::string Adapter::Describe() {
 }
 
 void Adapter::OnCurrent(const pc::Json& current) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ApplyCurrent(current, &snap_);
-  socket_seen_ = Clock::now();
-  // A state change is reported at once, not at the next period.
-  if (ClassifyOcto(snap_) != octo_) {
-    wake_ = true;
-    cv_.notify_all();
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ApplyCurrent(current, &snap_);
+    socket_seen_ = Clock::now();
+    // A state change is reported at once, not at the next period.
+    if (ClassifyOcto(snap_) != octo_) hook = WakeLocked();
   }
+  if (hook) hook();
 }
 
 void Adapter::OnEvent(const std::string& type, const pc::Json& payload) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ApplyEventLocked(type, payload)) return;
+    hook = WakeLocked();
+  }
+  if (hook) hook();
+}
+
+bool Adapter::ApplyEventLocked(const std::string& type, const pc::Json& payload) {
   if (type == "PrintStarted" || type == "FileSelected" || type == "PrintCancelled") {
     // OctoPrint forgets its Z here too (currentZ = None).
     snap_.current_z.reset();
@@ -343,23 +351,31 @@ void Adapter::OnEvent(const std::string& type, const pc::Json& payload) {
   } else if (type == "PrinterStateChanged" || type == "Connected" || type == "Disconnected") {
     // The next `current` carries the details; poll now in case it is late.
   } else {
-    return;
+    return false;
   }
+  return true;
+}
+
+std::function<void()> Adapter::WakeLocked() {
   wake_ = true;
   cv_.notify_all();
+  return wake_hook_;
 }
 
 void Adapter::OnSocketUp(bool up) {
-  std::lock_guard<std::mutex> lock(mu_);
-  socket_up_ = up;
-  if (up) files_dirty_ = true;  // changes may have been missed meanwhile
-  // Z comes only through the socket: it is not current any more.
-  if (!up) {
-    snap_.current_z.reset();
-    snap_.position_z.reset();
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    socket_up_ = up;
+    if (up) files_dirty_ = true;  // changes may have been missed meanwhile
+    // Z comes only through the socket: it is not current any more.
+    if (!up) {
+      snap_.current_z.reset();
+      snap_.position_z.reset();
+    }
+    hook = WakeLocked();
   }
-  wake_ = true;
-  cv_.notify_all();
+  if (hook) hook();
 }
 
 void Adapter::EnsureStorage() {

@@ -91,6 +91,10 @@ class Adapter : public PushSink {
   // 5 min). A printer the user disconnected ("Offline") is left alone.
   void MaybeReconnectPrinter(const Snapshot& s);
   OctoState CurrentOcto();
+  // Run() steps now; returns the wake hook to call once mu_ is released.
+  std::function<void()> WakeLocked();
+  // An event's effect on the snapshot; false for events that change nothing.
+  bool ApplyEventLocked(const std::string& type, const prusaconnect::Json& payload);
   std::string PrintedFile();
 
   Config config_;

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 
 import pytest
 
@@ -79,7 +80,9 @@ class Bridge:
     def provision(self, name, sn=None):
         """Identity and token for printer `name`, registered in the emulator:
         it goes online without the registration dance. Returns its fingerprint."""
-        sn = sn or f"TEST-{name}-{os.getpid()}-{id(self) & 0xFFFF}"
+        # Unique for the whole session: the emulator outlives each test, and
+        # a reused serial would match an earlier test's events.
+        sn = sn or f"TEST-{name}-{uuid.uuid4().hex[:12]}"
         fp, token = self.emulator.add_printer(sn, "1.3.1")
         d = os.path.join(self.state, name)
         os.makedirs(d, mode=0o700, exist_ok=True)

@@ -1,13 +1,11 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
 // libFuzzer target: the OctoPrint adapter's pure input handling
-// (examples/octoprint_adapter): WebSocket frame decoding (WsClient::
-// DecodeFrame, fed whatever the push socket sends), the push/REST JSON
-// mapping (ApplyCurrent, ApplyRest, then ClassifyOcto / MapState /
-// BuildTelemetry) and PushClient::ParseUrl. The first byte picks the part.
-// Invariants: a decoded frame's length fits the buffer and holds its
-// payload; EncodeFrame → DecodeFrame gives the frame back; a URL ParseUrl
-// accepts has a port in 1..65535.
+// (examples/octoprint_adapter): the push/REST JSON mapping (ApplyCurrent,
+// ApplyRest, then ClassifyOcto / MapState / BuildTelemetry) and
+// PushClient::ParseUrl. The first byte picks the part. (WebSocket framing is
+// libwebsockets' since the push socket moved onto hostio::WsLoop.)
+// Invariant: a URL ParseUrl accepts has a port in 1..65535.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,37 +14,10 @@
 #include "prusaconnect/json.h"
 #include "push_client.h"
 #include "state_map.h"
-#include "ws_client.h"
 
 namespace {
 
 namespace oa = octoprint_adapter;
-
-void Frames(const std::string& text) {
-  std::string buf = text;
-  while (!buf.empty()) {
-    bool fin = false;
-    int opcode = -1;
-    std::string payload;
-    int64_t used = oa::WsClient::DecodeFrame(buf, &fin, &opcode, &payload);
-    if (used <= 0) break;
-    if (static_cast<size_t>(used) > buf.size() || payload.size() >= static_cast<size_t>(used) ||
-        opcode < 0 || opcode > 15) {
-      std::abort();
-    }
-    const uint32_t mask = static_cast<uint32_t>(payload.size() * 2654435761U);
-    std::string again = oa::WsClient::EncodeFrame(opcode, payload, mask);
-    bool fin2 = false;
-    int opcode2 = -1;
-    std::string payload2;
-    if (oa::WsClient::DecodeFrame(again, &fin2, &opcode2, &payload2) !=
-            static_cast<int64_t>(again.size()) ||
-        !fin2 || opcode2 != opcode || payload2 != payload) {
-      std::abort();
-    }
-    buf.erase(0, static_cast<size_t>(used));
-  }
-}
 
 void Map(const oa::Snapshot& s) {
   oa::OctoState st = oa::ClassifyOcto(s);
@@ -65,9 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 4) {
-    case 0:
-      Frames(text);
-      break;
+    case 0:    // was WebSocket frames: now libwebsockets' job
     case 1: {  // a push socket message: {"current": {...}} or the payload itself
       pc::StatusOr<pc::Json> j = pc::Json::Parse(text);
       if (!j.ok()) break;

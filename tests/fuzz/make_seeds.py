@@ -156,13 +156,7 @@ for i, text in enumerate([
 ]):
     put('fuzz_transfer_headers', 'seed%02d' % i, text)
 
-# ---- fuzz_octoprint ---- (first byte: 0 frames, 1 push JSON, 2 REST JSON, 3 URL)
-import struct
-put('fuzz_octoprint', 'frame_text', b'\x00' + b'\x81\x05hello' + b'\x01\x03abc\x80\x02de')
-put('fuzz_octoprint', 'frame_masked', b'\x00' + b'\x89\x84\x01\x02\x03\x04pong')
-put('fuzz_octoprint', 'frame_126', b'\x00' + b'\x81\x7e\x00\x80' + b'x' * 128)
-put('fuzz_octoprint', 'frame_127', b'\x00' + b'\x82\x7f' + struct.pack('>Q', 200) + b'y' * 200)
-put('fuzz_octoprint', 'frame_close', b'\x00' + b'\x88\x02\x03\xe8')
+# ---- fuzz_octoprint ---- (first byte: 0/1 push JSON, 2 REST JSON, 3 URL)
 put('fuzz_octoprint', 'push_current', b'\x01' + b'{"current":{"state":{"text":"Printing","flags":'
     b'{"operational":true,"printing":true,"paused":false,"error":false,"ready":false}},'
     b'"job":{"file":{"name":"benchy.gcode","path":"prints/benchy.gcode","origin":"local",'

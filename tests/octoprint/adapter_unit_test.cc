@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -28,7 +29,7 @@
 #include "octoprint_storage.h"
 #include "push_client.h"
 #include "state_map.h"
-#include "ws_client.h"
+#include "ws_loop.h"
 
 extern char** environ;
 
@@ -395,34 +396,6 @@ TEST(Identity, StateDirStoresAtomicallyWithPrivateModes) {
 }
 
 // ---------------------------------------------------------------- websocket codec
-TEST(WsClient, AcceptKeyMatchesRfc6455Example) {
-  EXPECT_EQ(WsClient::AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-}
-
-TEST(WsClient, FramesRoundTripAndBadFramesAreRefused) {
-  for (size_t n : {0u, 5u, 125u, 126u, 70000u}) {
-    std::string payload(n, 'x');
-    std::string frame = WsClient::EncodeFrame(1, payload, 0x12345678);
-    bool fin = false;
-    int opcode = 0;
-    std::string out;
-    EXPECT_EQ(WsClient::DecodeFrame(frame, &fin, &opcode, &out),
-              static_cast<int64_t>(frame.size()));
-    EXPECT_TRUE(fin);
-    EXPECT_EQ(opcode, 1);
-    EXPECT_EQ(out, payload);
-    EXPECT_EQ(WsClient::DecodeFrame(frame.substr(0, frame.size() - 1), &fin, &opcode, &out), 0);
-  }
-  bool fin;
-  int opcode;
-  std::string out;
-  EXPECT_EQ(WsClient::DecodeFrame(std::string("\xc1\x00", 2), &fin, &opcode, &out), -1);  // RSV1
-  EXPECT_EQ(WsClient::DecodeFrame(std::string("\x09\x00", 2), &fin, &opcode, &out),
-            -1);                                                     // frag ping
-  std::string huge("\x81\x7f\x00\x00\x00\x00\x10\x00\x00\x00", 10);  // 64 GiB
-  EXPECT_EQ(WsClient::DecodeFrame(huge, &fin, &opcode, &out), -1);
-}
-
 TEST(PushClient, ParseUrl) {
   std::string host, base;
   int port = 0;
@@ -592,22 +565,77 @@ TEST_F(FakeOctoPrintTest, PushClientLogsInFollowsCurrentAndProbesFirmware) {
   EXPECT_NE(std::find(sink.events.begin(), sink.events.end(), "FirmwareData"), sink.events.end());
 }
 
-TEST_F(FakeOctoPrintTest, WsClientHandshakeAndRefusal) {
-  WsClient ws;
-  ASSERT_TRUE(ws.Connect("127.0.0.1", port_, "/sockjs/websocket", 10000).ok());
-  pc::StatusOr<std::string> hello = ws.Receive(10000);
-  ASSERT_TRUE(hello.ok()) << hello.status().ToString();
-  EXPECT_NE(hello->find("\"connected\""), std::string::npos);
-  ASSERT_TRUE(ws.SendText(R"({"auth":"bridge:no-such-session"})").ok());
-  pc::StatusOr<std::string> answer = ws.Receive(10000);
-  ASSERT_TRUE(answer.ok());
-  EXPECT_NE(answer->find("reauthRequired"), std::string::npos);
-  EXPECT_EQ(ws.Receive(50).status().code(), pc::StatusCode::kDeadlineExceeded);
-  ws.Close();
-  WsClient other;
-  pc::Status s = other.Connect("127.0.0.1", port_, "/api/version", 10000);
-  EXPECT_EQ(s.code(), pc::StatusCode::kFailedPrecondition);
-  EXPECT_FALSE(other.Connect("127.0.0.1", 1, "/", 2000).ok());
+// The WebSocket loop (hostio::WsLoop, libwebsockets) against the fake
+// OctoPrint's push socket: the upgrade, a message each way, OctoPrint's
+// refusal of a stale session, a refused upgrade and a closed port.
+class Recorder : public hostio::WsHandler {
+ public:
+  void OnOpen() override {
+    std::lock_guard<std::mutex> l(mu);
+    opened = true;
+    cv.notify_all();
+  }
+  void OnMessage(const std::string& text) override {
+    std::lock_guard<std::mutex> l(mu);
+    messages.push_back(text);
+    cv.notify_all();
+  }
+  void OnClosed(const std::string& why) override {
+    std::lock_guard<std::mutex> l(mu);
+    closed = why;
+    ++closes;
+    cv.notify_all();
+  }
+  template <typename Pred>
+  bool Wait(Pred pred) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::seconds(10), pred);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool opened = false;
+  std::vector<std::string> messages;
+  std::string closed;
+  int closes = 0;
+};
+
+TEST_F(FakeOctoPrintTest, WsLoopHandshakeMessagesAndRefusal) {
+  hostio::WsLoop loop;
+  ASSERT_TRUE(loop.Start().ok());
+  Recorder r;
+  hostio::WsTarget target;
+  target.url = "ws://127.0.0.1:" + std::to_string(port_) + "/sockjs/websocket";
+  pc::StatusOr<std::shared_ptr<hostio::WsConnection>> ws = loop.Connect(target, &r);
+  ASSERT_TRUE(ws.ok());
+  ASSERT_TRUE(r.Wait([&] { return !r.messages.empty(); }));
+  EXPECT_TRUE(r.opened);
+  EXPECT_NE(r.messages[0].find("\"connected\""), std::string::npos);
+  ASSERT_TRUE((*ws)->Send(R"({"auth":"bridge:no-such-session"})").ok());
+  ASSERT_TRUE(r.Wait([&] {
+    for (const std::string& m : r.messages) {
+      if (m.find("reauthRequired") != std::string::npos) return true;
+    }
+    return false;
+  }));
+  (*ws)->Close();
+  ASSERT_TRUE(r.Wait([&] { return r.closes == 1; }));
+  EXPECT_EQ(r.closed, "closed by us");
+  EXPECT_EQ((*ws)->Send("x").code(), pc::StatusCode::kFailedPrecondition);
+
+  Recorder refused;
+  target.url = "ws://127.0.0.1:" + std::to_string(port_) + "/api/version";
+  ASSERT_TRUE(loop.Connect(target, &refused).ok());
+  ASSERT_TRUE(refused.Wait([&] { return refused.closes == 1; }));
+  EXPECT_FALSE(refused.opened);
+  Recorder nobody;
+  target.url = "ws://127.0.0.1:1/";
+  ASSERT_TRUE(loop.Connect(target, &nobody).ok());
+  ASSERT_TRUE(nobody.Wait([&] { return nobody.closes == 1; }));
+  EXPECT_FALSE(nobody.opened);
+  EXPECT_EQ(loop.Connect({"ftp://x/", {}, true}, &nobody).status().code(),
+            pc::StatusCode::kInvalidArgument);
+  loop.Stop();
+  EXPECT_EQ(r.closes, 1);  // exactly one OnClosed each
 }
 
 }  // namespace
