@@ -2,8 +2,9 @@
 //
 // WsLoop: every WebSocket the bridge keeps open to printer hosts (Moonraker's
 // JSON-RPC socket, OctoPrint's push socket), served by ONE thread through
-// libwebsockets (Debian's libwebsockets-dev). Thousands of connections cost
-// file descriptors and buffers, not threads.
+// libwebsockets (Debian's libwebsockets-dev), on a libuv loop (epoll) when
+// lws's libuv plugin is installed, else on lws's own poll() loop. Thousands
+// of connections cost file descriptors and buffers, not threads.
 //
 // libwebsockets is not thread-safe: every lws call happens on the loop's
 // thread. Connect(), Send() and Close() queue the work and wake the loop
@@ -112,6 +113,8 @@ class WsLoop {
   prusaconnect::StatusOr<std::shared_ptr<WsConnection>> Connect(const WsTarget& target,
                                                                 WsHandler* handler);
   size_t connections() const;
+  // True when the loop runs on libuv (epoll), false on lws's poll() loop.
+  bool uses_libuv() const;
 
  private:
   friend struct WsLoopCallbacks;
@@ -122,6 +125,8 @@ class WsLoop {
   void ProcessQueue();  // loop thread
 
   struct lws_context* context_ = nullptr;
+  void* uv_loop_ = nullptr;  // uv_loop_t, when libuv drives the loop
+  void* uv_stop_ = nullptr;  // uv_async_t that stops it
   std::thread thread_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;

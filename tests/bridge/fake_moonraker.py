@@ -35,6 +35,7 @@ import tornado.netutil
 import tornado.web
 import tornado.websocket
 
+TICK_S = 0.25
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000002000000010806000000f4227f8a"
     "0000001149444154789c63f8cfc0f01f0419600c0057f10bf57abfc5570000000049454e44ae426082")
@@ -151,7 +152,9 @@ class FakeMoonraker:
         sockets = tornado.netutil.bind_sockets(self.port, address="127.0.0.1")
         self.port = sockets[0].getsockname()[1]
         self.server.add_sockets(sockets)
-        self.ticker = tornado.ioloop.PeriodicCallback(self._tick, 100)
+        # Klipper sends subscribed changes every 250 ms
+        # (webhooks.py SUBSCRIPTION_REFRESH_TIME); so does the fake.
+        self.ticker = tornado.ioloop.PeriodicCallback(self._tick, TICK_S * 1000)
         self.ticker.start()
 
     def stop(self):
@@ -285,12 +288,12 @@ class FakeMoonraker:
         ps = self.status["print_stats"]
         if ps["state"] != "printing":
             return
-        changes = {"print_stats": {"print_duration": ps["print_duration"] + 0.1,
-                                   "total_duration": ps["total_duration"] + 0.1,
-                                   "filament_used": ps["filament_used"] + 0.5}}
+        changes = {"print_stats": {"print_duration": ps["print_duration"] + TICK_S,
+                                   "total_duration": ps["total_duration"] + TICK_S,
+                                   "filament_used": ps["filament_used"] + 5 * TICK_S}}
         if self.advance_per_second > 0:
             p = min(1.0, self.status["virtual_sdcard"]["progress"] +
-                    self.advance_per_second / 10)
+                    self.advance_per_second * TICK_S)
             changes["virtual_sdcard"] = {"progress": p}
             changes["display_status"] = {"progress": p}
             if p >= 1.0:

@@ -602,6 +602,8 @@ class Recorder : public hostio::WsHandler {
 TEST_F(FakeOctoPrintTest, WsLoopHandshakeMessagesAndRefusal) {
   hostio::WsLoop loop;
   ASSERT_TRUE(loop.Start().ok());
+  // scripts/bootstrap installs lws's libuv plugin: the epoll loop.
+  EXPECT_TRUE(loop.uses_libuv());
   Recorder r;
   hostio::WsTarget target;
   target.url = "ws://127.0.0.1:" + std::to_string(port_) + "/sockjs/websocket";

@@ -51,6 +51,7 @@ class FakeOctoPrint:
                  "UUID:cede2a2f-41a2-4748-9b12-c55c62f367ff"):
         self.api_key = api_key
         self.port = port
+        self.push_interval = 0.1  # seconds between `current` messages
         self.m115 = m115
         self.lock = threading.RLock()
         self.server = None
@@ -208,6 +209,7 @@ class FakeOctoPrint:
     # ------------------------------------------------------------ simulation
     def _tick_loop(self):
         last = time.monotonic()
+        self._last_push = 0.0
         while not self._tick_stop.wait(0.1):
             now = time.monotonic()
             dt = now - last
@@ -239,7 +241,11 @@ class FakeOctoPrint:
                 elif self.state == "Cancelling":
                     self._end_job("PrintCancelled")
                 current = self.current()
-            self._broadcast({"current": current})
+            # Real OctoPrint throttles `current` to every 500 ms; tests use a
+            # faster push_interval so that they wait less.
+            if now - self._last_push >= self.push_interval - 1e-6:
+                self._last_push = now
+                self._broadcast({"current": current})
 
     def _job_payload(self):
         f = self.files.get(self.job_file, {})
