@@ -469,6 +469,7 @@ void MoonrakerDriver::Subscribe() {
                             if (status != nullptr) MergeStatus(&view_.status, *status);
                             view_.klippy_state = "ready";
                             view_.klippy_message.clear();
+                            view_.restart_requested.reset();
                             files_dirty_ = true;
                           }
                           if (periodic_) periodic_->Wake();
@@ -551,6 +552,12 @@ void MoonrakerDriver::OnMessage(const std::string& text) {
     LogWarning("Klipper disconnected from Moonraker (restarting?)");
     PollServerInfo();
     wake = true;
+  } else if (name == "notify_gcode_response") {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (gcode_capture_ > 0 && params != nullptr && params->is_array() && params->size() > 0 &&
+        (*params)[0].is_string() && gcode_lines_.size() < 1000) {
+      gcode_lines_.push_back((*params)[0].as_string());
+    }
   } else if (name == "notify_filelist_changed") {
     std::lock_guard<std::mutex> lock(mu_);
     files_dirty_ = true;
@@ -735,14 +742,39 @@ pc::CommandResult MoonrakerDriver::JobCommand(const char* method, const char* wh
 pc::CommandResult MoonrakerDriver::Gcode(const pc::CommandRequest& c) {
   std::string gcode = hostio::KwString(c, "gcode");
   if (gcode.empty()) return Reject("GCODE needs the G-code to send");
+  // Klipper answers "ok" to a command it does not know and only says so on
+  // the console ("// Unknown command:\"X\""): the console is read while the
+  // script runs, so that Connect hears about it.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (gcode_capture_++ == 0) gcode_lines_.clear();
+  }
   pc::StatusOr<pc::Json> r =
       Call("printer.gcode.script", pc::Json::MakeObject({{"script", gcode}}), kGcodeTimeoutMs);
+  std::vector<std::string> lines;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines = gcode_lines_;
+    --gcode_capture_;
+  }
   if (!r.ok()) return Failed("G-code \"" + gcode.substr(0, 60) + "\"", r.status());
+  for (const std::string& line : lines) {
+    if (line.rfind("// Unknown command:", 0) == 0) {
+      return Failed("G-code \"" + gcode.substr(0, 60) + "\"",
+                    pc::InvalidArgumentError(line.substr(3)));
+    }
+  }
   return pc::CommandResult{};
 }
 
 pc::CommandResult MoonrakerDriver::ResetPrinter() {
   reporter_->ConnectCauses(true);
+  {
+    // Klippy restarts now: "disconnected" for the next seconds is BUSY, not
+    // an error.
+    std::lock_guard<std::mutex> lock(mu_);
+    view_.restart_requested = std::chrono::steady_clock::now();
+  }
   pc::StatusOr<pc::Json> r = Call("printer.firmware_restart", pc::Json::MakeObject(), 30000);
   if (!r.ok()) {
     reporter_->ConnectCauses(false);

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "driver.h"
 #include "host_http.h"
@@ -101,6 +102,8 @@ class MoonrakerDriver : public HostDriver, public hostio::WsHandler {
   std::chrono::steady_clock::time_point next_attach_{};
   int64_t attach_backoff_ms_ = 2000;
   std::string last_logged_;
+  int gcode_capture_ = 0;                 // GCODE commands running
+  std::vector<std::string> gcode_lines_;  // the console meanwhile
 };
 
 }  // namespace bridge

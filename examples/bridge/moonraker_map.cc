@@ -61,10 +61,15 @@ HostSnapshot MoonrakerSnapshot(const MoonrakerView& v) {
   std::string message = Text(st, "webhooks", "state_message");
   if (v.klippy_state != "ready" || klippy.empty()) klippy = v.klippy_state;
   if (message.empty()) message = v.klippy_message;
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+  // The first line: Klipper adds its generic advice ("Once the underlying
+  // issue is corrected, use the FIRMWARE_RESTART command ...") below.
+  message = message.substr(0, message.find('\n'));
+  while (!message.empty() && (message.back() == '\r' || message.back() == ' ')) {
     message.pop_back();
   }
-  if (klippy == "startup") {
+  bool restarting = v.restart_requested && std::chrono::steady_clock::now() - *v.restart_requested <
+                                               std::chrono::minutes(1);
+  if (klippy == "startup" || (restarting && klippy != "ready" && klippy != "error")) {
     s.state = HostState::kStarting;
   } else if (klippy == "shutdown") {
     s.state = HostState::kAttention;

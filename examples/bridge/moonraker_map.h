@@ -14,6 +14,7 @@
 #include <prusaconnect/json.h>
 #include <prusaconnect/status.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,9 @@ struct MoonrakerView {
   std::string klippy_message;   // printer.info's state_message
   prusaconnect::Json status = prusaconnect::Json::MakeObject();  // objects
   std::optional<double> estimated_time;  // the job file's slicer estimate, s
+  // When RESET_PRINTER asked for a firmware restart: for a minute after,
+  // Klippy away or starting is BUSY, not an error.
+  std::optional<std::chrono::steady_clock::time_point> restart_requested;
 };
 
 // Merges {object: {field: value}} into `status` (fields replace, objects

@@ -164,7 +164,13 @@ struct WsLoopCallbacks {
           std::string why = in != nullptr && len > 0
                                 ? std::string(static_cast<const char*>(in), len)
                             : in != nullptr ? std::string(static_cast<const char*>(in))
-                                            : std::string("connection failed");
+                                            : std::string();
+          // lws counts the terminating NUL in `len`.
+          while (!why.empty() && (why.back() == '\0' || why.back() == '\n')) why.pop_back();
+          // "closed before established": nobody accepted the connection.
+          if (why.empty() || why == "closed before established") {
+            why = "cannot connect" + (why.empty() ? std::string() : " (" + why + ")");
+          }
           Finish(loop, c, why);
         }
         return 0;

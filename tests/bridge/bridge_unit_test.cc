@@ -94,6 +94,22 @@ TEST(MoonrakerMap, TelemetryFromObjects) {
   EXPECT_EQ(MoonrakerSnapshot(v).telemetry.time_remaining, 713);  // 100/0.123 - 100
 }
 
+TEST(MoonrakerMap, AFirmwareRestartWeAskedForIsBusyNotAnError) {
+  MoonrakerView v;
+  v.connected = true;
+  v.klippy_state = "disconnected";
+  EXPECT_EQ(MoonrakerSnapshot(v).state, HostState::kError);
+  v.restart_requested = std::chrono::steady_clock::now();
+  EXPECT_EQ(MoonrakerSnapshot(v).state, HostState::kStarting);
+  v.klippy_state = "shutdown";  // before Klippy has gone down
+  EXPECT_EQ(MoonrakerSnapshot(v).state, HostState::kStarting);
+  v.klippy_state = "error";  // the restart found a config error: that is news
+  EXPECT_EQ(MoonrakerSnapshot(v).state, HostState::kError);
+  v.klippy_state = "disconnected";
+  v.restart_requested = std::chrono::steady_clock::now() - std::chrono::minutes(2);
+  EXPECT_EQ(MoonrakerSnapshot(v).state, HostState::kError);
+}
+
 TEST(MoonrakerMap, MergeKeepsOtherFields) {
   pc::Json status = pc::Json::MakeObject();
   MergeStatus(&status, *pc::Json::Parse(R"({"extruder": {"temperature": 20, "target": 0}})"));

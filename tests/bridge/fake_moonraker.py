@@ -378,10 +378,20 @@ class FakeMoonraker:
             self.scripts.append(script)
             for line in script.split("\n"):
                 word = line.strip().split(" ")[0].upper()
-                if word and word not in ("G28", "G1", "G0", "M104", "M140", "M106", "M107",
-                                         "M117", "M115", "G90", "G91"):
-                    self._notify("notify_gcode_response", [f"!! Unknown command:\"{word}\""])
-                    raise RpcError(400, f"Unknown command:\"{word}\"")
+                if not word:
+                    continue
+                if word == "G28":
+                    self._change({"toolhead": {"homed_axes": "xyz"}})
+                elif word in ("G0", "G1") and self.status["toolhead"]["homed_axes"] != "xyz":
+                    # Klipper's respond_error: "!! ..." on the console, and the
+                    # script call fails with the text (400).
+                    msg = "Must home axis first: 10.000 0.000 0.000 [0.000]"
+                    self._notify("notify_gcode_response", ["!! " + msg])
+                    raise RpcError(400, msg)
+                elif word not in ("G0", "G1", "M104", "M140", "M106", "M107", "M117", "M115",
+                                  "G90", "G91", "M112"):
+                    # gcode.py cmd_default: only respond_info; the call succeeds.
+                    self._notify("notify_gcode_response", [f"// Unknown command:\"{word}\""])
             return "ok"
         if method == "printer.firmware_restart":
             self._require_klippy_connected()
