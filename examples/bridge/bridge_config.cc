@@ -19,7 +19,8 @@ bool PrinterEntry::operator==(const PrinterEntry& o) const {
          printer_type == o.printer_type && printing_interval_ms == o.printing_interval_ms &&
          idle_interval_ms == o.idle_interval_ms && verify_tls == o.verify_tls &&
          storage_name == o.storage_name && push_socket == o.push_socket &&
-         reconnect_printer == o.reconnect_printer && job_seconds == o.job_seconds;
+         reconnect_printer == o.reconnect_printer && job_seconds == o.job_seconds &&
+         cameras == o.cameras;
 }
 
 namespace {
@@ -186,6 +187,7 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     r.Bool("verify_tls", &e.verify_tls);
     r.Bool("push_socket", &e.push_socket);
     r.Bool("reconnect_printer", &e.reconnect_printer);
+    r.Bool("cameras", &e.cameras);
     r.Int("job_seconds", &e.job_seconds, 1, 7 * 24 * 3600);
     r.NoOthers();
     if (r.error().empty()) {

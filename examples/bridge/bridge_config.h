@@ -49,6 +49,8 @@ struct PrinterEntry {
   // OctoPrint to reconnect a printer after a serial error.
   bool push_socket = true;
   bool reconnect_printer = true;
+  // moonraker: Moonraker's webcams (server.webcams.list) as Connect cameras.
+  bool cameras = true;
   // virtual: how long a simulated print takes.
   int64_t job_seconds = 60;
   int line = 0;  // where the entry starts in the file

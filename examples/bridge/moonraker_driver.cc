@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -33,6 +36,13 @@ constexpr int kMaxDepth = 16;
 // Iterating `(p ? *p : kNull).as_array()` walks nothing when p is null,
 // without copying the array.
 const pc::Json kNull;
+
+std::string ReadCameraFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 // The printer objects the driver follows (those Klipper has).
 bool Wanted(const std::string& name) {
@@ -268,6 +278,20 @@ pc::Status MoonrakerDriver::Start(DriverContext* context) {
   });
   p->set_download_finished_cb([this](const pc::TransferInfo& t) { OnDownloadFinished(t); });
   p->set_software("prusaconnect-bridge (Moonraker)");
+  const octoprint_adapter::StateDir* state = context_.state;
+  std::string name = entry_.name;
+  p->cameras().set_token_cb([state, name](const std::string& id, const std::string& fingerprint,
+                                          const std::string& token) {
+    octoprint_adapter::LogScope scope(name);
+    std::string path = state->dir() + "/camera-" + id;
+    if (token.empty()) {
+      std::remove(path.c_str());  // Connect refused it: register anew next time
+      return;
+    }
+    pc::Status s =
+        octoprint_adapter::WriteFileAtomic(path, fingerprint + "\n" + token + "\n", 0600);
+    if (!s.ok()) LogWarning("cannot store camera " + id + "'s token: " + s.message());
+  });
   {
     std::lock_guard<std::mutex> lock(mu_);
     view_.unreachable_why = "connecting to Moonraker at " + entry_.url;
@@ -552,6 +576,10 @@ void MoonrakerDriver::OnMessage(const std::string& text) {
     LogWarning("Klipper disconnected from Moonraker (restarting?)");
     PollServerInfo();
     wake = true;
+  } else if (name == "notify_webcams_changed") {
+    std::lock_guard<std::mutex> lock(mu_);
+    webcams_dirty_ = true;
+    wake = true;
   } else if (name == "notify_gcode_response") {
     std::lock_guard<std::mutex> lock(mu_);
     if (gcode_capture_ > 0 && params != nullptr && params->is_array() && params->size() > 0 &&
@@ -691,7 +719,76 @@ int64_t MoonrakerDriver::StepReport() {
       files_dirty_ = true;
     }
   }
+  if (entry_.cameras && view.connected && !context_.printer->token().empty()) SyncCameras();
   return snap.state == HostState::kPrinting ? entry_.printing_interval_ms : entry_.idle_interval_ms;
+}
+
+void MoonrakerDriver::SyncCameras() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!webcams_dirty_) return;
+    webcams_dirty_ = false;
+  }
+  pc::StatusOr<pc::Json> list = Call("server.webcams.list", pc::Json::MakeObject());
+  if (!list.ok()) {
+    // Moonraker without the webcam component, or a dropped socket.
+    if (list.status().code() != pc::StatusCode::kNotFound) {
+      std::lock_guard<std::mutex> lock(mu_);
+      webcams_dirty_ = true;
+    }
+    return;
+  }
+  std::vector<Webcam> wanted = WebcamsFromList(*list, entry_.url);
+  pc::CameraController& cams = context_.printer->cameras();
+  std::map<std::string, std::string> now;
+  for (const Webcam& w : wanted) now[w.id] = w.snapshot_url;
+  for (const auto& old : cameras_) {
+    auto it = now.find(old.first);
+    if (it == now.end() || it->second != old.second) {
+      (void)cams.remove_camera(old.first);
+      LogInfo("camera " + old.first + " removed");
+    }
+  }
+  for (const Webcam& w : wanted) {
+    auto known = cameras_.find(w.id);
+    if (known != cameras_.end() && known->second == w.snapshot_url) continue;
+    pc::CameraConfig config;
+    config.id = w.id;
+    config.name = w.name;
+    // "<fingerprint>\n<token>\n" from an earlier registration.
+    std::string stored = ReadCameraFile(context_.state->dir() + "/camera-" + w.id);
+    size_t nl = stored.find('\n');
+    if (nl != std::string::npos) {
+      config.fingerprint = stored.substr(0, nl);
+      config.token = stored.substr(nl + 1);
+      while (!config.token.empty() && config.token.back() == '\n') config.token.pop_back();
+    }
+    pc::HttpSnapshotOptions http;
+    http.url = w.snapshot_url;
+    http.verify_tls = entry_.verify_tls;
+    config.driver = pc::MakeHttpSnapshotDriver(http);
+    pc::Status added = cams.add_camera(config);
+    if (!added.ok()) {
+      LogWarning("webcam " + w.name + " (" + w.snapshot_url +
+                 ") is not a Connect camera: " + added.message());
+      now.erase(w.id);
+      continue;
+    }
+    if (config.token.empty()) {
+      pc::StatusOr<std::string> token = cams.register_camera(w.id);
+      if (!token.ok()) {
+        LogWarning("cannot register webcam " + w.name +
+                   " with Connect: " + token.status().message() + "; trying again later");
+        (void)cams.remove_camera(w.id);
+        now.erase(w.id);
+        std::lock_guard<std::mutex> lock(mu_);
+        webcams_dirty_ = true;
+        continue;
+      }
+    }
+    LogInfo("webcam " + w.name + " (" + w.snapshot_url + ") is Connect camera " + w.id);
+  }
+  cameras_ = now;
 }
 
 pc::CommandResult MoonrakerDriver::StartPrint(const pc::CommandRequest& c) {

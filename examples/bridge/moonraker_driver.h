@@ -76,6 +76,8 @@ class MoonrakerDriver : public HostDriver, public hostio::WsHandler {
   prusaconnect::CommandResult Gcode(const prusaconnect::CommandRequest& c);
   prusaconnect::CommandResult ResetPrinter();
   void OnDownloadFinished(const prusaconnect::TransferInfo& t);
+  // Moonraker's webcams as the printer's Connect cameras (worker thread).
+  void SyncCameras();
 
   PrinterEntry entry_;
   hostio::HostHttp http_;
@@ -102,8 +104,10 @@ class MoonrakerDriver : public HostDriver, public hostio::WsHandler {
   std::chrono::steady_clock::time_point next_attach_{};
   int64_t attach_backoff_ms_ = 2000;
   std::string last_logged_;
-  int gcode_capture_ = 0;                 // GCODE commands running
-  std::vector<std::string> gcode_lines_;  // the console meanwhile
+  bool webcams_dirty_ = true;                   // server.webcams.list to be read again
+  std::map<std::string, std::string> cameras_;  // Connect camera id -> snapshot URL
+  int gcode_capture_ = 0;                       // GCODE commands running
+  std::vector<std::string> gcode_lines_;        // the console meanwhile
 };
 
 }  // namespace bridge

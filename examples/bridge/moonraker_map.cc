@@ -202,4 +202,48 @@ octoprint_adapter::Identity IdentityFromSystemInfo(const pc::Json& info) {
   return {};
 }
 
+std::vector<Webcam> WebcamsFromList(const pc::Json& result, const std::string& moonraker_url) {
+  std::vector<Webcam> out;
+  const pc::Json* list = result.find("webcams");
+  if (list == nullptr || !list->is_array()) return out;
+  // scheme://host (no port): where a relative snapshot URL lives.
+  std::string origin;
+  size_t scheme = moonraker_url.find("://");
+  if (scheme != std::string::npos) {
+    size_t end = moonraker_url.find('/', scheme + 3);
+    std::string hostport = moonraker_url.substr(scheme + 3, end - (scheme + 3));
+    size_t colon = hostport.rfind(':');
+    if (colon != std::string::npos && hostport.find(']', colon) == std::string::npos) {
+      hostport.resize(colon);
+    }
+    origin = moonraker_url.substr(0, scheme) + "://" + hostport;
+  }
+  for (const pc::Json& cam : list->as_array()) {
+    const pc::Json* enabled = cam.find("enabled");
+    if (enabled != nullptr && enabled->is_bool() && !enabled->as_bool()) continue;
+    const pc::Json* url = cam.find("snapshot_url");
+    if (url == nullptr || !url->is_string() || url->as_string().empty()) continue;
+    Webcam w;
+    const pc::Json* name = cam.find("name");
+    const pc::Json* uid = cam.find("uid");
+    w.name = name != nullptr && name->is_string() ? name->as_string() : "webcam";
+    std::string key =
+        uid != nullptr && uid->is_string() && !uid->as_string().empty() ? uid->as_string() : w.name;
+    w.id = "moonraker-";
+    for (char ch : key) {
+      w.id += std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' ? ch : '_';
+    }
+    const std::string& u = url->as_string();
+    if (u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0) {
+      w.snapshot_url = u;
+    } else if (!origin.empty()) {
+      w.snapshot_url = origin + (u[0] == '/' ? "" : "/") + u;
+    } else {
+      continue;
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 }  // namespace bridge

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "identity.h"
 #include "job_reporter.h"
@@ -48,6 +49,18 @@ prusaconnect::Status MoonrakerError(const prusaconnect::Json& error);
 // the first MAC address of the host's network interfaces as
 // "KLIPPER-<mac hex>"; empty when neither is there.
 octoprint_adapter::Identity IdentityFromSystemInfo(const prusaconnect::Json& system_info);
+
+// A webcam of server.webcams.list that can be a Connect camera.
+struct Webcam {
+  std::string id;            // "moonraker-" + its uid (or name): the camera id
+  std::string name;          // shown in Connect
+  std::string snapshot_url;  // absolute
+};
+// The enabled webcams with a snapshot URL; a relative URL is resolved
+// against http://<Moonraker's host>/ (the front end's web server, as
+// Mainsail and Fluidd do), not against Moonraker's port.
+std::vector<Webcam> WebcamsFromList(const prusaconnect::Json& result,
+                                    const std::string& moonraker_url);
 
 }  // namespace bridge
 

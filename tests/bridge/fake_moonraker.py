@@ -36,6 +36,8 @@ import tornado.web
 import tornado.websocket
 
 TICK_S = 0.25
+# A minimal JPEG (SOI, APP0, EOI): what a webcam's snapshot URL answers.
+JPEG = b"\xff\xd8\xff\xe0" + bytes(64) + b"\xff\xd9"
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000002000000010806000000f4227f8a"
     "0000001149444154789c63f8cfc0f01f0419600c0057f10bf57abfc5570000000049454e44ae426082")
@@ -130,6 +132,8 @@ class FakeMoonraker:
         self.scripts = []  # G-code scripts run
         self.uploads = []  # paths uploaded
         self.refuse_uploads = None  # (status, message) to answer uploads with
+        self.webcams = []  # server.webcams.list entries
+        self.snapshots_served = 0
         self.server = None
         self.ticker = None
         self.eventtime = 1000.0
@@ -147,6 +151,7 @@ class FakeMoonraker:
             (r"/machine/system_info", _Rest, {"fake": self, "what": "machine.system_info"}),
             (r"/server/files/upload", _Upload, {"fake": self}),
             (r"/server/files/gcodes/(.*)", _Download, {"fake": self}),
+            (r"/webcam/snapshot", _Snapshot, {"fake": self}),
         ], websocket_ping_interval=0)
         self.server = tornado.httpserver.HTTPServer(app, max_body_size=1 << 30)
         sockets = tornado.netutil.bind_sockets(self.port, address="127.0.0.1")
@@ -198,6 +203,22 @@ class FakeMoonraker:
                 self.dirs.add(parent)
                 parent = posixpath.dirname(parent)
             self._filelist("create_file", path)
+        self.hub.call(add)
+
+    def add_webcam(self, name, snapshot_url=None, enabled=True):
+        """A webcam as Moonraker's database lists it; by default its snapshot
+        URL is this fake's /webcam/snapshot (absolute: a real one is often
+        relative to the host's port 80)."""
+        def add():
+            self.webcams.append({
+                "name": name, "location": "printer", "service": "mjpegstreamer",
+                "enabled": enabled, "icon": "mdiWebcam", "target_fps": 15,
+                "target_fps_idle": 5, "stream_url": "/webcam/?action=stream",
+                "snapshot_url": snapshot_url or f"{self.url}/webcam/snapshot",
+                "flip_horizontal": False, "flip_vertical": False, "rotation": 0,
+                "aspect_ratio": "4:3", "extra_data": {}, "source": "database",
+                "uid": f"341778f9-387f-455b-8b69-{len(self.webcams):012x}"})
+            self._notify("notify_webcams_changed", [{"webcams": self.webcams}])
         self.hub.call(add)
 
     def shutdown(self, message):
@@ -443,7 +464,7 @@ class FakeMoonraker:
             self.dirs.discard(rel)
             return {"item": {"path": rel, "root": "gcodes"}, "action": "delete_dir"}
         if method == "server.webcams.list":
-            return {"webcams": []}
+            return {"webcams": self.webcams}
         raise RpcError(-32601, f"Method not found: {method}")
 
     def _require_klippy_connected(self):
@@ -565,6 +586,16 @@ class _Download(tornado.web.RequestHandler):
             self.finish({"error": {"code": 404, "message": f"File does not exist: {path}"}})
             return
         self.finish(entry[0])
+
+
+class _Snapshot(tornado.web.RequestHandler):
+    def initialize(self, fake):
+        self.fake = fake
+
+    def get(self):
+        self.fake.snapshots_served += 1
+        self.set_header("Content-Type", "image/jpeg")
+        self.finish(JPEG)
 
 
 class _Upload(tornado.web.RequestHandler):

@@ -195,3 +195,44 @@ def test_files_tree_commands_and_download_to_print(online, emulator, tmp_path):
     assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
     assert "parts/clip.gcode" not in fake.files
     assert emulator.wait_event(fp, "FILE_CHANGED")
+
+
+def test_webcam_becomes_a_connect_camera(online, emulator):
+    b, fake, fp = online
+    fake.add_webcam("nozzle cam")
+    cams = wait_for(lambda: [c for c in emulator.api("GET", "/api/cameras")
+                             if c["printer_fingerprint"] == fp and c["snapshot_count"] >= 1])
+    assert cams, b.stderr()[-2000:]
+    assert fake.snapshots_served >= 1
+    assert b.wait_log("webcam nozzle cam (" + fake.url + "/webcam/snapshot) is Connect camera")
+    files = [f for f in os.listdir(os.path.join(b.state, "voron")) if f.startswith("camera-")]
+    assert len(files) == 1
+    assert os.stat(os.path.join(b.state, "voron", files[0])).st_mode & 0o777 == 0o600
+    # A restarted bridge keeps the camera's token: no second registration.
+    b.stop()
+    b.start()
+    assert b.wait_log("is Connect camera", timeout=30) and wait_for(
+        lambda: b.stderr().count("is Connect camera") == 2)
+    cam = [c for c in emulator.api("GET", "/api/cameras") if c["printer_fingerprint"] == fp]
+    assert len(cam) == 1 and cam[0]["registrations"] == 1, cam
+
+
+def test_api_key_never_logged(online):
+    b, fake, fp = online
+    assert fake.api_key == "MRKEY"
+    assert "MRKEY" not in b.stderr()
+
+
+def test_upload_refused_is_reported_and_nothing_printed(online, emulator):
+    b, fake, fp = online
+    fake.refuse_uploads = (403, "File is loaded, upload not permitted")
+    h = f"mr{os.getpid()}x"
+    emulator.api("POST", "/api/files", {"team_id": 7, "hash": h, "size": 2000})
+    cid = emulator.queue(fp, "START_CONNECT_DOWNLOAD", {"path": "/local/refused.gcode",
+                                                        "team_id": 7, "hash": h,
+                                                        "printing": True})
+    assert emulator.wait_result(fp, cid)["event"] == "TRANSFER_INFO"
+    ev = emulator.wait_event(fp, "TRANSFER_ABORTED")
+    assert ev and "File is loaded, upload not permitted" in json.dumps(ev["body"]), ev
+    assert "refused.gcode" not in fake.files
+    assert not any(c[0] == "printer.print.start" for c in fake.calls)
