@@ -599,6 +599,7 @@ void MoonrakerDriver::OnClosed(const std::string& why) {
   std::map<int64_t, Callback> pending;
   int64_t delay;
   bool was_connected;
+  bool log;
   {
     std::lock_guard<std::mutex> lock(mu_);
     was_connected = view_.connected;
@@ -611,12 +612,14 @@ void MoonrakerDriver::OnClosed(const std::string& why) {
     delay = backoff_ms_;
     backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
     reconnect_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
+    // Each new reason once, and every lost connection.
+    log = why != last_logged_ || was_connected;
+    last_logged_ = why;
   }
   for (auto& p : pending) p.second(pc::UnavailableError("Moonraker connection lost: " + why), {});
-  if (why != last_logged_ || was_connected) {
+  if (log) {
     LogWarning("Moonraker at " + entry_.url + ": " + why + "; reconnecting in " +
                std::to_string(delay / 1000.0).substr(0, 4) + " s");
-    last_logged_ = why;
   }
   if (periodic_) periodic_->Wake();
 }
