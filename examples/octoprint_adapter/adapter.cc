@@ -540,6 +540,10 @@ void Adapter::Report(const Snapshot& s) {
         bool done = (last_completion_ && *last_completion_ >= 99.9) ||
                     (s.completion && *s.completion >= 99.9 && s.file_path == job_path_);
         ended = done ? pc::State::FINISHED : pc::State::STOPPED;
+        LogDebug("no end event for the job; progress " +
+                 (last_completion_ ? std::to_string(*last_completion_) : std::string("-")) +
+                 " then " + (s.completion ? std::to_string(*s.completion) : std::string("-")) +
+                 " of " + s.file_path + " (job " + job_path_ + ")");
       }
       hold_ = ended;
       job_end_event_.reset();

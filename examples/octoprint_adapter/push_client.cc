@@ -234,8 +234,11 @@ void PushClient::OnMessage(const std::string& text) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
-    if (!announced_) {
-      // First message after auth: the socket works.
+    // OctoPrint sends "connected" before it reads our auth; only after a
+    // good auth does it register the socket for events and send "history"
+    // (then "current"). So the socket is up, and events will come, once a
+    // history or current message has arrived, not on the first message.
+    if (!announced_ && (j->find("history") != nullptr || j->find("current") != nullptr)) {
       announced_ = true;
       backoff_ms_ = 1000;
       up_ = true;

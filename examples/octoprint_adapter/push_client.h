@@ -102,7 +102,7 @@ class PushClient : public hostio::WsHandler {
   std::shared_ptr<hostio::WsConnection> ws_;
   std::string auth_;         // {"auth": "name:session"} of this connection
   bool connecting_ = false;  // a socket exists (opening or open)
-  bool announced_ = false;   // the first message after auth arrived
+  bool announced_ = false;   // history/current arrived: auth took, events come
   std::chrono::steady_clock::time_point retry_at_{};
   int64_t backoff_ms_ = 1000;
   PushSink* sink_ = nullptr;
