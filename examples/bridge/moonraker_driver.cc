@@ -576,6 +576,20 @@ void MoonrakerDriver::OnMessage(const std::string& text) {
     LogWarning("Klipper disconnected from Moonraker (restarting?)");
     PollServerInfo();
     wake = true;
+  } else if (name == "notify_history_changed") {
+    // A job added or finished: print_stats says the same a moment later;
+    // report now, and say how the job ended in the log.
+    const pc::Json* h =
+        params != nullptr && params->is_array() && params->size() > 0 ? &(*params)[0] : nullptr;
+    const pc::Json* action = h != nullptr ? h->find("action") : nullptr;
+    const pc::Json* job = h != nullptr ? h->find("job") : nullptr;
+    const pc::Json* status = job != nullptr ? job->find("status") : nullptr;
+    const pc::Json* file = job != nullptr ? job->find("filename") : nullptr;
+    if (action != nullptr && action->as_string() == "finished" && status != nullptr) {
+      LogInfo("Klipper's history: " + (file != nullptr ? file->as_string() : std::string("job")) +
+              " " + status->as_string());
+    }
+    wake = true;
   } else if (name == "notify_webcams_changed") {
     std::lock_guard<std::mutex> lock(mu_);
     webcams_dirty_ = true;

@@ -324,6 +324,13 @@ class FakeMoonraker:
         self._change(changes)
 
     def _end(self, state):
+        ps = self.status["print_stats"]
+        self._notify("notify_history_changed", [{"action": "finished", "job": {
+            "job_id": f"{int(self.eventtime * 4):06X}", "filename": ps["filename"],
+            "status": {"complete": "completed"}.get(state, state),
+            "start_time": time.time() - ps["total_duration"], "end_time": time.time(),
+            "print_duration": ps["print_duration"], "total_duration": ps["total_duration"],
+            "filament_used": ps["filament_used"], "metadata": {}, "exists": True}}])
         self._change({"print_stats": {"state": state},
                       "virtual_sdcard": {"is_active": False},
                       "extruder": {"target": 0.0}, "heater_bed": {"target": 0.0},

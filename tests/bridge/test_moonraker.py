@@ -91,6 +91,7 @@ def test_telemetry_and_states_through_a_print(online, emulator):
     assert not any(c[0] == "printer.print.start" for c in fake.calls[calls:])
     fake.finish()
     assert emulator.wait_state(fp, "FINISHED")
+    assert b.wait_log("Klipper's history: benchy.gcode completed")
 
 
 def test_gcode_and_klipper_errors(online, emulator):
