@@ -4,6 +4,7 @@
 #include <prusaconnect/const.h>
 
 #include <toml++/toml.h>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -20,7 +21,7 @@ bool PrinterEntry::operator==(const PrinterEntry& o) const {
          idle_interval_ms == o.idle_interval_ms && verify_tls == o.verify_tls &&
          storage_name == o.storage_name && push_socket == o.push_socket &&
          reconnect_printer == o.reconnect_printer && job_seconds == o.job_seconds &&
-         cameras == o.cameras;
+         cameras == o.cameras && camera_trigger == o.camera_trigger;
 }
 
 namespace {
@@ -91,6 +92,21 @@ class TableReader {
   std::set<std::string> seen_;
   std::string error_;
 };
+
+}  // namespace
+
+std::optional<pc::TriggerScheme> CameraTriggerFromName(const std::string& name) {
+  for (pc::TriggerScheme t :
+       {pc::TriggerScheme::TEN_SEC, pc::TriggerScheme::THIRTY_SEC, pc::TriggerScheme::SIXTY_SEC,
+        pc::TriggerScheme::EACH_LAYER, pc::TriggerScheme::FIFTH_LAYER, pc::TriggerScheme::MANUAL}) {
+    std::string lower = pc::ToString(t);
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower == name) return t;
+  }
+  return std::nullopt;
+}
+
+namespace {
 
 bool ValidName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -188,6 +204,7 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     r.Bool("push_socket", &e.push_socket);
     r.Bool("reconnect_printer", &e.reconnect_printer);
     r.Bool("cameras", &e.cameras);
+    r.String("camera_trigger", &e.camera_trigger);
     r.Int("job_seconds", &e.job_seconds, 1, 7 * 24 * 3600);
     r.NoOthers();
     if (r.error().empty()) {
@@ -218,6 +235,11 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
         r.Error(at("printer_type"), "printer_type",
                 "unknown printer type \"" + e.printer_type + "\" (one of " + known +
                     ", or a type triple such as \"1.3.1\")");
+      } else if (!CameraTriggerFromName(e.camera_trigger)) {
+        r.Error(at("camera_trigger"), "camera_trigger",
+                "must be ten_sec, thirty_sec, sixty_sec, each_layer, fifth_layer or manual, "
+                "not \"" +
+                    e.camera_trigger + "\"");
       } else if (e.storage_name.empty() || e.storage_name.find('/') != std::string::npos ||
                  e.storage_name[0] == '.') {
         r.Error(at("storage_name"), "storage_name", "must be a plain name such as \"local\"");

@@ -28,7 +28,10 @@
 
 #include <prusaconnect/status.h>
 
+#include <prusaconnect/const.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +54,10 @@ struct PrinterEntry {
   bool reconnect_printer = true;
   // moonraker: Moonraker's webcams (server.webcams.list) as Connect cameras.
   bool cameras = true;
+  // When those cameras take pictures: "ten_sec", "thirty_sec", "sixty_sec",
+  // "each_layer", "fifth_layer" (layers as Klipper counts them,
+  // print_stats.info.current_layer) or "manual".
+  std::string camera_trigger = "thirty_sec";
   // virtual: how long a simulated print takes.
   int64_t job_seconds = 60;
   int line = 0;  // where the entry starts in the file
@@ -81,6 +88,10 @@ prusaconnect::Status ParseBridgeConfig(const std::string& text, const std::strin
                                        BridgeConfig* config);
 
 extern const char kDefaultBridgeConfig[];
+
+// "each_layer" -> EACH_LAYER (the enumerator's name in lower case); nullopt
+// for anything else.
+std::optional<prusaconnect::TriggerScheme> CameraTriggerFromName(const std::string& name);
 
 }  // namespace bridge
 

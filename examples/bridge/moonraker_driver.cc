@@ -19,6 +19,7 @@ namespace bridge {
 
 namespace pc = prusaconnect;
 using hostio::Reject;
+using octoprint_adapter::LogDebug;
 using octoprint_adapter::LogInfo;
 using octoprint_adapter::LogWarning;
 
@@ -713,6 +714,7 @@ int64_t MoonrakerDriver::StepReport() {
   if (!fetch_estimate.empty()) FetchEstimate(fetch_estimate);
   HostSnapshot snap = MoonrakerSnapshot(view);
   reporter_->Report(snap);
+  NoteLayer(view, snap.state);
   if (attach) {
     pc::Status s = context_.printer->attach_storage(storage_);
     std::lock_guard<std::mutex> lock(mu_);
@@ -738,6 +740,29 @@ int64_t MoonrakerDriver::StepReport() {
   }
   if (entry_.cameras && view.connected && !context_.printer->token().empty()) SyncCameras();
   return snap.state == HostState::kPrinting ? entry_.printing_interval_ms : entry_.idle_interval_ms;
+}
+
+void MoonrakerDriver::NoteLayer(const MoonrakerView& view, HostState state) {
+  // Klipper counts layers when the slicer says where they start
+  // (SET_PRINT_STATS_INFO CURRENT_LAYER=…); each new one is a camera
+  // trigger for EACH_LAYER / FIFTH_LAYER cameras. Steps come at least once
+  // a second while printing, faster than layers change.
+  const pc::Json* ps = view.status.find("print_stats");
+  const pc::Json* info = ps != nullptr ? ps->find("info") : nullptr;
+  const pc::Json* layer = info != nullptr ? info->find("current_layer") : nullptr;
+  if (state != HostState::kPrinting || layer == nullptr || !layer->is_number()) {
+    if (state != HostState::kPrinting && state != HostState::kPaused) last_layer_.reset();
+    return;
+  }
+  int64_t now = layer->as_int();
+  if (last_layer_ == now) return;
+  bool changed = last_layer_ && now > *last_layer_;
+  last_layer_ = now;
+  const pc::Json* total = info->find("total_layer");
+  LogDebug("layer " + std::to_string(now) +
+           (total != nullptr && total->is_number() ? " of " + std::to_string(total->as_int())
+                                                   : std::string()));
+  if (changed && !cameras_.empty()) context_.printer->cameras().layer_changed();
 }
 
 void MoonrakerDriver::SyncCameras() {
@@ -784,6 +809,8 @@ void MoonrakerDriver::SyncCameras() {
     http.url = w.snapshot_url;
     http.verify_tls = entry_.verify_tls;
     config.driver = pc::MakeHttpSnapshotDriver(http);
+    config.trigger_scheme =
+        CameraTriggerFromName(entry_.camera_trigger).value_or(pc::TriggerScheme::THIRTY_SEC);
     pc::Status added = cams.add_camera(config);
     if (!added.ok()) {
       LogWarning("webcam " + w.name + " (" + w.snapshot_url +

@@ -78,6 +78,7 @@ class MoonrakerDriver : public HostDriver, public hostio::WsHandler {
   void OnDownloadFinished(const prusaconnect::TransferInfo& t);
   // Moonraker's webcams as the printer's Connect cameras (worker thread).
   void SyncCameras();
+  void NoteLayer(const MoonrakerView& view, HostState state);
 
   PrinterEntry entry_;
   hostio::HostHttp http_;
@@ -105,6 +106,7 @@ class MoonrakerDriver : public HostDriver, public hostio::WsHandler {
   int64_t attach_backoff_ms_ = 2000;
   std::string last_logged_;
   bool webcams_dirty_ = true;                   // server.webcams.list to be read again
+  std::optional<int64_t> last_layer_;           // print_stats.info.current_layer seen last
   std::map<std::string, std::string> cameras_;  // Connect camera id -> snapshot URL
   int gcode_capture_ = 0;                       // GCODE commands running
   std::vector<std::string> gcode_lines_;        // the console meanwhile

@@ -201,6 +201,17 @@ host = "virtual"
   EXPECT_NE(c4.printer_errors[1].find("t.toml:9: printer.name: \"bad name\" is not a valid name"),
             std::string::npos)
       << c4.printer_errors[1];
+  BridgeConfig c5;
+  ASSERT_TRUE(ParseBridgeConfig("[[printer]]\nname = \"k\"\nhost = \"moonraker\"\n"
+                                "url = \"http://k\"\ncamera_trigger = \"every_layer\"\n",
+                                "t.toml", &c5)
+                  .ok());
+  ASSERT_EQ(c5.printer_errors.size(), 1u);
+  EXPECT_EQ(c5.printer_errors[0],
+            "t.toml:5: printer.camera_trigger: must be ten_sec, thirty_sec, sixty_sec, "
+            "each_layer, fifth_layer or manual, not \"every_layer\" (printer \"k\" left out)");
+  EXPECT_EQ(CameraTriggerFromName("fifth_layer"), pc::TriggerScheme::FIFTH_LAYER);
+  EXPECT_FALSE(CameraTriggerFromName("FIFTH_LAYER"));
 }
 
 }  // namespace

@@ -268,6 +268,12 @@ class FakeMoonraker:
                           "print_stats": {"print_duration": ps["print_duration"] + 1.0}})
         self.hub.call(do)
 
+    def set_layer(self, current, total):
+        """SET_PRINT_STATS_INFO CURRENT_LAYER=… TOTAL_LAYER=…: Klipper sends
+        print_stats.info whole when one of its keys changes."""
+        self.hub.call(self._change, {"print_stats": {"info": {"total_layer": total,
+                                                              "current_layer": current}}})
+
     def finish(self):
         self.hub.call(lambda: self._end("complete"))
 

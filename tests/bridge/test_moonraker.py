@@ -218,6 +218,35 @@ def test_webcam_becomes_a_connect_camera(online, emulator):
     assert len(cam) == 1 and cam[0]["registrations"] == 1, cam
 
 
+def test_each_layer_camera_takes_a_picture_per_new_layer(bridges, emulator, moonraker):
+    fake = moonraker(advance_per_second=0)
+    fake.add_file("benchy.gcode", b"G28\n" * 50, estimated_time=600)
+    fake.add_webcam("nozzle cam")
+    b = bridges([mr("voron", fake, camera_trigger="each_layer")])
+    fp = b.provision("voron")
+    b.start()
+    assert emulator.wait_state(fp, "IDLE")
+
+    def shots():
+        cams = [c for c in emulator.api("GET", "/api/cameras") if c["printer_fingerprint"] == fp]
+        return cams[0]["snapshot_count"] if cams else 0
+    assert wait_for(lambda: shots() == 1)  # the first picture after registration
+    cid = emulator.queue(fp, "START_PRINT", {"path": "/local/benchy.gcode"})
+    assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
+    assert emulator.wait_state(fp, "PRINTING")
+    fake.set_layer(1, 40)  # the first layer seen is where we are, not a change
+    assert b.wait_log("[voron] layer 1 of 40")
+    for layer in (2, 3):
+        before = shots()
+        fake.set_layer(layer, 40)
+        assert wait_for(lambda: shots() == before + 1), (layer, shots(), b.stderr()[-2000:])
+        assert b.wait_log(f"[voron] layer {layer} of 40")
+    # Not timed: nothing more comes while the layer stays.
+    time.sleep(1.5)
+    assert shots() == 3
+    assert "camera_trigger" not in b.stderr()
+
+
 def test_api_key_never_logged(online):
     b, fake, fp = online
     assert fake.api_key == "MRKEY"
