@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "adapter_log.h"
+#include "qr_terminal.h"
 
 namespace bridge {
 
@@ -58,17 +59,163 @@ void PrinterRunner::Start() {
 
 void PrinterRunner::Stop() {
   if (supervise_) supervise_->Stop();
-  if (driver_) driver_->Stop();
-  if (printer_) {
-    printer_->flush(2000);
-    printer_->stop();
+  // The status API reads printer_ and driver_ under mu_ while started_:
+  // take them out first, stop them outside the lock (their callbacks take it).
+  std::unique_ptr<HostDriver> driver;
+  std::unique_ptr<pc::Printer> printer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = false;
+    driver = std::move(driver_);
+    printer = std::move(printer_);
   }
-  driver_.reset();
-  printer_.reset();
+  if (driver) driver->Stop();
+  if (printer) {
+    printer->flush(2000);
+    printer->stop();
+  }
+  driver.reset();
+  printer.reset();
+  bridge_->hub()->Forget(entry_.name);
   if (!serial_claimed_.empty()) bridge_->ReleaseSerial(serial_claimed_, entry_.name);
   serial_claimed_.clear();
+}
+
+namespace {
+
+// "http://user:secret@host:7125/" -> "http://host:7125/": never show
+// credentials a URL may carry.
+std::string WithoutCredentials(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t start = scheme + 3;
+  size_t end = url.find('/', start);
+  size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
+}  // namespace
+
+pc::Json PrinterRunner::Describe() const {
+  pc::Json j = pc::Json::MakeObject();
+  j.set("name", entry_.name);
+  j.set("host", entry_.host);
+  j.set("url", WithoutCredentials(entry_.url));
+  std::optional<PrinterReport> report = bridge_->hub()->Last(entry_.name);
+  std::shared_ptr<const Image> image = bridge_->hub()->LastImage(entry_.name);
   std::lock_guard<std::mutex> lock(mu_);
-  started_ = false;
+  j.set("running", started_);
+  j.set("state", pc::Json());
+  j.set("reason", "");
+  j.set("temperatures", pc::Json::MakeObject());
+  j.set("job", pc::Json());
+  j.set("last_error", pc::Json());
+  // The same keys whether or not the printer runs yet.
+  j.set("serial", pc::Json());
+  j.set("registration",
+        pc::Json::MakeObject(
+            {{"registered", false}, {"code", pc::Json()}, {"url", pc::Json()}, {"qr", false}}));
+  j.set("connect", pc::Json());
+  j.set("stats", pc::Json());
+  j.set("image", pc::Json());
+  if (!started_) {
+    j.set("host_status", setup_failures_ > 0 ? "not started (see the log)" : "starting");
+    return j;
+  }
+  j.set("serial", identity_.serial);
+  j.set("state", pc::ToString(printer_->state()));
+  if (report) ReportToJson(*report, &j);
+  j.set("host_status", driver_->HostStatus());
+  pc::Json reg = pc::Json::MakeObject();
+  reg.set("registered", !printer_->token().empty());
+  reg.set("code", code_.empty() ? pc::Json() : pc::Json(code_));
+  reg.set("url", code_url_.empty() ? pc::Json() : pc::Json(code_url_));
+  reg.set("qr", !code_url_.empty() && !octoprint_adapter::QrSvg("x").empty());
+  j.set("registration", std::move(reg));
+  pc::Json connect = pc::Json::MakeObject();
+  connect.set("server", printer_->server());
+  pc::Conditions& c = printer_->conditions();
+  pc::Json conditions = pc::Json::MakeObject();
+  for (const pc::Condition* cond : {&c.INTERNET, &c.HTTP, &c.TOKEN, &c.API}) {
+    conditions.set(cond->name(), pc::CondStateName(cond->state()));
+  }
+  connect.set("conditions", std::move(conditions));
+  connect.set("problem", c.API.state() == pc::CondState::kNok
+                             ? pc::Json(octoprint_adapter::ConnectProblem(c.API))
+                             : pc::Json());
+  j.set("connect", std::move(connect));
+  pc::PrinterStats st = printer_->stats();
+  j.set("stats", pc::Json::MakeObject(
+                     {{"telemetry_sent", st.telemetry_sent},
+                      {"events_sent", st.events_sent},
+                      {"events_dropped", st.events_dropped_overflow + st.events_dropped_rejected},
+                      {"events_buffered", st.events_buffered}}));
+  if (image) {
+    j.set("image", pc::Json::MakeObject({{"url", "/api/printer/" + entry_.name + "/image"},
+                                         {"time", image->time},
+                                         {"camera", image->camera_id}}));
+  } else {
+    j.set("image", pc::Json());
+  }
+  return j;
+}
+
+void PrinterRunner::AppendMetrics(std::map<std::string, std::string>* m) const {
+  std::optional<PrinterReport> report = bridge_->hub()->Last(entry_.name);
+  std::string label = "printer=\"" + entry_.name + "\"";
+  std::lock_guard<std::mutex> lock(mu_);
+  bool fresh = report && std::time(nullptr) - report->time < 30;
+  (*m)["prusaconnect_bridge_printer_up"] += "prusaconnect_bridge_printer_up{" + label + ",host=\"" +
+                                            entry_.host + "\"} " + (started_ && fresh ? "1" : "0") +
+                                            "\n";
+  if (!started_) return;
+  pc::State now = report ? report->reported.state : printer_->state();
+  for (pc::State s : {pc::State::IDLE, pc::State::BUSY, pc::State::PRINTING, pc::State::PAUSED,
+                      pc::State::FINISHED, pc::State::STOPPED, pc::State::ERROR,
+                      pc::State::ATTENTION, pc::State::READY}) {
+    (*m)["prusaconnect_bridge_printer_state"] += "prusaconnect_bridge_printer_state{" + label +
+                                                 ",state=\"" + pc::ToString(s) + "\"} " +
+                                                 (s == now ? "1" : "0") + "\n";
+  }
+  (*m)["prusaconnect_bridge_printer_registered"] += "prusaconnect_bridge_printer_registered{" +
+                                                    label + "} " +
+                                                    (printer_->token().empty() ? "0" : "1") + "\n";
+  pc::PrinterStats st = printer_->stats();
+  (*m)["prusaconnect_bridge_telemetry_sent_total"] += "prusaconnect_bridge_telemetry_sent_total{" +
+                                                      label + "} " +
+                                                      std::to_string(st.telemetry_sent) + "\n";
+  (*m)["prusaconnect_bridge_events_sent_total"] += "prusaconnect_bridge_events_sent_total{" +
+                                                   label + "} " + std::to_string(st.events_sent) +
+                                                   "\n";
+  (*m)["prusaconnect_bridge_events_dropped_total"] +=
+      "prusaconnect_bridge_events_dropped_total{" + label + ",reason=\"overflow\"} " +
+      std::to_string(st.events_dropped_overflow) + "\n" +
+      "prusaconnect_bridge_events_dropped_total{" + label + ",reason=\"rejected\"} " +
+      std::to_string(st.events_dropped_rejected) + "\n";
+  pc::Conditions& c = printer_->conditions();
+  for (const pc::Condition* cond : {&c.INTERNET, &c.HTTP, &c.TOKEN, &c.API}) {
+    if (cond->state() == pc::CondState::kUnknown) continue;
+    (*m)["prusaconnect_bridge_condition_ok"] +=
+        "prusaconnect_bridge_condition_ok{" + label + ",condition=\"" + cond->name() + "\"} " +
+        (cond->state() == pc::CondState::kOk ? "1" : "0") + "\n";
+  }
+  if (report) {
+    const pc::Telemetry& t = report->reported.telemetry;
+    auto temp = [&](const char* heater, const std::optional<double>& v) {
+      if (!v) return;
+      (*m)["prusaconnect_bridge_temperature_celsius"] +=
+          "prusaconnect_bridge_temperature_celsius{" + label + ",heater=\"" + heater + "\"} " +
+          pc::Json(*v).Dump() + "\n";
+    };
+    temp("nozzle", t.temp_nozzle);
+    temp("bed", t.temp_bed);
+    if (t.progress) {
+      (*m)["prusaconnect_bridge_job_progress_percent"] +=
+          "prusaconnect_bridge_job_progress_percent{" + label + "} " + std::to_string(*t.progress) +
+          "\n";
+    }
+  }
 }
 
 bool PrinterRunner::TokenForgotten() const {
@@ -155,6 +302,7 @@ bool PrinterRunner::Setup() {
     std::remove((state_.dir() + "/registration").c_str());
     std::lock_guard<std::mutex> lock(mu_);
     code_.clear();
+    code_url_.clear();
   });
   octoprint_adapter::LogConnectHealth(&printer_->conditions(), entry_.name);
   DriverContext context;
@@ -163,6 +311,12 @@ bool PrinterRunner::Setup() {
   context.state = &state_;
   context.scheduler = bridge_->scheduler();
   context.ws = bridge_->ws();
+  StatusHub* hub = bridge_->hub();
+  context.on_report = [hub, name](const hostio::Reported& r) { hub->Report(name, r); };
+  context.keep_images = [hub, name](const std::string& camera_id,
+                                    std::shared_ptr<pc::CameraDriver> inner) {
+    return hub->Keeping(name, camera_id, std::move(inner));
+  };
   if (pc::Status s = driver_->Start(&context); !s.ok()) {
     LogError("cannot start the " + entry_.host + " driver: " + s.message());
     driver_->Stop();
@@ -195,6 +349,7 @@ void PrinterRunner::Register() {
     if (!code_.empty()) {
       LogWarning("the registration code " + code_ + " expired; asking for a new one");
       code_.clear();
+      code_url_.clear();
     }
     if (SteadyMs() < next_register_ms_) return;
   }
@@ -214,6 +369,7 @@ void PrinterRunner::Register() {
   std::string url = bridge_->config().connect_server + "/add-printer/connect/" +
                     std::to_string(type.type()) + "." + std::to_string(type.version()) + "/" +
                     code_;
+  code_url_ = url;
   pc::Status s = octoprint_adapter::WriteFileAtomic(state_.dir() + "/registration",
                                                     "code=" + code_ + "\nurl=" + url + "\n", 0600);
   if (!s.ok()) LogWarning("cannot write the registration file: " + s.message());
@@ -296,7 +452,71 @@ pc::Status Bridge::Start() {
     runner->Start();
     printers_[e.name] = std::move(runner);
   }
+  if (!config_.api_listen.empty()) {
+    StatusApiOptions o;
+    o.listen = config_.api_listen;
+    o.token = config_.api_token;
+    o.rate_per_second = config_.api_rate_limit;
+    api_ = std::make_unique<StatusApi>(this, o);
+    if (pc::Status s = api_->Start(); !s.ok()) {
+      // The printers still go to Connect; only the local view is missing.
+      LogError("no status API: " + s.message());
+      api_.reset();
+    } else {
+      (void)octoprint_adapter::WriteFileAtomic(config_.state_dir + "/api-url", api_->url() + "\n",
+                                               0600);
+    }
+  }
   return pc::Status::OK();
+}
+
+pc::Json Bridge::Printers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  pc::Json list = pc::Json::MakeArray();
+  for (const PrinterEntry& e : config_.printers) {
+    auto it = printers_.find(e.name);
+    if (it != printers_.end()) list.push_back(it->second->Describe());
+  }
+  return pc::Json::MakeObject({{"printers", std::move(list)}});
+}
+
+std::optional<pc::Json> Bridge::Printer(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = printers_.find(name);
+  if (it == printers_.end()) return std::nullopt;
+  return it->second->Describe();
+}
+
+std::string Bridge::PrinterMetrics() const {
+  static const std::pair<const char*, const char*> kHelp[] = {
+      {"prusaconnect_bridge_printer_up", "gauge|The printer runs and its host reported in 30 s."},
+      {"prusaconnect_bridge_printer_state", "gauge|The state Connect was told (1: current)."},
+      {"prusaconnect_bridge_printer_registered", "gauge|The printer has a Connect token."},
+      {"prusaconnect_bridge_telemetry_sent_total", "counter|Telemetry samples Connect took."},
+      {"prusaconnect_bridge_events_sent_total", "counter|Events Connect acknowledged."},
+      {"prusaconnect_bridge_events_dropped_total",
+       "counter|Events dropped (buffer full, refused)."},
+      {"prusaconnect_bridge_condition_ok", "gauge|Link conditions to Connect (1: OK, 0: broken)."},
+      {"prusaconnect_bridge_temperature_celsius", "gauge|Heater temperatures."},
+      {"prusaconnect_bridge_job_progress_percent", "gauge|Progress of the running job."},
+  };
+  std::map<std::string, std::string> by_metric;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const PrinterEntry& e : config_.printers) {
+      auto it = printers_.find(e.name);
+      if (it != printers_.end()) it->second->AppendMetrics(&by_metric);
+    }
+  }
+  std::string out;
+  for (const auto& h : kHelp) {
+    std::string help = h.second;
+    size_t bar = help.find('|');
+    out += std::string("# HELP ") + h.first + " " + help.substr(bar + 1) + "\n";
+    out += std::string("# TYPE ") + h.first + " " + help.substr(0, bar) + "\n";
+    out += by_metric[h.first];
+  }
+  return out;
 }
 
 void Bridge::Reload(const BridgeConfig& next) {
@@ -352,6 +572,11 @@ void Bridge::Reload(const BridgeConfig& next) {
 }
 
 void Bridge::Stop() {
+  if (api_) {
+    api_->Stop();
+    std::remove((config_.state_dir + "/api-url").c_str());
+  }
+  api_.reset();
   std::map<std::string, std::unique_ptr<PrinterRunner>> printers;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -30,6 +30,8 @@
 #include "driver.h"
 #include "identity.h"
 #include "scheduler.h"
+#include "status_api.h"
+#include "status_hub.h"
 #include "ws_loop.h"
 
 namespace bridge {
@@ -47,6 +49,10 @@ class PrinterRunner {
   const PrinterEntry& entry() const { return entry_; }
   // The token file was removed since the printer got its token.
   bool TokenForgotten() const;
+  // The printer as the status API shows it (no token, no API key).
+  prusaconnect::Json Describe() const;
+  // Its Prometheus samples (lines without HELP/TYPE), appended per metric.
+  void AppendMetrics(std::map<std::string, std::string>* by_metric) const;
 
  private:
   int64_t Supervise();
@@ -67,13 +73,14 @@ class PrinterRunner {
   bool started_ = false;  // the Printer runs
   bool had_token_ = false;
   std::string code_;         // registration code waiting in Connect
+  std::string code_url_;     // its add-printer link
   std::string token_saved_;  // from the register handler
   int64_t register_backoff_ms_ = 2000;
   int64_t next_register_ms_ = 0;  // steady ms
   int setup_failures_ = 0;
 };
 
-class Bridge {
+class Bridge : public StatusSource {
  public:
   explicit Bridge(BridgeConfig config);
   ~Bridge();  // Stop()
@@ -97,11 +104,21 @@ class Bridge {
   void ReleaseSerial(const std::string& serial, const std::string& name);
   std::vector<std::string> printer_names() const;
 
+  // StatusSource
+  prusaconnect::Json Printers() const override;
+  std::optional<prusaconnect::Json> Printer(const std::string& name) const override;
+  std::string PrinterMetrics() const override;
+  StatusHub* hub() override { return &hub_; }
+  // The status API's address once it listens ("" when off).
+  std::string api_url() const { return api_ ? api_->url() : std::string(); }
+
  private:
   BridgeConfig config_;
   std::unique_ptr<hostio::Scheduler> scheduler_;
   hostio::WsLoop ws_;
   std::shared_ptr<prusaconnect::Network> network_;
+  StatusHub hub_;
+  std::unique_ptr<StatusApi> api_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<PrinterRunner>> printers_;
   std::map<std::string, std::string> serials_;  // serial -> printer name

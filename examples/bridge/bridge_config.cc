@@ -1,6 +1,8 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "bridge_config.h"
 
+#include "status_api.h"
+
 #include <prusaconnect/const.h>
 
 #include <toml++/toml.h>
@@ -158,7 +160,14 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     int64_t workers = config->workers;
     r.Int("workers", &workers, 1, 64);
     config->workers = static_cast<int>(workers);
+    r.String("api_listen", &config->api_listen);
+    r.String("api_token", &config->api_token);
+    int64_t rate = config->api_rate_limit;
+    r.Int("api_rate_limit", &rate, 1, 100000);
+    config->api_rate_limit = static_cast<int>(rate);
     r.NoOthers();
+    std::string api_host;
+    int api_port = 0;
     if (r.error().empty()) {
       if (!HttpUrl(config->connect_server)) {
         r.Error(*t->get("connect_server"), "connect_server",
@@ -167,6 +176,19 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
                  config->log_level != "warning" && config->log_level != "error") {
         r.Error(*t->get("log_level"), "log_level",
                 "must be debug, info, warning or error, not \"" + config->log_level + "\"");
+      } else if (!config->api_listen.empty() &&
+                 !ParseListen(config->api_listen, &api_host, &api_port)) {
+        r.Error(*t->get("api_listen"), "api_listen",
+                "must be HOST:PORT such as \"127.0.0.1:8421\" (or \"\" for no status API), "
+                "not \"" +
+                    config->api_listen + "\"");
+      } else if (!config->api_listen.empty() && !IsLoopback(api_host) &&
+                 config->api_token.size() < 16) {
+        r.Error(t->get("api_token") != nullptr ? *t->get("api_token") : *t->get("api_listen"),
+                "api_token",
+                "the status API on " + config->api_listen +
+                    " is reachable from other machines: set api_token to a secret of at least "
+                    "16 characters (e.g. from `openssl rand -hex 16`)");
       } else if (config->state_dir.empty()) {
         r.Error(*t, "state_dir", "must not be empty");
       }

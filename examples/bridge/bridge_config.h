@@ -75,6 +75,11 @@ struct BridgeConfig {
   // Where downloads from Connect wait before they go to the host; "" =
   // $TMPDIR, else /tmp.
   std::string staging_dir;
+  // The local status API and dashboard (docs/status-api.md): HOST:PORT, ""
+  // for none. Off loopback it needs api_token (16+ characters).
+  std::string api_listen = "127.0.0.1:8421";
+  std::string api_token;
+  int api_rate_limit = 100;  // requests per second per client
   std::vector<PrinterEntry> printers;
   // One line per printer entry left out: "FILE:LINE: printer.KEY: why".
   std::vector<std::string> printer_errors;

@@ -14,11 +14,13 @@
 
 #include <prusaconnect/printer.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "bridge_config.h"
 #include "identity.h"
+#include "reported.h"
 #include "scheduler.h"
 #include "ws_loop.h"
 
@@ -30,6 +32,12 @@ struct DriverContext {
   const octoprint_adapter::StateDir* state = nullptr;
   hostio::Scheduler* scheduler = nullptr;
   hostio::WsLoop* ws = nullptr;
+  // Called after every report to Connect (the status API, notifications).
+  hostio::ReportHook on_report;
+  // Wraps a camera's driver so that its images reach the status API.
+  std::function<std::shared_ptr<prusaconnect::CameraDriver>(
+      const std::string& camera_id, std::shared_ptr<prusaconnect::CameraDriver> inner)>
+      keep_images;
 };
 
 class HostDriver {

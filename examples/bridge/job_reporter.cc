@@ -165,6 +165,20 @@ void JobReporter::Report(const HostSnapshot& s) {
     if (!saved.ok()) LogWarning("cannot store the end of the job: " + saved.message());
   }
   printer_->telemetry(s.telemetry);
+  if (report_hook_) {
+    hostio::Reported r;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      r.state = reported_.value_or(desired);
+      r.reason = reported_reason_;
+      r.job_file = in_job_ || desired == pc::State::FINISHED || desired == pc::State::STOPPED
+                       ? job_file_
+                       : std::string();
+    }
+    r.job_id = printer_->job_id();
+    r.telemetry = s.telemetry;
+    report_hook_(r);
+  }
 }
 
 pc::CommandResult JobReporter::SetReady(bool ready) {

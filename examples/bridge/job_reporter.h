@@ -24,6 +24,7 @@
 #include <string>
 
 #include "identity.h"
+#include "reported.h"
 
 namespace bridge {
 
@@ -59,6 +60,8 @@ class JobReporter {
   // Installs SET_PRINTER_READY, CANCEL_PRINTER_READY, SEND_JOB_INFO and the
   // printed-file callback.
   void InstallHandlers();
+  // Called after every report (the status API); set before the first.
+  void SetReportHook(hostio::ReportHook hook) { report_hook_ = std::move(hook); }
   // Reports `s`: state (when changed), job id, telemetry.
   void Report(const HostSnapshot& s);
   // The next state change is Connect's doing (call before asking the host;
@@ -78,6 +81,7 @@ class JobReporter {
   const octoprint_adapter::StateDir* state_;
   std::string storage_name_;
   std::string host_name_;
+  hostio::ReportHook report_hook_;
 
   mutable std::mutex mu_;
   HostSnapshot last_;

@@ -126,6 +126,10 @@ int Status(const bridge::BridgeConfig& config) {
     }
   }
   for (const std::string& e : config.printer_errors) std::printf("left out: %s\n", e.c_str());
+  // Written by the running bridge, removed when it stops.
+  std::string api = ReadFile(config.state_dir + "/api-url");
+  while (!api.empty() && (api.back() == '\n' || api.back() == '\r')) api.pop_back();
+  if (!api.empty()) std::printf("dashboard: %s\n", api.c_str());
   return 0;
 }
 

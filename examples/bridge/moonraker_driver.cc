@@ -253,6 +253,7 @@ pc::Status MoonrakerDriver::Start(DriverContext* context) {
   storage_ = std::make_shared<Storage>(this, entry_.storage_name);
   reporter_ = std::make_unique<JobReporter>(p, context_.state, entry_.storage_name, "Moonraker");
   reporter_->InstallHandlers();
+  reporter_->SetReportHook(context_.on_report);
   p->set_handler(pc::Command::START_PRINT, [this](const pc::CommandRequest& c) {
     octoprint_adapter::LogScope scope(entry_.name);
     return StartPrint(c);
@@ -809,6 +810,7 @@ void MoonrakerDriver::SyncCameras() {
     http.url = w.snapshot_url;
     http.verify_tls = entry_.verify_tls;
     config.driver = pc::MakeHttpSnapshotDriver(http);
+    if (context_.keep_images) config.driver = context_.keep_images(w.id, config.driver);
     config.trigger_scheme =
         CameraTriggerFromName(entry_.camera_trigger).value_or(pc::TriggerScheme::THIRTY_SEC);
     pc::Status added = cams.add_camera(config);

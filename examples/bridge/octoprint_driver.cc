@@ -59,6 +59,7 @@ pc::Status OctoPrintDriver::Start(DriverContext* context) {
   adapter_ = std::make_unique<octoprint_adapter::Adapter>(config, client_, context->printer,
                                                           context->state);
   adapter_->InstallHandlers();
+  adapter_->SetReportHook(context->on_report);
   context->printer->set_software("prusaconnect-bridge (OctoPrint)");
   periodic_ = std::make_unique<hostio::Periodic>(context->scheduler, [this] {
     octoprint_adapter::LogScope scope(entry_.name);

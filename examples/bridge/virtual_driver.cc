@@ -131,6 +131,7 @@ pc::Status VirtualDriver::Start(DriverContext* context) {
   reporter_ =
       std::make_unique<JobReporter>(p, context_.state, entry_.storage_name, "virtual printer");
   reporter_->InstallHandlers();
+  reporter_->SetReportHook(context_.on_report);
   p->set_handler(pc::Command::START_PRINT, [this](const pc::CommandRequest& c) {
     octoprint_adapter::LogScope scope(entry_.name);
     return StartPrint(c);

@@ -285,6 +285,11 @@ void Adapter::Wake() {
   if (hook) hook();
 }
 
+void Adapter::SetReportHook(hostio::ReportHook hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  report_hook_ = std::move(hook);
+}
+
 void Adapter::SetWakeHook(std::function<void()> hook) {
   std::lock_guard<std::mutex> lock(mu_);
   wake_hook_ = std::move(hook);
@@ -601,6 +606,22 @@ void Adapter::Report(const Snapshot& s) {
   pc::Telemetry telemetry = BuildTelemetry(s, has_job);
   if (new_job) telemetry.axis_z.reset();  // the Z known so far is the last job's
   printer_->telemetry(telemetry);
+  hostio::ReportHook hook;
+  hostio::Reported r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook = report_hook_;
+    if (hook) {
+      r.state = reported_.value_or(desired);
+      r.reason = reported_reason_;
+      r.job_file = has_job || hold_ ? job_path_ : std::string();
+    }
+  }
+  if (hook) {
+    r.job_id = printer_->job_id();
+    r.telemetry = std::move(telemetry);
+    hook(r);
+  }
 }
 
 void Adapter::Run(const std::atomic<bool>& stop) {

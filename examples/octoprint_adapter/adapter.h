@@ -34,6 +34,7 @@
 #include "octoprint_client.h"
 #include "octoprint_storage.h"
 #include "push_client.h"
+#include "reported.h"
 #include "state_map.h"
 
 namespace octoprint_adapter {
@@ -55,6 +56,8 @@ class Adapter : public PushSink {
   // Called by Wake(): the bridge steps the adapter on its scheduler instead
   // of Run().
   void SetWakeHook(std::function<void()> hook);
+  // Called after every report to Connect (the bridge's status API).
+  void SetReportHook(hostio::ReportHook hook);
   // The delay to the next Step(): the printing or the idle interval.
   int64_t NextStepMs();
   // One line for `prusaconnect-bridge status`.
@@ -107,6 +110,7 @@ class Adapter : public PushSink {
   std::condition_variable cv_;
   bool wake_ = false;
   std::function<void()> wake_hook_;
+  hostio::ReportHook report_hook_;
   Snapshot snap_;                    // the newest view of OctoPrint
   Clock::time_point socket_seen_{};  // last `current` from the socket
   bool socket_up_ = false;

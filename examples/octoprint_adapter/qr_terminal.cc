@@ -44,4 +44,29 @@ std::string QrForTerminal(const std::string& text) {
 #endif
 }
 
+std::string QrSvg(const std::string& text) {
+#ifdef OCTOPRINT_ADAPTER_HAVE_QRENCODE
+  QRcode* qr = QRcode_encodeString8bit(text.c_str(), 0, QR_ECLEVEL_M);
+  if (qr == nullptr) return "";
+  const int quiet = 4;
+  const int w = qr->width;
+  const int size = w + 2 * quiet;
+  std::string path;
+  for (int y = 0; y < w; ++y) {
+    for (int x = 0; x < w; ++x) {
+      if ((qr->data[y * w + x] & 1) == 0) continue;
+      path += "M" + std::to_string(x + quiet) + " " + std::to_string(y + quiet) + "h1v1h-1z";
+    }
+  }
+  QRcode_free(qr);
+  std::string n = std::to_string(size);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + n + " " + n +
+         "\" shape-rendering=\"crispEdges\"><rect width=\"" + n + "\" height=\"" + n +
+         "\" fill=\"#fff\"/><path fill=\"#000\" d=\"" + path + "\"/></svg>\n";
+#else
+  (void)text;
+  return "";
+#endif
+}
+
 }  // namespace octoprint_adapter

@@ -11,6 +11,9 @@
 namespace octoprint_adapter {
 
 std::string QrForTerminal(const std::string& text);
+// The same code as an SVG image (one <path>, 4 modules of quiet zone), for
+// web pages; "" without libqrencode.
+std::string QrSvg(const std::string& text);
 
 }  // namespace octoprint_adapter
 

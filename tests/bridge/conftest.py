@@ -65,8 +65,12 @@ class Bridge:
         self.proc = None
 
     def write(self, printers):
+        # The status API on a free port (the default 8421 would be shared by
+        # every bridge of the run); api_url() reads where it went.
+        api = "" if "api_listen" in self.extra_bridge else 'api_listen = "127.0.0.1:0"'
         lines = ["[bridge]", f'connect_server = "{self.emulator.url}"',
-                 f'state_dir = "{self.state}"', 'log_level = "debug"', self.extra_bridge, ""]
+                 f'state_dir = "{self.state}"', 'log_level = "debug"', api, self.extra_bridge,
+                 ""]
         for p in printers:
             lines.append("[[printer]]")
             for k, v in p.items():
@@ -101,6 +105,13 @@ class Bridge:
     def run(self, *args):
         return subprocess.run([self.exe, "--config", self.config, *args], capture_output=True,
                               text=True, timeout=WAIT)
+
+    def api_url(self):
+        """The status API's base URL ("http://127.0.0.1:PORT/") once it listens."""
+        path = os.path.join(self.state, "api-url")
+        assert wait_for(lambda: os.path.exists(path)), self.stderr()[-2000:]
+        with open(path) as f:
+            return f.read().strip()
 
     def stderr(self):
         with open(self.err_path) as f:
