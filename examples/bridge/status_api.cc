@@ -2,8 +2,8 @@
 #include "status_api.h"
 
 #include <arpa/inet.h>
-#include <sys/socket.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
