@@ -299,11 +299,13 @@ pc::Status MoonrakerDriver::Start(DriverContext* context) {
     view_.unreachable_why = "connecting to Moonraker at " + entry_.url;
     lost_at_ = std::chrono::steady_clock::now() - kUnreachableGrace;
   }
-  Connect();
+  // Made before the socket opens: the loop thread wakes it from the first
+  // message on (a Wake before Start is a no-op).
   periodic_ = std::make_unique<hostio::Periodic>(context_.scheduler, [this] {
     octoprint_adapter::LogScope scope(entry_.name);
     return Step();
   });
+  Connect();
   periodic_->Start(200);
   return pc::Status::OK();
 }

@@ -129,14 +129,16 @@ absl::Status Emulator::Impl::Start() {
   so.port = options_.port;
   so.max_body_bytes = options_.max_body_bytes;
   so.server_name = "prusaconnect-emulator";
-  auto server =
+  // server_ is set before the server's thread starts: handlers on that
+  // thread read it (fault scheduling), and pthread_create orders the write
+  // before them (TSan saw the old order, set after Start(), race).
+  server_ =
       std::make_unique<HttpServer>(so, [this](const HttpRequest& request, HttpResponder responder) {
         Handle(request, std::move(responder));
       });
-  absl::Status status = server->Start();
-  if (!status.ok()) return status;
-  server_ = std::move(server);
-  return absl::OkStatus();
+  absl::Status status = server_->Start();
+  if (!status.ok()) server_.reset();
+  return status;
 }
 
 void Emulator::Impl::Stop() {
