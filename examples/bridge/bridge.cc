@@ -161,6 +161,13 @@ pc::Json PrinterRunner::Describe() const {
   return j;
 }
 
+void PrinterRunner::TriggerPhoto() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_ && !printer_->cameras().camera_ids().empty()) {
+    (void)printer_->cameras().trigger_manual();
+  }
+}
+
 void PrinterRunner::AppendMetrics(std::map<std::string, std::string>* m) const {
   std::optional<PrinterReport> report = bridge_->hub()->Last(entry_.name);
   std::string label = "printer=\"" + entry_.name + "\"";
@@ -452,6 +459,17 @@ pc::Status Bridge::Start() {
     runner->Start();
     printers_[e.name] = std::move(runner);
   }
+  notifier_ = std::make_unique<Notifier>(&hub_, config_.notify, [this](const std::string& name) {
+    std::lock_guard<std::mutex> guard(mu_);
+    auto it = printers_.find(name);
+    if (it != printers_.end()) it->second->TriggerPhoto();
+  });
+  Notifier* notifier = notifier_.get();
+  hub_.AddListener([notifier](const HubEvent& e) { notifier->OnEvent(e); });
+  notifier_->Start();
+  if (!config_.notify.empty()) {
+    LogInfo("notifications: " + std::to_string(config_.notify.size()) + " channel(s)");
+  }
   if (!config_.api_listen.empty()) {
     StatusApiOptions o;
     o.listen = config_.api_listen;
@@ -508,7 +526,7 @@ std::string Bridge::PrinterMetrics() const {
       if (it != printers_.end()) it->second->AppendMetrics(&by_metric);
     }
   }
-  std::string out;
+  std::string out = notifier_ ? notifier_->Metrics() : std::string();
   for (const auto& h : kHelp) {
     std::string help = h.second;
     size_t bar = help.find('|');
@@ -569,6 +587,11 @@ void Bridge::Reload(const BridgeConfig& next) {
     printers_[e->name] = std::move(runner);
   }
   config_.printers = next.printers;
+  if (next.notify != config_.notify) {
+    LogInfo("reload: notifications: " + std::to_string(next.notify.size()) + " channel(s)");
+    config_.notify = next.notify;
+    if (notifier_) notifier_->SetChannels(next.notify);
+  }
 }
 
 void Bridge::Stop() {
@@ -577,6 +600,7 @@ void Bridge::Stop() {
     std::remove((config_.state_dir + "/api-url").c_str());
   }
   api_.reset();
+  if (notifier_) notifier_->Stop();
   std::map<std::string, std::unique_ptr<PrinterRunner>> printers;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -29,6 +29,7 @@
 #include "bridge_config.h"
 #include "driver.h"
 #include "identity.h"
+#include "notifier.h"
 #include "scheduler.h"
 #include "status_api.h"
 #include "status_hub.h"
@@ -53,6 +54,8 @@ class PrinterRunner {
   prusaconnect::Json Describe() const;
   // Its Prometheus samples (lines without HELP/TYPE), appended per metric.
   void AppendMetrics(std::map<std::string, std::string>* by_metric) const;
+  // Asks every camera of the printer for a picture now (notifications).
+  void TriggerPhoto();
 
  private:
   int64_t Supervise();
@@ -118,6 +121,7 @@ class Bridge : public StatusSource {
   hostio::WsLoop ws_;
   std::shared_ptr<prusaconnect::Network> network_;
   StatusHub hub_;
+  std::unique_ptr<Notifier> notifier_;
   std::unique_ptr<StatusApi> api_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<PrinterRunner>> printers_;

@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 #include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -24,6 +25,15 @@ bool PrinterEntry::operator==(const PrinterEntry& o) const {
          storage_name == o.storage_name && push_socket == o.push_socket &&
          reconnect_printer == o.reconnect_printer && job_seconds == o.job_seconds &&
          cameras == o.cameras && camera_trigger == o.camera_trigger;
+}
+
+bool NotifyEntry::operator==(const NotifyEntry& o) const {
+  return name == o.name && kind == o.kind && bot_token == o.bot_token && chat_id == o.chat_id &&
+         message_thread_id == o.message_thread_id && api_url == o.api_url && url == o.url &&
+         secret == o.secret && verify_tls == o.verify_tls && printers == o.printers &&
+         job_started == o.job_started && state_changes == o.state_changes && errors == o.errors &&
+         final_photo == o.final_photo && printer_lost == o.printer_lost &&
+         progress_every == o.progress_every && photo_every_minutes == o.photo_every_minutes;
 }
 
 namespace {
@@ -73,6 +83,25 @@ class TableReader {
       *out = v->get();
     }
   }
+  void StringList(const char* key, std::vector<std::string>* out) {
+    const toml::node* n = table_.get(key);
+    seen_.insert(key);
+    if (n == nullptr) return;
+    const toml::array* a = n->as_array();
+    if (a == nullptr) {
+      Error(*n, key, "must be a list of strings, e.g. [\"voron\", \"mk3\"]");
+      return;
+    }
+    out->clear();
+    for (const toml::node& item : *a) {
+      if (const auto* v = item.as_string()) {
+        out->push_back(v->get());
+      } else {
+        Error(item, key, "must be a list of strings, e.g. [\"voron\", \"mk3\"]");
+        return;
+      }
+    }
+  }
   // Unknown keys are errors: a typo never goes unnoticed.
   void NoOthers() {
     for (const auto& kv : table_) {
@@ -94,6 +123,91 @@ class TableReader {
   std::set<std::string> seen_;
   std::string error_;
 };
+
+}  // namespace
+
+namespace {
+
+bool ValidName(const std::string& name);
+bool HttpUrl(const std::string& url);
+
+// [[notify]] entries; a bad one is left out (config->printer_errors says
+// why), the others are kept.
+pc::Status ParseNotify(const toml::table& root, const std::string& source, BridgeConfig* config) {
+  const toml::node* node = root.get("notify");
+  if (node == nullptr) return pc::Status::OK();
+  const toml::array* list = node->as_array();
+  if (list == nullptr) {
+    return pc::InvalidArgumentError(source + ":" + std::to_string(node->source().begin.line) +
+                                    ": notify: write each channel as a [[notify]] table");
+  }
+  std::set<std::string> names;
+  int n = 0;
+  for (const toml::node& item : *list) {
+    ++n;
+    int line = static_cast<int>(item.source().begin.line);
+    const toml::table* t = item.as_table();
+    if (t == nullptr) {
+      config->printer_errors.push_back(source + ":" + std::to_string(line) +
+                                       ": notify: each entry must be a table");
+      continue;
+    }
+    NotifyEntry e;
+    e.line = line;
+    TableReader r(*t, source, "notify.");
+    r.String("name", &e.name);
+    r.String("kind", &e.kind, true);
+    r.String("bot_token", &e.bot_token);
+    r.String("chat_id", &e.chat_id);
+    r.Int("message_thread_id", &e.message_thread_id, 0, INT64_MAX);
+    r.String("api_url", &e.api_url);
+    r.String("url", &e.url);
+    r.String("secret", &e.secret);
+    r.Bool("verify_tls", &e.verify_tls);
+    r.StringList("printers", &e.printers);
+    r.Bool("job_started", &e.job_started);
+    r.Bool("state_changes", &e.state_changes);
+    r.Bool("errors", &e.errors);
+    r.Bool("final_photo", &e.final_photo);
+    r.Bool("printer_lost", &e.printer_lost);
+    r.Int("progress_every", &e.progress_every, 0, 100);
+    r.Int("photo_every_minutes", &e.photo_every_minutes, 0, 24 * 60);
+    r.NoOthers();
+    if (e.name.empty()) e.name = e.kind + "-" + std::to_string(n);
+    if (r.error().empty()) {
+      auto at = [&](const char* key) -> const toml::node& {
+        const toml::node* k = t->get(key);
+        return k != nullptr ? *k : item;
+      };
+      if (!ValidName(e.name)) {
+        r.Error(at("name"), "name",
+                "\"" + e.name + "\" is not a valid name (1-64 of A-Z a-z 0-9 - _)");
+      } else if (!names.insert(e.name).second) {
+        r.Error(at("name"), "name", "\"" + e.name + "\" is used by an earlier channel");
+      } else if (e.kind != "telegram" && e.kind != "webhook") {
+        r.Error(at("kind"), "kind", "must be telegram or webhook, not \"" + e.kind + "\"");
+      } else if (e.kind == "telegram" && e.bot_token.empty()) {
+        r.Error(at("bot_token"), "bot_token",
+                "missing: the token @BotFather gave the bot (docs/notifications.md)");
+      } else if (e.kind == "telegram" && e.chat_id.empty()) {
+        r.Error(at("chat_id"), "chat_id",
+                "missing: the chat to write to (docs/notifications.md says how to find it)");
+      } else if (e.kind == "telegram" && !HttpUrl(e.api_url)) {
+        r.Error(at("api_url"), "api_url", "must start with https:// or http://");
+      } else if (e.kind == "webhook" && !HttpUrl(e.url)) {
+        r.Error(at("url"), "url",
+                e.url.empty() ? "missing (required for a webhook)"
+                              : "must start with https:// or http://");
+      }
+    }
+    if (!r.error().empty()) {
+      config->printer_errors.push_back(r.error() + " (notification \"" + e.name + "\" left out)");
+      continue;
+    }
+    config->notify.push_back(std::move(e));
+  }
+  return pc::Status::OK();
+}
 
 }  // namespace
 
@@ -139,10 +253,10 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
   }
   for (const auto& kv : root) {
     std::string key(kv.first.str());
-    if (key != "bridge" && key != "printer") {
+    if (key != "bridge" && key != "printer" && key != "notify") {
       return pc::InvalidArgumentError(
           source + ":" + std::to_string(kv.second.source().begin.line) + ": " + key +
-          ": unknown table or key (expected [bridge] and [[printer]] entries)");
+          ": unknown table or key (expected [bridge], [[printer]] and [[notify]] entries)");
     }
   }
   if (const toml::node* b = root.get("bridge")) {
@@ -195,6 +309,7 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     }
     if (!r.error().empty()) return pc::InvalidArgumentError(r.error());
   }
+  if (pc::Status s = ParseNotify(root, source, config); !s.ok()) return s;
   const toml::node* printers = root.get("printer");
   if (printers == nullptr) return pc::Status::OK();
   const toml::array* list = printers->as_array();

@@ -66,6 +66,33 @@ struct PrinterEntry {
   bool operator!=(const PrinterEntry& o) const { return !(*this == o); }
 };
 
+// One notification channel: [[notify]] (docs/notifications.md).
+struct NotifyEntry {
+  std::string name;  // for logs and metrics; default "<kind>-<n>"
+  std::string kind;  // "telegram", "webhook"
+  // telegram
+  std::string bot_token;
+  std::string chat_id;
+  int64_t message_thread_id = 0;  // a forum topic; 0: none
+  std::string api_url = "https://api.telegram.org";
+  // webhook
+  std::string url;
+  std::string secret;  // HMAC-SHA256 of the body in X-PrusaConnect-Signature
+  bool verify_tls = true;
+  // which printers (empty: all) and what
+  std::vector<std::string> printers;
+  bool job_started = true;
+  bool state_changes = true;
+  bool errors = true;  // ERROR and ATTENTION with the reason
+  bool final_photo = true;
+  bool printer_lost = true;
+  int64_t progress_every = 5;        // percent; 0: off
+  int64_t photo_every_minutes = 60;  // while printing; 0: off
+  int line = 0;
+
+  bool operator==(const NotifyEntry& o) const;
+};
+
 struct BridgeConfig {
   std::string connect_server = "https://connect.prusa3d.com";
   std::string state_dir = "/var/lib/prusaconnect-bridge";
@@ -81,6 +108,7 @@ struct BridgeConfig {
   std::string api_token;
   int api_rate_limit = 100;  // requests per second per client
   std::vector<PrinterEntry> printers;
+  std::vector<NotifyEntry> notify;
   // One line per printer entry left out: "FILE:LINE: printer.KEY: why".
   std::vector<std::string> printer_errors;
 };

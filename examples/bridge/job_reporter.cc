@@ -176,6 +176,7 @@ void JobReporter::Report(const HostSnapshot& s) {
                        : std::string();
     }
     r.job_id = printer_->job_id();
+    r.host_reachable = s.state != HostState::kUnreachable;
     r.telemetry = s.telemetry;
     report_hook_(r);
   }

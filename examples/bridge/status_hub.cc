@@ -71,6 +71,7 @@ void StatusHub::Report(const std::string& name, const hostio::Reported& r) {
         d.set("previous", pc::ToString(before.state));
       }
       d.set("reason", r.reason);
+      d.set("reachable", r.host_reachable);
       EmitLocked("state", std::move(d), &events);
     }
     // A job starts when a job id appears; it ends when the id goes (or
@@ -95,6 +96,13 @@ void StatusHub::Report(const std::string& name, const hostio::Reported& r) {
         d.set("state", pc::ToString(r.state));
         EmitLocked("job", std::move(d), &events);
       }
+    }
+    if (!first && before.host_reachable != r.host_reachable) {
+      pc::Json d = pc::Json::MakeObject();
+      d.set("printer", name);
+      d.set("reachable", r.host_reachable);
+      d.set("reason", r.reason);
+      EmitLocked("host", std::move(d), &events);
     }
     if (InJob(r.state) && r.telemetry.progress &&
         (first || before.telemetry.progress != r.telemetry.progress)) {

@@ -32,7 +32,7 @@ namespace bridge {
 
 struct HubEvent {
   uint64_t id = 0;
-  std::string type;         // "state", "job", "progress"
+  std::string type;         // "state", "job", "progress", "host"
   prusaconnect::Json data;  // always has "printer"
 };
 

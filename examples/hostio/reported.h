@@ -24,6 +24,9 @@ struct Reported {
   // The job's file relative to its storage ("prints/a.gcode"); "" when none.
   std::string job_file;
   std::optional<int64_t> job_id;
+  // False while the host (OctoPrint, Moonraker) cannot be reached; `reason`
+  // says why.
+  bool host_reachable = true;
   // The telemetry sent with this report.
   prusaconnect::Telemetry telemetry;
 };

@@ -615,6 +615,7 @@ void Adapter::Report(const Snapshot& s) {
       r.state = reported_.value_or(desired);
       r.reason = reported_reason_;
       r.job_file = has_job || hold_ ? job_path_ : std::string();
+      r.host_reachable = o != OctoState::kUnreachable;
     }
   }
   if (hook) {

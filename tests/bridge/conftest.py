@@ -53,13 +53,14 @@ def moonraker():
 class Bridge:
     """A prusaconnect-bridge process with its config file and state folder."""
 
-    def __init__(self, emulator, printers, root=None, extra_bridge=""):
+    def __init__(self, emulator, printers, root=None, extra_bridge="", notify=()):
         self.exe = _exe("PRUSACONNECT_BRIDGE")
         self.emulator = emulator
         self.root = root or tempfile.mkdtemp(prefix="pc-bridge-")
         self.state = os.path.join(self.root, "state")
         self.config = os.path.join(self.root, "bridge.toml")
         self.extra_bridge = extra_bridge
+        self.notify = list(notify)
         self.write(printers)
         self.err_path = os.path.join(self.root, "bridge.stderr")
         self.proc = None
@@ -71,8 +72,9 @@ class Bridge:
         lines = ["[bridge]", f'connect_server = "{self.emulator.url}"',
                  f'state_dir = "{self.state}"', 'log_level = "debug"', api, self.extra_bridge,
                  ""]
-        for p in printers:
-            lines.append("[[printer]]")
+        for table, p in [("printer", p) for p in printers] + \
+                [("notify", n) for n in self.notify]:
+            lines.append(f"[[{table}]]")
             for k, v in p.items():
                 lines.append(f"{k} = {v!r}" if isinstance(v, str) else
                              f"{k} = {str(v).lower()}" if isinstance(v, bool) else f"{k} = {v}")
