@@ -11,9 +11,11 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <utility>
 
 #include "adapter_log.h"
+#include "cameras.h"
 #include "qr_terminal.h"
 
 namespace bridge {
@@ -108,7 +110,10 @@ pc::Json PrinterRunner::Describe() const {
   j.set("running", started_);
   j.set("state", pc::Json());
   j.set("reason", "");
-  j.set("temperatures", pc::Json::MakeObject());
+  j.set("temperatures", pc::Json::MakeObject({{"nozzle", pc::Json()},
+                                              {"target_nozzle", pc::Json()},
+                                              {"bed", pc::Json()},
+                                              {"target_bed", pc::Json()}}));
   j.set("job", pc::Json());
   j.set("last_error", pc::Json());
   // The same keys whether or not the printer runs yet.
@@ -206,6 +211,16 @@ void PrinterRunner::AppendMetrics(std::map<std::string, std::string>* m) const {
     (*m)["prusaconnect_bridge_condition_ok"] +=
         "prusaconnect_bridge_condition_ok{" + label + ",condition=\"" + cond->name() + "\"} " +
         (cond->state() == pc::CondState::kOk ? "1" : "0") + "\n";
+  }
+  for (const pc::CameraStatus& cs : printer_->cameras().statuses()) {
+    std::string l = label + ",camera=\"" + cs.id + "\"";
+    (*m)["prusaconnect_bridge_camera_snapshots_total"] +=
+        "prusaconnect_bridge_camera_snapshots_total{" + l + "} " +
+        std::to_string(cs.snapshots_uploaded) + "\n";
+    auto r = camera_restarts_.find(cs.id);
+    (*m)["prusaconnect_bridge_camera_restarts_total"] +=
+        "prusaconnect_bridge_camera_restarts_total{" + l + "} " +
+        std::to_string(r == camera_restarts_.end() ? 0 : r->second) + "\n";
   }
   if (report) {
     const pc::Telemetry& t = report->reported.telemetry;
@@ -311,6 +326,7 @@ bool PrinterRunner::Setup() {
     code_.clear();
     code_url_.clear();
   });
+  StoreCameraTokens(printer_.get(), state_.dir(), entry_.name);
   octoprint_adapter::LogConnectHealth(&printer_->conditions(), entry_.name);
   DriverContext context;
   context.entry = entry_;
@@ -433,8 +449,60 @@ int64_t PrinterRunner::Supervise() {
     }
   }
   Register();
+  SyncCameras();
   WriteStatus();
   return kSuperviseMs;
+}
+
+bool PrinterRunner::AddConfiguredCamera(const CameraEntry& c) {
+  pc::CameraConfig config;
+  config.id = c.name;
+  config.name = c.name;
+  config.driver = bridge_->hub()->Keeping(entry_.name, c.name, MakeSourceDriver(c));
+  config.trigger_scheme = CameraTriggerFromName(c.trigger).value_or(pc::TriggerScheme::THIRTY_SEC);
+  pc::Status s = AddStoredCamera(printer_.get(), state_.dir(), config);
+  if (!s.ok()) {
+    if (camera_failed_[c.name] != s.message()) {
+      LogWarning("camera " + c.name + " is not in Connect yet: " + s.message() + "; trying again");
+      camera_failed_[c.name] = s.message();
+    }
+    return false;
+  }
+  camera_failed_.erase(c.name);
+  camera_added_[c.name] = static_cast<double>(std::time(nullptr));
+  return true;
+}
+
+void PrinterRunner::SyncCameras() {
+  if (entry_.camera_entries.empty() || printer_->token().empty()) return;
+  double now = static_cast<double>(std::time(nullptr));
+  for (const CameraEntry& c : entry_.camera_entries) {
+    auto added = camera_added_.find(c.name);
+    if (added == camera_added_.end()) {
+      if (AddConfiguredCamera(c)) {
+        LogInfo("camera " + c.name + " (" + c.source + ") is a Connect camera of this printer");
+      }
+      continue;
+    }
+    if (c.watchdog_s <= 0) continue;
+    pc::StatusOr<pc::CameraStatus> st = printer_->cameras().status(c.name);
+    if (!st.ok()) continue;
+    bool failing = st->state == pc::CameraState::STUCK || st->state == pc::CameraState::RETRYING;
+    double good = std::max(st->last_upload_time, added->second);
+    if (!failing || now - good < static_cast<double>(c.watchdog_s)) continue;
+    // No image for watchdog_s while failing: a new driver (a hung command
+    // is killed by the library's timeout, a stuck call left behind).
+    LogWarning("camera " + c.name + " gave no image for " +
+               std::to_string(static_cast<int64_t>(now - good)) + " s (" + st->last_error +
+               "); restarting it");
+    (void)printer_->cameras().remove_camera(c.name);
+    camera_added_.erase(added);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++camera_restarts_[c.name];
+    }
+    if (AddConfiguredCamera(c)) LogInfo("camera " + c.name + " restarted");
+  }
 }
 
 Bridge::Bridge(BridgeConfig config) : config_(std::move(config)) {}
@@ -459,6 +527,7 @@ pc::Status Bridge::Start() {
     runner->Start();
     printers_[e.name] = std::move(runner);
   }
+  StartStandaloneCameras();
   notifier_ = std::make_unique<Notifier>(&hub_, config_.notify, [this](const std::string& name) {
     std::lock_guard<std::mutex> guard(mu_);
     auto it = printers_.find(name);
@@ -486,6 +555,62 @@ pc::Status Bridge::Start() {
     }
   }
   return pc::Status::OK();
+}
+
+void Bridge::StartStandaloneCameras() {
+  if (config_.cameras.empty()) return;
+  std::string dir = config_.state_dir + "/.cameras";
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    LogError("cannot create " + dir + ": " + octoprint_adapter::ErrnoText(errno) +
+             "; no standalone cameras");
+    return;
+  }
+  pc::PrinterOptions options;
+  options.verify_tls = config_.verify_tls;
+  options.network = network_;
+  const std::string serial = "prusaconnect-bridge-standalone-cameras";
+  standalone_ = std::make_unique<pc::Printer>(*pc::PrinterType::FromString("I3MK3S"), serial,
+                                              pc::FingerprintFromSerial(serial), options);
+  standalone_->set_connection(config_.connect_server, "");
+  standalone_->cameras().set_upload_policy(pc::UploadPolicy::ALWAYS);
+  standalone_->cameras().set_token_cb(
+      [](const std::string& id, const std::string&, const std::string& token) {
+        if (!token.empty()) return;
+        LogError("camera " + id +
+                 ": Prusa Connect refused its token; make a new one (Connect: a printer > "
+                 "Cameras > Add another camera), put it in the config and reload");
+      });
+  for (const CameraEntry& c : config_.cameras) {
+    // The fingerprint Connect binds at the first snapshot: random, kept.
+    std::string path = dir + "/" + c.name;
+    std::string fingerprint;
+    {
+      std::ifstream in(path);
+      std::getline(in, fingerprint);
+    }
+    if (fingerprint.size() < 16) {
+      fingerprint = octoprint_adapter::RandomUuid();
+      fingerprint.erase(std::remove(fingerprint.begin(), fingerprint.end(), '-'),
+                        fingerprint.end());
+      if (pc::Status s = octoprint_adapter::WriteFileAtomic(path, fingerprint + "\n", 0600);
+          !s.ok()) {
+        LogError("camera " + c.name + ": cannot store its fingerprint: " + s.message());
+        continue;
+      }
+    }
+    pc::CameraConfig config;
+    config.id = c.name;
+    config.name = c.name;
+    config.token = c.token;
+    config.fingerprint = fingerprint;
+    config.driver = hub_.Keeping("camera:" + c.name, c.name, MakeSourceDriver(c));
+    config.trigger_scheme = CameraTriggerFromName(c.trigger).value_or(pc::TriggerScheme::TEN_SEC);
+    if (pc::Status s = standalone_->cameras().add_camera(config); !s.ok()) {
+      LogError("camera " + c.name + ": " + s.message());
+      continue;
+    }
+    LogInfo("standalone camera " + c.name + " (" + c.source + ") sends to Prusa Connect");
+  }
 }
 
 pc::Json Bridge::Printers() const {
@@ -517,6 +642,8 @@ std::string Bridge::PrinterMetrics() const {
       {"prusaconnect_bridge_condition_ok", "gauge|Link conditions to Connect (1: OK, 0: broken)."},
       {"prusaconnect_bridge_temperature_celsius", "gauge|Heater temperatures."},
       {"prusaconnect_bridge_job_progress_percent", "gauge|Progress of the running job."},
+      {"prusaconnect_bridge_camera_snapshots_total", "counter|Camera images Connect took."},
+      {"prusaconnect_bridge_camera_restarts_total", "counter|Cameras restarted by the watchdog."},
   };
   std::map<std::string, std::string> by_metric;
   {
@@ -587,6 +714,12 @@ void Bridge::Reload(const BridgeConfig& next) {
     printers_[e->name] = std::move(runner);
   }
   config_.printers = next.printers;
+  if (next.cameras != config_.cameras) {
+    LogInfo("reload: standalone cameras changed: restarting them");
+    standalone_.reset();
+    config_.cameras = next.cameras;
+    StartStandaloneCameras();
+  }
   if (next.notify != config_.notify) {
     LogInfo("reload: notifications: " + std::to_string(next.notify.size()) + " channel(s)");
     config_.notify = next.notify;
@@ -601,6 +734,7 @@ void Bridge::Stop() {
   }
   api_.reset();
   if (notifier_) notifier_->Stop();
+  standalone_.reset();
   std::map<std::string, std::unique_ptr<PrinterRunner>> printers;
   {
     std::lock_guard<std::mutex> lock(mu_);

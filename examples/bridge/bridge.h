@@ -62,6 +62,10 @@ class PrinterRunner {
   bool Setup();  // identity, Printer, driver; false: try again later
   void WriteStatus();
   void Register();
+  // The [[printer.camera]] entries: added once the printer has its token,
+  // restarted by the watchdog (supervise thread).
+  void SyncCameras();
+  bool AddConfiguredCamera(const CameraEntry& c);
 
   Bridge* bridge_;
   PrinterEntry entry_;
@@ -81,6 +85,9 @@ class PrinterRunner {
   int64_t register_backoff_ms_ = 2000;
   int64_t next_register_ms_ = 0;  // steady ms
   int setup_failures_ = 0;
+  std::map<std::string, double> camera_added_;        // camera -> Unix time (supervise)
+  std::map<std::string, std::string> camera_failed_;  // camera -> last error logged (supervise)
+  std::map<std::string, int64_t> camera_restarts_;    // under mu_ (metrics)
 };
 
 class Bridge : public StatusSource {
@@ -122,6 +129,10 @@ class Bridge : public StatusSource {
   std::shared_ptr<prusaconnect::Network> network_;
   StatusHub hub_;
   std::unique_ptr<Notifier> notifier_;
+  // [[camera]]: standalone Connect cameras, hosted by a Printer that never
+  // registers nor starts (their uploads need only their own tokens).
+  std::unique_ptr<prusaconnect::Printer> standalone_;
+  void StartStandaloneCameras();
   std::unique_ptr<StatusApi> api_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<PrinterRunner>> printers_;

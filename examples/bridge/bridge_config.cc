@@ -24,7 +24,15 @@ bool PrinterEntry::operator==(const PrinterEntry& o) const {
          idle_interval_ms == o.idle_interval_ms && verify_tls == o.verify_tls &&
          storage_name == o.storage_name && push_socket == o.push_socket &&
          reconnect_printer == o.reconnect_printer && job_seconds == o.job_seconds &&
-         cameras == o.cameras && camera_trigger == o.camera_trigger;
+         cameras == o.cameras && camera_trigger == o.camera_trigger &&
+         camera_entries == o.camera_entries;
+}
+
+bool CameraEntry::operator==(const CameraEntry& o) const {
+  return name == o.name && source == o.source && url == o.url && username == o.username &&
+         password == o.password && command == o.command && device == o.device && width == o.width &&
+         height == o.height && path == o.path && trigger == o.trigger && timeout_s == o.timeout_s &&
+         watchdog_s == o.watchdog_s && verify_tls == o.verify_tls && token == o.token;
 }
 
 bool NotifyEntry::operator==(const NotifyEntry& o) const {
@@ -102,6 +110,7 @@ class TableReader {
       }
     }
   }
+  void Seen(const char* key) { seen_.insert(key); }
   // Unknown keys are errors: a typo never goes unnoticed.
   void NoOthers() {
     for (const auto& kv : table_) {
@@ -130,6 +139,61 @@ namespace {
 
 bool ValidName(const std::string& name);
 bool HttpUrl(const std::string& url);
+
+// One camera table ("printer.camera." or "camera." in messages); "" or the
+// first error.
+std::string ParseCamera(const toml::table& t, const toml::node& at_entry, const std::string& source,
+                        const std::string& prefix, bool standalone, CameraEntry* e) {
+  e->line = static_cast<int>(at_entry.source().begin.line);
+  TableReader r(t, source, prefix);
+  r.String("name", &e->name, true);
+  r.String("source", &e->source, true);
+  r.String("url", &e->url);
+  r.String("username", &e->username);
+  r.String("password", &e->password);
+  r.StringList("command", &e->command);
+  r.String("device", &e->device);
+  r.Int("width", &e->width, 16, 8192);
+  r.Int("height", &e->height, 16, 8192);
+  r.String("path", &e->path);
+  r.String("trigger", &e->trigger);
+  r.Int("timeout_s", &e->timeout_s, 1, 600);
+  r.Int("watchdog_s", &e->watchdog_s, 0, 86400);
+  r.Bool("verify_tls", &e->verify_tls);
+  if (standalone) r.String("token", &e->token, true);
+  r.NoOthers();
+  if (!r.error().empty()) return r.error();
+  auto at = [&](const char* key) -> const toml::node& {
+    const toml::node* k = t.get(key);
+    return k != nullptr ? *k : at_entry;
+  };
+  if (!ValidName(e->name)) {
+    r.Error(at("name"), "name",
+            "\"" + e->name + "\" is not a valid name (1-64 of A-Z a-z 0-9 - _)");
+  } else if (e->source != "http" && e->source != "command" && e->source != "v4l2" &&
+             e->source != "file") {
+    r.Error(at("source"), "source",
+            "must be http, command, v4l2 or file, not \"" + e->source + "\"");
+  } else if (e->source == "http" && !HttpUrl(e->url)) {
+    r.Error(at("url"), "url",
+            e->url.empty() ? "missing: the camera's snapshot URL (http://…)"
+                           : "must start with http:// or https://");
+  } else if (e->source == "command" && e->command.empty()) {
+    r.Error(at("command"), "command",
+            "missing: the program and its arguments, e.g. [\"ffmpeg\", \"-i\", \"rtsp://…\", "
+            "\"-frames:v\", \"1\", \"-f\", \"image2\", \"-\"]");
+  } else if (e->source == "file" && e->path.empty()) {
+    r.Error(at("path"), "path", "missing: the image file to read");
+  } else if (!CameraTriggerFromName(e->trigger)) {
+    r.Error(at("trigger"), "trigger",
+            "must be ten_sec, thirty_sec, sixty_sec, each_layer, fifth_layer or manual, not \"" +
+                e->trigger + "\"");
+  } else if (standalone && (e->token.size() < 8 || e->token.size() > 128)) {
+    r.Error(at("token"), "token",
+            "is not a camera token (Connect > printer > Cameras > Add another camera shows it)");
+  }
+  return r.error();
+}
 
 // [[notify]] entries; a bad one is left out (config->printer_errors says
 // why), the others are kept.
@@ -253,10 +317,11 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
   }
   for (const auto& kv : root) {
     std::string key(kv.first.str());
-    if (key != "bridge" && key != "printer" && key != "notify") {
+    if (key != "bridge" && key != "printer" && key != "notify" && key != "camera") {
       return pc::InvalidArgumentError(
           source + ":" + std::to_string(kv.second.source().begin.line) + ": " + key +
-          ": unknown table or key (expected [bridge], [[printer]] and [[notify]] entries)");
+          ": unknown table or key (expected [bridge], [[printer]], [[notify]] and [[camera]] "
+          "entries)");
     }
   }
   if (const toml::node* b = root.get("bridge")) {
@@ -310,6 +375,30 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     if (!r.error().empty()) return pc::InvalidArgumentError(r.error());
   }
   if (pc::Status s = ParseNotify(root, source, config); !s.ok()) return s;
+  if (const toml::node* cams = root.get("camera")) {
+    const toml::array* list = cams->as_array();
+    if (list == nullptr) {
+      return pc::InvalidArgumentError(source + ":" + std::to_string(cams->source().begin.line) +
+                                      ": camera: write each camera as a [[camera]] table");
+    }
+    std::set<std::string> ids;
+    for (const toml::node& cn : *list) {
+      const toml::table* ct = cn.as_table();
+      CameraEntry ce;
+      std::string why = ct == nullptr ? source + ":" + std::to_string(cn.source().begin.line) +
+                                            ": camera: each entry must be a table"
+                                      : ParseCamera(*ct, cn, source, "camera.", true, &ce);
+      if (why.empty() && !ids.insert(ce.name).second) {
+        why = source + ":" + std::to_string(ce.line) + ": camera.name: \"" + ce.name +
+              "\" is used by an earlier camera";
+      }
+      if (!why.empty()) {
+        config->printer_errors.push_back(why + " (camera left out)");
+        continue;
+      }
+      config->cameras.push_back(std::move(ce));
+    }
+  }
   const toml::node* printers = root.get("printer");
   if (printers == nullptr) return pc::Status::OK();
   const toml::array* list = printers->as_array();
@@ -343,6 +432,33 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     r.Bool("cameras", &e.cameras);
     r.String("camera_trigger", &e.camera_trigger);
     r.Int("job_seconds", &e.job_seconds, 1, 7 * 24 * 3600);
+    r.Seen("camera");
+    if (const toml::node* cams = t->get("camera"); cams != nullptr && r.error().empty()) {
+      const toml::array* cam_list = cams->as_array();
+      std::set<std::string> ids;
+      if (cam_list == nullptr) {
+        r.Error(*cams, "camera", "write each camera as a [[printer.camera]] table");
+      } else {
+        for (const toml::node& cn : *cam_list) {
+          const toml::table* ct = cn.as_table();
+          CameraEntry ce;
+          std::string why = ct == nullptr
+                                ? source + ":" + std::to_string(cn.source().begin.line) +
+                                      ": printer.camera: each entry must be a table"
+                                : ParseCamera(*ct, cn, source, "printer.camera.", false, &ce);
+          if (why.empty() && !ids.insert(ce.name).second) {
+            why = source + ":" + std::to_string(ce.line) + ": printer.camera.name: \"" + ce.name +
+                  "\" is used by an earlier camera of this printer";
+          }
+          if (!why.empty()) {
+            // A bad camera is left out; the printer still starts.
+            config->printer_errors.push_back(why + " (camera left out)");
+            continue;
+          }
+          e.camera_entries.push_back(std::move(ce));
+        }
+      }
+    }
     r.NoOthers();
     if (r.error().empty()) {
       auto at = [&](const char* key) -> const toml::node& {

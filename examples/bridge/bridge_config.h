@@ -37,6 +37,31 @@
 
 namespace bridge {
 
+// A camera: [[printer.camera]] (the printer's) or [[camera]] (standalone,
+// with the token of Connect's "add another camera"). docs/cameras.md.
+struct CameraEntry {
+  std::string name;    // its id in Connect; unique within its printer / the bridge
+  std::string source;  // "http", "command", "v4l2", "file"
+  std::string url;     // http
+  std::string username;
+  std::string password;
+  std::vector<std::string> command;    // command: argv, run without a shell
+  std::string device = "/dev/video0";  // v4l2
+  int64_t width = 1280;
+  int64_t height = 720;
+  std::string path;  // file
+  std::string trigger = "thirty_sec";
+  int64_t timeout_s = 10;
+  // Restart the camera (a new driver; a hung command killed) when it gave
+  // no image for this long while failing; 0: never.
+  int64_t watchdog_s = 120;
+  bool verify_tls = true;
+  std::string token;  // standalone: the camera token from Connect
+  int line = 0;
+
+  bool operator==(const CameraEntry& o) const;
+};
+
 struct PrinterEntry {
   std::string name;
   std::string host;  // "octoprint", "moonraker", "virtual"
@@ -58,6 +83,8 @@ struct PrinterEntry {
   // "each_layer", "fifth_layer" (layers as Klipper counts them,
   // print_stats.info.current_layer) or "manual".
   std::string camera_trigger = "thirty_sec";
+  // [[printer.camera]] entries: cameras of any printer.
+  std::vector<CameraEntry> camera_entries;
   // virtual: how long a simulated print takes.
   int64_t job_seconds = 60;
   int line = 0;  // where the entry starts in the file
@@ -109,6 +136,7 @@ struct BridgeConfig {
   int api_rate_limit = 100;  // requests per second per client
   std::vector<PrinterEntry> printers;
   std::vector<NotifyEntry> notify;
+  std::vector<CameraEntry> cameras;  // [[camera]]: standalone Connect cameras
   // One line per printer entry left out: "FILE:LINE: printer.KEY: why".
   std::vector<std::string> printer_errors;
 };

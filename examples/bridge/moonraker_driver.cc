@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adapter_log.h"
+#include "cameras.h"
 #include "commands.h"
 #include "octoprint_storage.h"
 #include "state_map.h"
@@ -37,13 +38,6 @@ constexpr int kMaxDepth = 16;
 // Iterating `(p ? *p : kNull).as_array()` walks nothing when p is null,
 // without copying the array.
 const pc::Json kNull;
-
-std::string ReadCameraFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The printer objects the driver follows (those Klipper has).
 bool Wanted(const std::string& name) {
@@ -280,20 +274,6 @@ pc::Status MoonrakerDriver::Start(DriverContext* context) {
   });
   p->set_download_finished_cb([this](const pc::TransferInfo& t) { OnDownloadFinished(t); });
   p->set_software("prusaconnect-bridge (Moonraker)");
-  const octoprint_adapter::StateDir* state = context_.state;
-  std::string name = entry_.name;
-  p->cameras().set_token_cb([state, name](const std::string& id, const std::string& fingerprint,
-                                          const std::string& token) {
-    octoprint_adapter::LogScope scope(name);
-    std::string path = state->dir() + "/camera-" + id;
-    if (token.empty()) {
-      std::remove(path.c_str());  // Connect refused it: register anew next time
-      return;
-    }
-    pc::Status s =
-        octoprint_adapter::WriteFileAtomic(path, fingerprint + "\n" + token + "\n", 0600);
-    if (!s.ok()) LogWarning("cannot store camera " + id + "'s token: " + s.message());
-  });
   {
     std::lock_guard<std::mutex> lock(mu_);
     view_.unreachable_why = "connecting to Moonraker at " + entry_.url;
@@ -800,14 +780,6 @@ void MoonrakerDriver::SyncCameras() {
     pc::CameraConfig config;
     config.id = w.id;
     config.name = w.name;
-    // "<fingerprint>\n<token>\n" from an earlier registration.
-    std::string stored = ReadCameraFile(context_.state->dir() + "/camera-" + w.id);
-    size_t nl = stored.find('\n');
-    if (nl != std::string::npos) {
-      config.fingerprint = stored.substr(0, nl);
-      config.token = stored.substr(nl + 1);
-      while (!config.token.empty() && config.token.back() == '\n') config.token.pop_back();
-    }
     pc::HttpSnapshotOptions http;
     http.url = w.snapshot_url;
     http.verify_tls = entry_.verify_tls;
@@ -815,24 +787,18 @@ void MoonrakerDriver::SyncCameras() {
     if (context_.keep_images) config.driver = context_.keep_images(w.id, config.driver);
     config.trigger_scheme =
         CameraTriggerFromName(entry_.camera_trigger).value_or(pc::TriggerScheme::THIRTY_SEC);
-    pc::Status added = cams.add_camera(config);
+    pc::Status added = AddStoredCamera(context_.printer, context_.state->dir(), config);
     if (!added.ok()) {
-      LogWarning("webcam " + w.name + " (" + w.snapshot_url +
-                 ") is not a Connect camera: " + added.message());
+      // A config the library refuses stays refused; Connect may answer later.
+      bool retry = added.code() != pc::StatusCode::kInvalidArgument;
+      LogWarning("webcam " + w.name + " (" + w.snapshot_url + ") is not a Connect camera: " +
+                 added.message() + (retry ? "; trying again later" : ""));
       now.erase(w.id);
-      continue;
-    }
-    if (config.token.empty()) {
-      pc::StatusOr<std::string> token = cams.register_camera(w.id);
-      if (!token.ok()) {
-        LogWarning("cannot register webcam " + w.name +
-                   " with Connect: " + token.status().message() + "; trying again later");
-        (void)cams.remove_camera(w.id);
-        now.erase(w.id);
+      if (retry) {
         std::lock_guard<std::mutex> lock(mu_);
         webcams_dirty_ = true;
-        continue;
       }
+      continue;
     }
     LogInfo("webcam " + w.name + " (" + w.snapshot_url + ") is Connect camera " + w.id);
   }

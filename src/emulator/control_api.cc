@@ -23,6 +23,7 @@
 //                                               omit_content_length?, throttle_bytes_per_sec?,
 //                                               stall_after_bytes?}
 //   GET    /api/cameras
+//   POST   /api/cameras                        → {"token"} of a standalone camera
 //   GET    /api/faults
 //   POST   /api/faults                         rule | [rule, ...] | {"rules": [...]}
 //                                              → {"ids": [...]} (and "id" for one rule)
@@ -344,7 +345,12 @@ void WriteCamera(JsonWriter& w, const CameraInfo& c) {
   w.Key("fingerprint").String(c.fingerprint);
   w.Key("token").String(c.token);
   w.Key("printer_fingerprint").String(c.printer_fingerprint);
-  w.Key("registration").RawJson(c.registration_json);
+  // A standalone camera (POST /api/cameras) was never registered.
+  if (c.registration_json.empty()) {
+    w.Key("registration").Null();
+  } else {
+    w.Key("registration").RawJson(c.registration_json);
+  }
   w.Key("registrations").Int(c.registrations);
   w.Key("snapshot_count").Int(c.snapshot_count);
   w.Key("last_snapshot_size").Uint(c.last_snapshot_size);
@@ -611,8 +617,21 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
     return HttpResponse::Json(200, "{}");
   }
 
+  if (parts.size() == 1 && parts[0] == "cameras" && method == "POST") {
+    // A standalone camera, as Connect's "add another camera" makes one: a
+    // token and no printer; the first snapshot binds its fingerprint.
+    std::string token = NewToken(20);
+    auto [it, inserted] = cameras_.try_emplace("standalone:" + token);
+    (void)inserted;
+    it->second.info.token = token;
+    camera_by_token_[token] = &it->second;
+    Notify();
+    JsonWriter w;
+    w.StartObject().Key("token").String(token).EndObject();
+    return JsonOk(w);
+  }
   if (parts.size() == 1 && parts[0] == "cameras") {
-    if (method != "GET") return JsonError(405, "use GET");
+    if (method != "GET") return JsonError(405, "use GET or POST");
     JsonWriter w;
     w.StartArray();
     for (const CameraInfo& c : Cameras()) WriteCamera(w, c);

@@ -503,6 +503,14 @@ HttpResponse Emulator::Impl::PutSnapshot(const HttpRequest& request) {
     AddProtocolError(p, cam.printer_fingerprint, request, "snapshot without Fingerprint header");
     return HttpResponse::Text(400, "Missing Fingerprint header");
   }
+  if (cam.fingerprint.empty() && cam.printer_fingerprint.empty()) {
+    // A standalone camera's first snapshot binds its fingerprint.
+    if (fp->size() < 16 || fp->size() > 64) {
+      AddProtocolError(p, "", request, "standalone camera fingerprint is not 16-64 characters");
+      return HttpResponse::Text(400, "Invalid fingerprint");
+    }
+    cam.fingerprint = *fp;
+  }
   if (*fp != cam.fingerprint) {
     AddProtocolError(p, cam.printer_fingerprint, request,
                      "snapshot Fingerprint does not match the camera");

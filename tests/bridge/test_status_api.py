@@ -95,7 +95,9 @@ def test_endpoints_and_registration(bridges, emulator):
     status, headers, body = get(base + "api/")
     assert status == 200 and body == b"OK\n"
     # Both printers, in config order, waiting for their codes.
-    j = wait_for(lambda: (lambda x: x if all(p["registration"]["code"] for p in x["printers"])
+    j = wait_for(lambda: (lambda x: x if all(p["registration"]["code"] and
+                                             p["temperatures"]["nozzle"] is not None
+                                             for p in x["printers"])
                           else None)(get_json(base + "api/printers")))
     assert j, b.stderr()[-2000:]
     assert [p["name"] for p in j["printers"]] == ["mk3", "mini"]
