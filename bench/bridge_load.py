@@ -102,14 +102,98 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def fleet_args(ap):
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--printers", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--interval-ms", type=int, default=1000)
+
+
+def setup_fleet(args, work, start, bridge_lines=(), tail_lines=()):
+    """The emulator, the fake hosts and the bridge's config (every printer
+    provisioned). Returns (emulator URL, {fingerprint: name}, config path,
+    base RSS and threads of the bridge with no printer, {name: host port})."""
+    start([os.path.join(args.build, "src/emulator/prusaconnect-emulator"), "--port", "0",
+           "--port-file", os.path.join(work, "eport")], "emulator")
+    wait_file(os.path.join(work, "eport"))
+    emu = f"http://127.0.0.1:{open(os.path.join(work, 'eport')).read().strip()}"
+    n_mr = args.printers // 2
+    n_op = args.printers - n_mr
+    if n_mr:
+        start(["/usr/bin/python3", os.path.join(ROOT, "tests/bridge/fake_moonraker.py"),
+               "--count", str(n_mr), "--print", "bench.gcode",
+               "--port-file", os.path.join(work, "mports")], "moonraker")
+    if n_op:
+        start(["/usr/bin/python3", "-c", OCTO_FLEET, os.path.join(ROOT, "tests/octoprint"),
+               str(n_op), os.path.join(work, "oports")], "octoprint")
+    mports = oports = []
+    if n_mr:
+        wait_file(os.path.join(work, "mports"), n_mr)
+        mports = open(os.path.join(work, "mports")).read().split()
+    if n_op:
+        wait_file(os.path.join(work, "oports"), n_op)
+        oports = open(os.path.join(work, "oports")).read().split()
+    state = os.path.join(work, "state")
+    os.makedirs(state, mode=0o700)
+    lines = ["[bridge]", f'connect_server = "{emu}"', f'state_dir = "{state}"',
+             'log_level = "warning"', f"workers = {args.workers}"] + list(bridge_lines) + [""]
+    head = len(lines)
+    fps = {}
+    host_ports = {}
+    for kind, ports in (("moonraker", mports), ("octoprint", oports)):
+        for i, port in enumerate(ports):
+            name = f"{kind[:2]}{i}"
+            sn = f"BENCH-{name}-{os.getpid()}"
+            fp = hashlib.sha256(sn.encode()).hexdigest()
+            token = post(emu + "/api/printers", {"fingerprint": fp, "sn": sn,
+                                                 "printer_type": "1.3.1"})["token"]
+            d = os.path.join(state, name)
+            os.makedirs(d, mode=0o700)
+            with open(os.path.join(d, "identity"), "w") as f:
+                f.write(f"serial={sn}\nsource=bench\n")
+            with open(os.path.join(d, "token"), "w") as f:
+                f.write(token + "\n")
+            fps[fp] = name
+            host_ports[name] = int(port)
+            lines += ["[[printer]]", f'name = "{name}"', f'host = "{kind}"',
+                      f'url = "http://127.0.0.1:{port}"',
+                      f"printing_interval_ms = {args.interval_ms}"]
+            if kind == "octoprint":
+                lines.append('api_key = "KEY"')
+            lines.append("")
+    lines += list(tail_lines)
+    config = os.path.join(work, "bridge.toml")
+    with open(config, "w") as f:
+        f.write("\n".join(lines))
+    # The bridge with no printer: the base RSS.
+    empty = os.path.join(work, "empty.toml")
+    with open(empty, "w") as f:
+        f.write("\n".join(lines[:head]).replace(state, state + "-empty"))
+    os.makedirs(state + "-empty")
+    bexe = os.path.join(args.build, "examples/bridge/prusaconnect-bridge")
+    e = start([bexe, "--config", empty], "bridge-empty")
+    time.sleep(3)
+    _, base_rss, base_threads = proc_stat(e.pid)
+    e.send_signal(signal.SIGTERM)
+    e.wait(30)
+    return emu, fps, config, base_rss, base_threads, host_ports
+
+
+def stop_all(procs):
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    fleet_args(ap)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bridge-bench-")
     procs = []
@@ -120,65 +204,11 @@ def main():
         procs.append(p)
         return p
     try:
-        start([os.path.join(args.build, "src/emulator/prusaconnect-emulator"), "--port", "0",
-               "--port-file", os.path.join(work, "eport")], "emulator")
-        wait_file(os.path.join(work, "eport"))
-        emu = f"http://127.0.0.1:{open(os.path.join(work, 'eport')).read().strip()}"
+        emu, fps, config, base_rss, base_threads, _ = setup_fleet(
+            args, work, start, ['api_listen = ""'])
         n_mr = args.printers // 2
         n_op = args.printers - n_mr
-        if n_mr:
-            start(["/usr/bin/python3", os.path.join(ROOT, "tests/bridge/fake_moonraker.py"),
-                   "--count", str(n_mr), "--print", "bench.gcode",
-                   "--port-file", os.path.join(work, "mports")], "moonraker")
-        if n_op:
-            start(["/usr/bin/python3", "-c", OCTO_FLEET, os.path.join(ROOT, "tests/octoprint"),
-                   str(n_op), os.path.join(work, "oports")], "octoprint")
-        mports = oports = []
-        if n_mr:
-            wait_file(os.path.join(work, "mports"), n_mr)
-            mports = open(os.path.join(work, "mports")).read().split()
-        if n_op:
-            wait_file(os.path.join(work, "oports"), n_op)
-            oports = open(os.path.join(work, "oports")).read().split()
-        state = os.path.join(work, "state")
-        os.makedirs(state, mode=0o700)
-        lines = ["[bridge]", f'connect_server = "{emu}"', f'state_dir = "{state}"',
-                 'log_level = "warning"', f"workers = {args.workers}", ""]
-        fps = {}
-        for kind, ports in (("moonraker", mports), ("octoprint", oports)):
-            for i, port in enumerate(ports):
-                name = f"{kind[:2]}{i}"
-                sn = f"BENCH-{name}-{os.getpid()}"
-                fp = hashlib.sha256(sn.encode()).hexdigest()
-                token = post(emu + "/api/printers", {"fingerprint": fp, "sn": sn,
-                                                     "printer_type": "1.3.1"})["token"]
-                d = os.path.join(state, name)
-                os.makedirs(d, mode=0o700)
-                with open(os.path.join(d, "identity"), "w") as f:
-                    f.write(f"serial={sn}\nsource=bench\n")
-                with open(os.path.join(d, "token"), "w") as f:
-                    f.write(token + "\n")
-                fps[fp] = name
-                lines += ["[[printer]]", f'name = "{name}"', f'host = "{kind}"',
-                          f'url = "http://127.0.0.1:{port}"',
-                          f"printing_interval_ms = {args.interval_ms}"]
-                if kind == "octoprint":
-                    lines.append('api_key = "KEY"')
-                lines.append("")
-        config = os.path.join(work, "bridge.toml")
-        with open(config, "w") as f:
-            f.write("\n".join(lines))
-        # The bridge with no printer: the base RSS.
-        empty = os.path.join(work, "empty.toml")
-        with open(empty, "w") as f:
-            f.write("\n".join(lines[:6]).replace(state, state + "-empty"))
-        os.makedirs(state + "-empty")
         bexe = os.path.join(args.build, "examples/bridge/prusaconnect-bridge")
-        e = start([bexe, "--config", empty], "bridge-empty")
-        time.sleep(3)
-        _, base_rss, base_threads = proc_stat(e.pid)
-        e.send_signal(signal.SIGTERM)
-        e.wait(30)
         b = start([bexe, "--config", config], "bridge")
         time.sleep(args.warmup)
         seq = get(emu + "/api/log?limit=1&since=0")["last_seq"]
@@ -234,13 +264,7 @@ def main():
         print(json.dumps(result, indent=1))
         return 0
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_all(procs)
 
 
 if __name__ == "__main__":
