@@ -125,6 +125,7 @@ def main():
         names = sorted(fps.values())
 
         idle_cpu = cpu_window(b.pid, args.seconds)
+        _, idle_rss, _ = proc_stat(b.pid)
 
         # The API polled, one event stream open.
         events = {"n": 0}
@@ -212,7 +213,8 @@ def main():
             "notification_p50_ms": round(percentile(notif, 50), 1),
             "notification_p99_ms": round(percentile(notif, 99), 1),
             "notification_max_ms": round(notif[-1], 1) if notif else None,
-            "rss_mb": round(rss / 1024, 1), "threads": threads,
+            "rss_mb_api_idle": round(idle_rss / 1024, 1),
+            "rss_mb_after_polling": round(rss / 1024, 1), "threads": threads,
         }
         print(json.dumps(result, indent=1))
         return 0

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -89,6 +90,24 @@ class TableReader {
                 std::to_string(v->get()));
     } else {
       *out = v->get();
+    }
+  }
+  // A whole or decimal number.
+  void Number(const char* key, double* out, double min, double max) {
+    const toml::node* n = table_.get(key);
+    seen_.insert(key);
+    if (n == nullptr) return;
+    std::optional<double> v;
+    if (const auto* i = n->as_integer()) v = static_cast<double>(i->get());
+    if (const auto* f = n->as_floating_point()) v = f->get();
+    if (!v) {
+      Error(*n, key, "must be a number");
+    } else if (*v < min || *v > max) {
+      std::ostringstream msg;
+      msg << "must be between " << min << " and " << max << ", not " << *v;
+      Error(*n, key, msg.str());
+    } else {
+      *out = *v;
     }
   }
   void StringList(const char* key, std::vector<std::string>* out) {
@@ -235,7 +254,7 @@ pc::Status ParseNotify(const toml::table& root, const std::string& source, Bridg
     r.Bool("final_photo", &e.final_photo);
     r.Bool("printer_lost", &e.printer_lost);
     r.Int("progress_every", &e.progress_every, 0, 100);
-    r.Int("photo_every_minutes", &e.photo_every_minutes, 0, 24 * 60);
+    r.Number("photo_every_minutes", &e.photo_every_minutes, 0, 24 * 60);
     r.NoOthers();
     if (e.name.empty()) e.name = e.kind + "-" + std::to_string(n);
     if (r.error().empty()) {

@@ -113,8 +113,8 @@ struct NotifyEntry {
   bool errors = true;  // ERROR and ATTENTION with the reason
   bool final_photo = true;
   bool printer_lost = true;
-  int64_t progress_every = 5;        // percent; 0: off
-  int64_t photo_every_minutes = 60;  // while printing; 0: off
+  int64_t progress_every = 5;       // percent; 0: off
+  double photo_every_minutes = 60;  // while printing; 0: off
   int line = 0;
 
   bool operator==(const NotifyEntry& o) const;

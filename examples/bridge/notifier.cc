@@ -257,7 +257,9 @@ void Notifier::PeriodicPhotosLocked() {
   for (auto& [key, p] : printing_) {
     const NotifyEntry& c = channels_[key.first];
     if (c.photo_every_minutes <= 0) continue;
-    if (now - p.last_photo < std::chrono::minutes(c.photo_every_minutes)) continue;
+    if (now - p.last_photo < std::chrono::duration<double, std::ratio<60>>(c.photo_every_minutes)) {
+      continue;
+    }
     p.last_photo = now;
     Message m;
     m.event = "photo";

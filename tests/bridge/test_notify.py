@@ -232,3 +232,35 @@ def test_bad_channels_are_left_out_with_the_reason(bridges):
     assert "notify.progress_every: must be between 0 and 100, not 200" in out
     assert "notify.printers: must be a list of strings" in out
     assert sum(1 for line in out.splitlines() if line.startswith("left out: ")) == 5
+
+
+def test_pause_resume_and_periodic_photos(bridges, emulator, receiver, moonraker):
+    fake = moonraker(advance_per_second=0)
+    fake.add_file("benchy.gcode", b"G28\n" * 50, estimated_time=600)
+    fake.add_webcam("nozzle cam")
+    b = bridges([{"name": "voron", "host": "moonraker", "url": fake.url,
+                  "idle_interval_ms": 300, "printing_interval_ms": 200}],
+                notify=[telegram(receiver, progress_every=0, final_photo=False,
+                                 photo_every_minutes=0.05)])  # every 3 s
+    fp = b.provision("voron")
+    b.start()
+    assert emulator.wait_state(fp, "IDLE")
+    assert b.wait_log("is Connect camera")
+    print_once(emulator, fp)
+    assert emulator.wait_state(fp, "PRINTING")
+
+    def photos():
+        return [m for m in receiver.messages("telegram") if m["method"] == "sendPhoto"]
+    assert wait_for(lambda: len(photos()) >= 2, timeout=30), (receiver.texts(),
+                                                               b.stderr()[-2000:])
+    first, second = photos()[:2]
+    assert first["fields"]["caption"].startswith("voron: benchy.gcode")
+    assert first["photo"]["data"][:2] == b"\xff\xd8"
+    assert second["time"] - first["time"] >= 2.5
+    cid = emulator.queue(fp, "PAUSE_PRINT")
+    assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
+    assert wait_for(lambda: "voron: PAUSED" in receiver.texts(), timeout=30), receiver.texts()
+    cid = emulator.queue(fp, "RESUME_PRINT")
+    assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
+    assert wait_for(lambda: "voron: PRINTING (resumed)" in receiver.texts(), timeout=30), \
+        receiver.texts()
