@@ -16,6 +16,7 @@
 
 #include "adapter_log.h"
 #include "cameras.h"
+#include "host_http.h"
 #include "qr_terminal.h"
 
 namespace bridge {
@@ -83,27 +84,11 @@ void PrinterRunner::Stop() {
   serial_claimed_.clear();
 }
 
-namespace {
-
-// "http://user:secret@host:7125/" -> "http://host:7125/": never show
-// credentials a URL may carry.
-std::string WithoutCredentials(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  size_t start = scheme + 3;
-  size_t end = url.find('/', start);
-  size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
-  if (at == std::string::npos || at < start) return url;
-  return url.substr(0, start) + url.substr(at + 1);
-}
-
-}  // namespace
-
 pc::Json PrinterRunner::Describe() const {
   pc::Json j = pc::Json::MakeObject();
   j.set("name", entry_.name);
   j.set("host", entry_.host);
-  j.set("url", WithoutCredentials(entry_.url));
+  j.set("url", hostio::UrlWithoutCredentials(entry_.url));
   std::optional<PrinterReport> report = bridge_->hub()->Last(entry_.name);
   std::shared_ptr<const Image> image = bridge_->hub()->LastImage(entry_.name);
   std::lock_guard<std::mutex> lock(mu_);
@@ -667,7 +652,9 @@ std::string Bridge::PrinterMetrics() const {
 void Bridge::Reload(const BridgeConfig& next) {
   if (next.connect_server != config_.connect_server || next.state_dir != config_.state_dir ||
       next.workers != config_.workers || next.verify_tls != config_.verify_tls ||
-      next.staging_dir != config_.staging_dir) {
+      next.staging_dir != config_.staging_dir || next.api_listen != config_.api_listen ||
+      next.api_token != config_.api_token || next.api_rate_limit != config_.api_rate_limit) {
+    // A new api_token too: restart the bridge to make an old one useless.
     LogWarning("reload: [bridge] settings changed; they take effect at the next restart");
   }
   std::map<std::string, const PrinterEntry*> wanted;
@@ -706,14 +693,17 @@ void Bridge::Reload(const BridgeConfig& next) {
   }
   for (auto& r : stopping) r->Stop();
   stopping.clear();
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const PrinterEntry* e : starting) ClaimStoredLocked(*e);
-  for (const PrinterEntry* e : starting) {
-    auto runner = std::make_unique<PrinterRunner>(this, *e);
-    runner->Start();
-    printers_[e->name] = std::move(runner);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const PrinterEntry* e : starting) ClaimStoredLocked(*e);
+    for (const PrinterEntry* e : starting) {
+      auto runner = std::make_unique<PrinterRunner>(this, *e);
+      runner->Start();
+      printers_[e->name] = std::move(runner);
+    }
+    config_.printers = next.printers;
   }
-  config_.printers = next.printers;
+  // Outside mu_: stopping cameras waits for their captures.
   if (next.cameras != config_.cameras) {
     LogInfo("reload: standalone cameras changed: restarting them");
     standalone_.reset();

@@ -4,8 +4,8 @@
 // Klipper through Moonraker, simulated ones) in Prusa Connect from one
 // process. docs/bridge.md is the manual.
 #include <curl/curl.h>
-#include <prusaconnect/prusaconnect.h>
 #include <malloc.h>
+#include <prusaconnect/prusaconnect.h>
 #include <signal.h>
 
 #include <cstdio>

@@ -276,7 +276,8 @@ pc::Status MoonrakerDriver::Start(DriverContext* context) {
   p->set_software("prusaconnect-bridge (Moonraker)");
   {
     std::lock_guard<std::mutex> lock(mu_);
-    view_.unreachable_why = "connecting to Moonraker at " + entry_.url;
+    view_.unreachable_why =
+        "connecting to Moonraker at " + hostio::UrlWithoutCredentials(entry_.url);
     lost_at_ = std::chrono::steady_clock::now() - kUnreachableGrace;
   }
   // Made before the socket opens: the loop thread wakes it from the first
@@ -357,7 +358,9 @@ void MoonrakerDriver::CallAsync(const std::string& method, const pc::Json& param
     }
   }
   if (!ws) {
-    done(pc::UnavailableError("Moonraker is not connected (" + entry_.url + ")"), pc::Json());
+    done(pc::UnavailableError("Moonraker is not connected (" +
+                              hostio::UrlWithoutCredentials(entry_.url) + ")"),
+         pc::Json());
     return;
   }
   pc::Json request = pc::Json::MakeObject(
@@ -432,7 +435,8 @@ void MoonrakerDriver::PollServerInfo() {
                 if (stopping_) return;
               }
               if (first)
-                LogInfo("connected to Moonraker at " + entry_.url + " (klippy " + klippy + ")");
+                LogInfo("connected to Moonraker at " + hostio::UrlWithoutCredentials(entry_.url) +
+                        " (klippy " + klippy + ")");
               if (klippy == "ready") {
                 Subscribe();
                 return;
@@ -604,7 +608,8 @@ void MoonrakerDriver::OnClosed(const std::string& why) {
     socket_open_ = false;
     if (view_.connected) lost_at_ = std::chrono::steady_clock::now();
     view_.connected = false;
-    view_.unreachable_why = "Moonraker unreachable at " + entry_.url + ": " + why;
+    view_.unreachable_why =
+        "Moonraker unreachable at " + hostio::UrlWithoutCredentials(entry_.url) + ": " + why;
     pending.swap(pending_);
     ws_.reset();
     delay = backoff_ms_;
@@ -616,8 +621,8 @@ void MoonrakerDriver::OnClosed(const std::string& why) {
   }
   for (auto& p : pending) p.second(pc::UnavailableError("Moonraker connection lost: " + why), {});
   if (log) {
-    LogWarning("Moonraker at " + entry_.url + ": " + why + "; reconnecting in " +
-               std::to_string(delay / 1000.0).substr(0, 4) + " s");
+    LogWarning("Moonraker at " + hostio::UrlWithoutCredentials(entry_.url) + ": " + why +
+               "; reconnecting in " + std::to_string(delay / 1000.0).substr(0, 4) + " s");
   }
   if (periodic_) periodic_->Wake();
 }

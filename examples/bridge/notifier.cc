@@ -103,6 +103,7 @@ void Notifier::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  abort_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -112,6 +113,14 @@ void Notifier::SetChannels(std::vector<NotifyEntry> channels) {
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < channels.size(); ++i) index[channels[i].name] = i;
   std::vector<Counters> counters(channels.size());
+  for (size_t i = 0; i < channels.size(); ++i) {
+    // A channel that comes back keeps its counters (they never go down).
+    auto back = retired_.find(channels[i].name);
+    if (back != retired_.end()) {
+      counters[i] = back->second;
+      retired_.erase(back);
+    }
+  }
   for (size_t i = 0; i < channels_.size(); ++i) {
     auto it = index.find(channels_[i].name);
     if (it != index.end()) {
@@ -128,7 +137,12 @@ void Notifier::SetChannels(std::vector<NotifyEntry> channels) {
     kept.push_back(std::move(item));
   }
   queue_.swap(kept);
-  printing_.clear();
+  std::map<std::pair<size_t, std::string>, Printing> printing;
+  for (auto& [key, p] : printing_) {
+    auto it = index.find(channels_[key.first].name);
+    if (it != index.end()) printing[{it->second, key.second}] = p;
+  }
+  printing_.swap(printing);
   channels_ = std::move(channels);
   counters_ = std::move(counters);
 }
@@ -196,9 +210,20 @@ void Notifier::OnEvent(const HubEvent& e) {
         }
       }
     } else if (e.type == "progress") {
-      if (c.progress_every <= 0) continue;
       auto found = printing_.find({i, printer});
-      if (found == printing_.end()) continue;
+      if (found == printing_.end()) {
+        // A job that was running when the bridge (or the printer) started:
+        // no "started" came; follow it (photos, progress) from here.
+        Printing p;
+        p.last_photo = Clock::now();
+        p.file = Str(d, "file");
+        if (c.progress_every > 0) {
+          p.last_progress_step = static_cast<int>(Int(d, "progress", 0) / c.progress_every);
+        }
+        printing_.emplace(std::make_pair(i, printer), p);
+        continue;
+      }
+      if (c.progress_every <= 0) continue;
       int64_t progress = Int(d, "progress", 0);
       int step = static_cast<int>(progress / c.progress_every);
       if (step <= found->second.last_progress_step || progress >= 100) continue;
@@ -368,6 +393,14 @@ int64_t Notifier::Send(const NotifyEntry& c, const Message& m, std::string* why)
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, c.verify_tls ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, c.verify_tls ? 2L : 0L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Stop() does not wait out a slow receiver.
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &abort_);
+  curl_easy_setopt(
+      curl, CURLOPT_XFERINFOFUNCTION,
+      +[](void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+        return static_cast<std::atomic<bool>*>(flag)->load() ? 1 : 0;
+      });
   curl_easy_setopt(
       curl, CURLOPT_HEADERFUNCTION, +[](char* data, size_t size, size_t n, void* out) -> size_t {
         std::string line(data, size * n);

@@ -19,6 +19,7 @@
 #ifndef PRUSACONNECT_EXAMPLES_BRIDGE_NOTIFIER_H_
 #define PRUSACONNECT_EXAMPLES_BRIDGE_NOTIFIER_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -106,6 +107,7 @@ class Notifier {
   std::deque<Item> queue_;
   std::map<std::pair<size_t, std::string>, Printing> printing_;
   bool stopping_ = false;
+  std::atomic<bool> abort_{false};  // aborts a send in progress (Stop)
   std::thread thread_;
 };
 

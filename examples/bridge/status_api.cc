@@ -50,6 +50,16 @@ std::string ImageType(const std::string& bytes) {
   return "image/jpeg";
 }
 
+// The Host header without its port ("[::1]:8421" -> "::1").
+std::string HostName(const std::string& host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return close == std::string::npos ? host : host.substr(1, close - 1);
+  }
+  size_t colon = host.find(':');
+  return colon == std::string::npos ? host : host.substr(0, colon);
+}
+
 std::string HttpDate(int64_t t) {
   char buf[64];
   std::time_t tt = static_cast<std::time_t>(t);
@@ -172,6 +182,18 @@ pc::Status StatusApi::Start() {
       }
       b.tokens -= 1.0;
     }
+    // Without a token, a web page the user visits could rebind its own name
+    // to 127.0.0.1 and read the printers (registration codes included):
+    // only loopback names and the listen address are served.
+    if (options_.token.empty()) {
+      std::string host = HostName(req.get_header_value("Host"));
+      if (!host.empty() && !IsLoopback(host) && host != host_) {
+        json_error(403, "Host \"" + host +
+                            "\" is not served: open the dashboard as http://127.0.0.1:PORT/ "
+                            "(or set api_token to use other names)");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     if (!options_.token.empty()) {
       std::string given;
       const std::string auth = req.get_header_value("Authorization");
@@ -199,6 +221,8 @@ pc::Status StatusApi::Start() {
     }
     if (req.method != "GET" && req.method != "HEAD") {
       res.set_header("Allow", "GET, HEAD");
+      // Its body is never read: the connection cannot carry another request.
+      res.set_header("Connection", "close");
       json_error(405, req.method + " is not allowed here: the status API is read-only (GET)");
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -237,9 +261,17 @@ pc::Status StatusApi::Start() {
                             std::to_string(options_.max_streams) + ")");
         return httplib::Server::HandlerResponse::Handled;
       }
-      uint64_t start = source_->hub()->last_event_id();
+      uint64_t now_id = source_->hub()->last_event_id();
+      uint64_t start = now_id;
+      bool reset = false;
       if (req.has_header("Last-Event-ID")) {
         start = std::strtoull(req.get_header_value("Last-Event-ID").c_str(), nullptr, 10);
+        // An id from before a restart (ids start again at 1): say so, and
+        // go on from now.
+        if (start > now_id) {
+          start = now_id;
+          reset = true;
+        }
       }
       auto cursor = std::make_shared<uint64_t>(start);
       auto hello = std::make_shared<bool>(true);
@@ -248,12 +280,13 @@ pc::Status StatusApi::Start() {
       StatusHub* hub = source_->hub();
       res.set_chunked_content_provider(
           "text/event-stream",
-          [impl, hub, cursor, hello](size_t, httplib::DataSink& sink) {
+          [impl, hub, cursor, hello, reset](size_t, httplib::DataSink& sink) {
             if (impl->stopping || hub->closed()) return false;
             std::string out;
             if (*hello) {
               *hello = false;
               out = "retry: 2000\n: prusaconnect-bridge events\n\n";
+              if (reset) out += "event: reset\ndata: {}\n\n";
             }
             bool lost = false;
             std::vector<HubEvent> events =
@@ -318,6 +351,11 @@ pc::Status StatusApi::Start() {
   }
   port_ = port;
   thread_ = std::thread([impl] { impl->server.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until the server runs: wait for it,
+  // so that a Stop() right after Start() (SIGTERM at start) cannot hang.
+  for (int i = 0; i < 500 && !impl->server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   LogInfo("status API and dashboard on " + url() +
           (options_.token.empty() ? "" : " (bearer token required)"));
   return pc::Status::OK();

@@ -22,23 +22,38 @@ void SetOpt(pc::Json* j, const char* key, const std::optional<T>& v) {
   }
 }
 
+std::shared_ptr<const Image> MakeImage(const std::string& camera_id, std::string bytes) {
+  auto image = std::make_shared<Image>();
+  image->bytes = std::move(bytes);
+  image->time = static_cast<int64_t>(std::time(nullptr));
+  image->camera_id = camera_id;
+  return image;
+}
+
+template <typename Store>
 class KeepingDriver : public pc::CameraDriver {
  public:
-  KeepingDriver(StatusHub* hub, std::string printer, std::string camera_id,
+  KeepingDriver(std::weak_ptr<Store> store, std::string printer, std::string camera_id,
                 std::shared_ptr<pc::CameraDriver> inner)
-      : hub_(hub),
+      : store_(std::move(store)),
         printer_(std::move(printer)),
         camera_id_(std::move(camera_id)),
         inner_(std::move(inner)) {}
   pc::StatusOr<std::string> Capture() override {
     pc::StatusOr<std::string> image = inner_->Capture();
-    if (image.ok()) hub_->SetImage(printer_, camera_id_, *image);
+    if (image.ok()) {
+      if (std::shared_ptr<Store> store = store_.lock()) {
+        std::shared_ptr<const Image> kept = MakeImage(camera_id_, *image);
+        std::lock_guard<std::mutex> lock(store->mu);
+        store->images[printer_] = std::move(kept);
+      }
+    }
     return image;
   }
   std::string Describe() const override { return inner_->Describe(); }
 
  private:
-  StatusHub* hub_;
+  std::weak_ptr<Store> store_;
   std::string printer_;
   std::string camera_id_;
   std::shared_ptr<pc::CameraDriver> inner_;
@@ -132,18 +147,18 @@ void StatusHub::EmitLocked(const std::string& type, pc::Json data, std::vector<H
 }
 
 void StatusHub::Forget(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  reports_.erase(name);
-  images_.erase(name);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reports_.erase(name);
+  }
+  std::lock_guard<std::mutex> lock(images_->mu);
+  images_->images.erase(name);
 }
 
 void StatusHub::SetImage(const std::string& name, const std::string& camera_id, std::string bytes) {
-  auto image = std::make_shared<Image>();
-  image->bytes = std::move(bytes);
-  image->time = static_cast<int64_t>(std::time(nullptr));
-  image->camera_id = camera_id;
-  std::lock_guard<std::mutex> lock(mu_);
-  images_[name] = std::move(image);
+  std::shared_ptr<const Image> image = MakeImage(camera_id, std::move(bytes));
+  std::lock_guard<std::mutex> lock(images_->mu);
+  images_->images[name] = std::move(image);
 }
 
 std::optional<PrinterReport> StatusHub::Last(const std::string& name) const {
@@ -154,9 +169,9 @@ std::optional<PrinterReport> StatusHub::Last(const std::string& name) const {
 }
 
 std::shared_ptr<const Image> StatusHub::LastImage(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = images_.find(name);
-  return it == images_.end() ? nullptr : it->second;
+  std::lock_guard<std::mutex> lock(images_->mu);
+  auto it = images_->images.find(name);
+  return it == images_->images.end() ? nullptr : it->second;
 }
 
 std::vector<HubEvent> StatusHub::EventsAfter(uint64_t after, int64_t wait_ms, bool* lost) const {
@@ -197,7 +212,7 @@ bool StatusHub::closed() const {
 std::shared_ptr<pc::CameraDriver> StatusHub::Keeping(const std::string& printer,
                                                      const std::string& camera_id,
                                                      std::shared_ptr<pc::CameraDriver> inner) {
-  return std::make_shared<KeepingDriver>(this, printer, camera_id, std::move(inner));
+  return std::make_shared<KeepingDriver<ImageStore>>(images_, printer, camera_id, std::move(inner));
 }
 
 void ReportToJson(const PrinterReport& r, pc::Json* out) {

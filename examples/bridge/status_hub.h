@@ -80,10 +80,18 @@ class StatusHub {
  private:
   void EmitLocked(const std::string& type, prusaconnect::Json data, std::vector<HubEvent>* out);
 
+  // Images live apart from the hub: a camera driver keeps a weak reference,
+  // so a capture the library left behind (a hung driver) that returns after
+  // the bridge stopped finds nothing instead of a destroyed hub.
+  struct ImageStore {
+    std::mutex mu;
+    std::map<std::string, std::shared_ptr<const Image>> images;
+  };
+  std::shared_ptr<ImageStore> images_ = std::make_shared<ImageStore>();
+
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::map<std::string, PrinterReport> reports_;
-  std::map<std::string, std::shared_ptr<const Image>> images_;
   std::deque<HubEvent> ring_;
   uint64_t next_id_ = 1;
   bool closed_ = false;

@@ -139,4 +139,14 @@ pc::StatusOr<HttpReply> HostHttp::Request(const std::string& method, const std::
   return r;
 }
 
+std::string UrlWithoutCredentials(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t start = scheme + 3;
+  size_t end = url.find('/', start);
+  size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
 }  // namespace hostio

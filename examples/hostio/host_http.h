@@ -66,6 +66,10 @@ class HostHttp {
   int64_t timeout_ms_;
 };
 
+// "http://user:secret@host:7125/" -> "http://host:7125/": for logs, states
+// and anything shown; a URL may carry credentials.
+std::string UrlWithoutCredentials(const std::string& url);
+
 }  // namespace hostio
 
 #endif  // PRUSACONNECT_EXAMPLES_HOSTIO_HOST_HTTP_H_

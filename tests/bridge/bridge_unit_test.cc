@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bridge_config.h"
+#include "host_http.h"
 #include "moonraker_map.h"
 
 namespace bridge {
@@ -212,6 +213,13 @@ host = "virtual"
             "each_layer, fifth_layer or manual, not \"every_layer\" (printer \"k\" left out)");
   EXPECT_EQ(CameraTriggerFromName("fifth_layer"), pc::TriggerScheme::FIFTH_LAYER);
   EXPECT_FALSE(CameraTriggerFromName("FIFTH_LAYER"));
+}
+
+TEST(HostIo, UrlWithoutCredentials) {
+  EXPECT_EQ(hostio::UrlWithoutCredentials("http://user:secret@voron.local:7125/x@y"),
+            "http://voron.local:7125/x@y");
+  EXPECT_EQ(hostio::UrlWithoutCredentials("http://voron.local:7125"), "http://voron.local:7125");
+  EXPECT_EQ(hostio::UrlWithoutCredentials("no url"), "no url");
 }
 
 }  // namespace

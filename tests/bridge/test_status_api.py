@@ -327,3 +327,23 @@ def test_status_command_shows_the_dashboard(bridges):
     r = b.run("status")
     assert r.returncode == 0, r.stderr
     assert "dashboard: " + base in r.stdout
+
+
+def test_other_host_names_are_refused_without_a_token(bridges):
+    # DNS rebinding: a web page whose name now points at 127.0.0.1 must not
+    # read the printers (their registration codes) from the browser.
+    b = bridges([virtual("mk3")]).start()
+    base = b.api_url()
+    port = urllib.parse.urlsplit(base).port
+    status, _, body = get(base + "api/printers", {"Host": f"evil.example:{port}"})
+    assert status == 403 and "is not served" in json.loads(body)["error"]
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.1"):
+        assert get(base + "api/printers", {"Host": host})[0] == 200, host
+
+
+def test_an_event_id_from_before_a_restart_gets_a_reset(bridges):
+    b = bridges([virtual("mk3")]).start()
+    ev = Events(b.api_url(), {"Last-Event-ID": "999999"})
+    assert ev.status == 200
+    assert wait_for(lambda: ev.events() and ev.events()[0][0] == "reset")
+    ev.close()
