@@ -76,6 +76,14 @@ void StatusHub::Report(const std::string& name, const hostio::Reported& r) {
       cur.last_error = r.reason;
       cur.last_error_time = cur.time;
     }
+    // The host first: "back" reads before the state it comes back in.
+    if (!first && before.host_reachable != r.host_reachable) {
+      pc::Json d = pc::Json::MakeObject();
+      d.set("printer", name);
+      d.set("reachable", r.host_reachable);
+      d.set("reason", r.reason);
+      EmitLocked("host", std::move(d), &events);
+    }
     if (first || before.state != r.state || before.reason != r.reason) {
       pc::Json d = pc::Json::MakeObject();
       d.set("printer", name);
@@ -111,13 +119,6 @@ void StatusHub::Report(const std::string& name, const hostio::Reported& r) {
         d.set("state", pc::ToString(r.state));
         EmitLocked("job", std::move(d), &events);
       }
-    }
-    if (!first && before.host_reachable != r.host_reachable) {
-      pc::Json d = pc::Json::MakeObject();
-      d.set("printer", name);
-      d.set("reachable", r.host_reachable);
-      d.set("reason", r.reason);
-      EmitLocked("host", std::move(d), &events);
     }
     if (InJob(r.state) && r.telemetry.progress &&
         (first || before.telemetry.progress != r.telemetry.progress)) {

@@ -19,6 +19,10 @@ Scenarios, each printed PASS/FAIL with what was seen:
   shutdown     M112 -> ATTENTION with Klipper's reason; RESET_PRINTER ->
                firmware_restart -> IDLE
   restart      Moonraker restarted: ERROR with the reason, then back
+  status-api   the status API during the real print (temperatures, job,
+               state as Connect saw it) and the webhook notifications it
+               caused (job started/finished, paused, resumed, attention,
+               lost/back), in order
 """
 import argparse
 import hashlib
@@ -29,9 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "octoprint"))
+sys.path.insert(0, HERE)
+from fake_notify import FakeNotify  # noqa: E402
 from harness import Emulator, fingerprint, wait_for  # noqa: E402
 
 RESULTS = []
@@ -79,10 +86,20 @@ def main():
     emu.url = f"http://127.0.0.1:{open(port_file).read().strip()}"
     state = os.path.join(work, "state")
     config = os.path.join(work, "bridge.toml")
+    hook = FakeNotify().start()
     with open(config, "w") as f:
         f.write(f'[bridge]\nconnect_server = "{emu.url}"\nstate_dir = "{state}"\n'
-                f'log_level = "debug"\n\n[[printer]]\nname = "klipper"\nhost = "moonraker"\n'
-                f'url = "{args.url}"\nprinting_interval_ms = 1000\nidle_interval_ms = 2000\n')
+                f'log_level = "debug"\napi_listen = "127.0.0.1:0"\n\n'
+                f'[[printer]]\nname = "klipper"\nhost = "moonraker"\n'
+                f'url = "{args.url}"\nprinting_interval_ms = 1000\nidle_interval_ms = 2000\n\n'
+                f'[[notify]]\nname = "hook"\nkind = "webhook"\nurl = "{hook.url}/hook"\n'
+                f'progress_every = 25\n')
+    api_samples = []
+
+    def api(path):
+        base = open(os.path.join(state, "api-url")).read().strip()
+        with urllib.request.urlopen(base + path, timeout=10) as r:
+            return json.loads(r.read())
     err_path = os.path.join(work, "bridge.stderr")
     err = open(err_path, "w")
     bridge = subprocess.Popen([os.path.join(args.build, "examples/bridge/prusaconnect-bridge"),
@@ -115,6 +132,7 @@ def main():
         while time.time() < deadline:
             t = emu.telemetry(fp)
             samples.append(t)
+            api_samples.append(api("api/printer/klipper"))
             if any(e["state"] == "FINISHED" and ts(e) >= t0
                    for e in emu.events(fp, "STATE_CHANGED")):
                 break
@@ -182,7 +200,20 @@ def main():
                             ts(e) >= (ts(down) if down else t0))
         check("restart", down and up, f"ERROR {down and down['body'].get('reason')!r}, then "
               f"{up and up['state']} after {up and down and round(ts(up) - ts(down), 1)} s")
+        # status API and notifications, over everything above
+        printing_api = [a for a in api_samples if a["state"] == "PRINTING" and a["job"]]
+        events = [(m["fields"]["event"], m["fields"].get("state") or m["fields"].get("progress"))
+                  for m in hook.messages("webhook")]
+        want = ["job_started", "job_finished", "state", "error", "printer_lost", "printer_back"]
+        seen = [e for e, _ in events]
+        check("status-api", printing_api and all(a["temperatures"]["nozzle"] for a in printing_api)
+              and printing_api[-1]["job"]["file"] == "e2e/lab_square.gcode"
+              and all(w in seen for w in want),
+              f"{len(printing_api)} API samples while printing (last: nozzle "
+              f"{printing_api and printing_api[-1]['temperatures']['nozzle']}, job "
+              f"{printing_api and printing_api[-1]['job']}); webhooks: {events}")
     finally:
+        hook.stop()
         bridge.send_signal(signal.SIGTERM)
         bridge.wait(60)
         emu.stop()
