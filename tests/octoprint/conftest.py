@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fake_octoprint import FakeOctoPrint  # noqa: E402
-from harness import Adapter, Emulator, make_state  # noqa: E402
+from harness import Adapter, Emulator, make_state, wait_for  # noqa: E402
 
 _n = itertools.count(1)
 
@@ -70,5 +70,9 @@ def online(emulator, fake, workdir, adapters):
         state = make_state(workdir, sn=sn, token=token)
         a = adapters(state, fake.url, emulator.url, *extra)
         assert emulator.wait_state(fp, "IDLE"), a.stderr()
+        # IDLE is reported before OctoPrint's files are attached (the same
+        # step, a moment later): tests that use the files wait for both.
+        assert wait_for(lambda: "OctoPrint's files attached as storage" in a.stderr()), \
+            a.stderr()
         return fp, a
     return make
