@@ -308,6 +308,9 @@ Status CameraSet::Add(const CameraConfig& config) {
   st.trigger_scheme = config.trigger_scheme;
   st.registered = !config.token.empty();
   st.state = st.registered ? CameraState::READY : CameraState::UNREGISTERED;
+  // Read after the lock only through this copy: the camera's thread may
+  // already change its status (a token Connect rejects at once).
+  const bool registered = st.registered;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return FailedPreconditionError("the camera controller is shutting down");
@@ -319,13 +322,13 @@ Status CameraSet::Add(const CameraConfig& config) {
     if (seconds > 0) cam->next_due_us = now + int64_t{seconds} * 1000000;
     cameras_.emplace(config.id, cam);
     if (deps_.run_ticker && !ticker_.joinable()) ticker_ = std::thread([this] { TickerMain(); });
-    if (st.registered) TriggerLocked(*cam, Why::kInitial);
+    if (registered) TriggerLocked(*cam, Why::kInitial);
     cam->thread = std::thread([this, cam] { Work(cam); });
   }
   ticker_cv_.notify_all();
   PC_LOG(kInfo, kLog) << "camera " << config.id << " (" << config.driver->Describe() << ", "
                       << ToString(config.trigger_scheme) << ") added"
-                      << (st.registered ? "" : "; not registered yet");
+                      << (registered ? "" : "; not registered yet");
   return Status();
 }
 
