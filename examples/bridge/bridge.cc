@@ -118,10 +118,14 @@ pc::Json PrinterRunner::Describe() const {
   if (report) ReportToJson(*report, &j);
   j.set("host_status", driver_->HostStatus());
   pc::Json reg = pc::Json::MakeObject();
-  reg.set("registered", !printer_->token().empty());
-  reg.set("code", code_.empty() ? pc::Json() : pc::Json(code_));
-  reg.set("url", code_url_.empty() ? pc::Json() : pc::Json(code_url_));
-  reg.set("qr", !code_url_.empty() && !octoprint_adapter::QrSvg("x").empty());
+  // The library holds the token a moment before the register handler
+  // clears the code: a registered printer never shows a code.
+  const bool registered = !printer_->token().empty();
+  const bool show_code = !registered && !code_.empty();
+  reg.set("registered", registered);
+  reg.set("code", show_code ? pc::Json(code_) : pc::Json());
+  reg.set("url", show_code && !code_url_.empty() ? pc::Json(code_url_) : pc::Json());
+  reg.set("qr", show_code && !code_url_.empty() && !octoprint_adapter::QrSvg("x").empty());
   j.set("registration", std::move(reg));
   pc::Json connect = pc::Json::MakeObject();
   connect.set("server", printer_->server());
@@ -301,15 +305,18 @@ bool PrinterRunner::Setup() {
   printer_->set_register_handler([this, name](const std::string& t) {
     LogScope scope(name);
     pc::Status s = state_.SaveToken(t);
+    std::remove((state_.dir() + "/registration").c_str());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      code_.clear();
+      code_url_.clear();
+    }
+    // Logged last: whoever waits for this line sees the state complete.
     if (!s.ok()) {
       LogError("registered, but the token could not be stored: " + s.message());
     } else {
       LogInfo("registered: the token is stored in " + state_.dir() + "/token");
     }
-    std::remove((state_.dir() + "/registration").c_str());
-    std::lock_guard<std::mutex> lock(mu_);
-    code_.clear();
-    code_url_.clear();
   });
   StoreCameraTokens(printer_.get(), state_.dir(), entry_.name);
   octoprint_adapter::LogConnectHealth(&printer_->conditions(), entry_.name);
@@ -397,8 +404,9 @@ void PrinterRunner::WriteStatus() {
     j.set("serial", identity_.serial);
     j.set("serial_source", identity_.source);
     j.set("state", pc::ToString(printer_->state()));
-    j.set("registered", !printer_->token().empty());
-    if (!code_.empty()) j.set("code", code_);
+    const bool registered = !printer_->token().empty();
+    j.set("registered", registered);
+    if (!registered && !code_.empty()) j.set("code", code_);
     j.set("host_status", driver_->HostStatus());
     pc::Conditions& c = printer_->conditions();
     pc::Json conditions = pc::Json::MakeObject();

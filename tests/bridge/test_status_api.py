@@ -119,7 +119,9 @@ def test_endpoints_and_registration(bridges, emulator):
     assert one["registration"]["code"] is None
     assert get(base + "api/printer/mk3/qr.svg")[0] == 404
     assert wait_for(lambda: get_json(base + "api/printer/mk3")["stats"]["telemetry_sent"] > 0)
-    # The token Connect gave never shows.
+    # The token Connect gave never shows (the file is written just after
+    # the library takes the token).
+    assert wait_for(lambda: os.path.exists(os.path.join(b.state, "mk3", "token")))
     with open(os.path.join(b.state, "mk3", "token")) as f:
         token = f.read().strip()
     for path in ("api/printers", "api/printer/mk3", "metrics"):
