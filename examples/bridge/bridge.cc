@@ -103,6 +103,7 @@ pc::Json PrinterRunner::Describe() const {
   j.set("last_error", pc::Json());
   // The same keys whether or not the printer runs yet.
   j.set("serial", pc::Json());
+  j.set("model", pc::Json());
   j.set("registration",
         pc::Json::MakeObject(
             {{"registered", false}, {"code", pc::Json()}, {"url", pc::Json()}, {"qr", false}}));
@@ -117,6 +118,7 @@ pc::Json PrinterRunner::Describe() const {
   j.set("state", pc::ToString(printer_->state()));
   if (report) ReportToJson(*report, &j);
   j.set("host_status", driver_->HostStatus());
+  if (std::string model = driver_->Model(); !model.empty()) j.set("model", model);
   pc::Json reg = pc::Json::MakeObject();
   // The library holds the token a moment before the register handler
   // clears the code: a registered printer never shows a code.
@@ -245,7 +247,8 @@ bool PrinterRunner::Setup() {
   std::optional<octoprint_adapter::Identity> reprobed;
   // A fallback identity that was never registered is chosen again: the
   // host may know the printer's own serial this time.
-  if (id && !id->from_printer() && id->source != "board-serial" && state_.LoadToken().empty()) {
+  if (id && !id->from_printer() && id->source != "board-serial" && id->source != "bambu-serial" &&
+      state_.LoadToken().empty()) {
     reprobed = driver_->ProbeIdentity(bridge_->ws(), bridge_->scheduler());
     if (!reprobed->serial.empty() && reprobed->serial != id->serial &&
         bridge_->ClaimSerial(reprobed->serial, entry_.name)) {
@@ -326,6 +329,7 @@ bool PrinterRunner::Setup() {
   context.state = &state_;
   context.scheduler = bridge_->scheduler();
   context.ws = bridge_->ws();
+  context.mqtt = bridge_->mqtt();
   StatusHub* hub = bridge_->hub();
   context.on_report = [hub, name](const hostio::Reported& r) { hub->Report(name, r); };
   context.keep_images = [hub, name](const std::string& camera_id,
@@ -511,6 +515,7 @@ pc::Status Bridge::Start() {
                                        " (set [bridge] state_dir)");
   }
   if (pc::Status s = ws_.Start(); !s.ok()) return s;
+  if (pc::Status s = mqtt_.Start(); !s.ok()) return s;
   scheduler_ = std::make_unique<hostio::Scheduler>(config_.workers);
   network_ = pc::Network::Default();
   std::lock_guard<std::mutex> lock(mu_);
@@ -741,6 +746,7 @@ void Bridge::Stop() {
   for (auto& p : printers) p.second->Stop();
   printers.clear();
   ws_.Stop();
+  mqtt_.Stop();
   if (scheduler_) scheduler_->Stop();
 }
 

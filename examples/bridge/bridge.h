@@ -33,6 +33,7 @@
 #include "scheduler.h"
 #include "status_api.h"
 #include "status_hub.h"
+#include "mqtt_loop.h"
 #include "ws_loop.h"
 
 namespace bridge {
@@ -106,6 +107,7 @@ class Bridge : public StatusSource {
   const BridgeConfig& config() const { return config_; }
   hostio::Scheduler* scheduler() { return scheduler_.get(); }
   hostio::WsLoop* ws() { return &ws_; }
+  hostio::MqttLoop* mqtt() { return &mqtt_; }
   std::shared_ptr<prusaconnect::Network> network() { return network_; }
   // Takes `serial` for printer `name`: false when another printer of this
   // bridge has it. Start() and Reload() claim every stored identity before
@@ -126,6 +128,7 @@ class Bridge : public StatusSource {
   BridgeConfig config_;
   std::unique_ptr<hostio::Scheduler> scheduler_;
   hostio::WsLoop ws_;
+  hostio::MqttLoop mqtt_;
   std::shared_ptr<prusaconnect::Network> network_;
   StatusHub hub_;
   std::unique_ptr<Notifier> notifier_;

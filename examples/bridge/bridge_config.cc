@@ -6,6 +6,8 @@
 #include <prusaconnect/const.h>
 
 #include <toml++/toml.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cstdint>
 #include <fstream>
@@ -25,7 +27,10 @@ bool PrinterEntry::operator==(const PrinterEntry& o) const {
          idle_interval_ms == o.idle_interval_ms && verify_tls == o.verify_tls &&
          storage_name == o.storage_name && push_socket == o.push_socket &&
          reconnect_printer == o.reconnect_printer && job_seconds == o.job_seconds &&
-         cameras == o.cameras && camera_trigger == o.camera_trigger &&
+         address == o.address && serial == o.serial && access_code == o.access_code &&
+         ca_file == o.ca_file && fingerprint == o.fingerprint && mqtt_port == o.mqtt_port &&
+         ftps_port == o.ftps_port && command_timeout_s == o.command_timeout_s && plate == o.plate &&
+         use_ams == o.use_ams && cameras == o.cameras && camera_trigger == o.camera_trigger &&
          camera_entries == o.camera_entries;
 }
 
@@ -322,6 +327,27 @@ bool HttpUrl(const std::string& url) {
          (url.rfind("https://", 0) == 0 && url.size() > 8);
 }
 
+// A serial names MQTT topics and a state file: letters and digits only.
+bool ValidBambuSerial(const std::string& s) {
+  if (s.size() < 6 || s.size() > 32) return false;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0) return false;
+  }
+  return true;
+}
+
+bool ValidFingerprint(const std::string& f) {
+  int digits = 0;
+  for (char c : f) {
+    if (std::isxdigit(static_cast<unsigned char>(c)) != 0) {
+      ++digits;
+    } else if (c != ':') {
+      return false;
+    }
+  }
+  return digits == 64;
+}
+
 }  // namespace
 
 pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
@@ -451,6 +477,18 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     r.Bool("cameras", &e.cameras);
     r.String("camera_trigger", &e.camera_trigger);
     r.Int("job_seconds", &e.job_seconds, 1, 7 * 24 * 3600);
+    r.String("address", &e.address);
+    r.String("serial", &e.serial);
+    r.String("access_code", &e.access_code);
+    r.String("ca_file", &e.ca_file);
+    r.String("fingerprint", &e.fingerprint);
+    r.Int("mqtt_port", &e.mqtt_port, 1, 65535);
+    r.Int("ftps_port", &e.ftps_port, 1, 65535);
+    r.Int("command_timeout_s", &e.command_timeout_s, 1, 600);
+    r.Int("plate", &e.plate, 1, 64);
+    r.Bool("use_ams", &e.use_ams);
+    // A Bambu printer's files are its SD card.
+    if (e.host == "bambu" && t->get("storage_name") == nullptr) e.storage_name = "sdcard";
     r.Seen("camera");
     if (const toml::node* cams = t->get("camera"); cams != nullptr && r.error().empty()) {
       const toml::array* cam_list = cams->as_array();
@@ -489,10 +527,29 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
                 "\"" + e.name + "\" is not a valid name (1-64 of A-Z a-z 0-9 - _)");
       } else if (!names.insert(e.name).second) {
         r.Error(at("name"), "name", "\"" + e.name + "\" is used by an earlier printer");
-      } else if (e.host != "octoprint" && e.host != "moonraker" && e.host != "virtual") {
+      } else if (e.host != "octoprint" && e.host != "moonraker" && e.host != "bambu" &&
+                 e.host != "virtual") {
         r.Error(at("host"), "host",
-                "must be octoprint, moonraker or virtual, not \"" + e.host + "\"");
-      } else if (e.host != "virtual" && !HttpUrl(e.url)) {
+                "must be octoprint, moonraker, bambu or virtual, not \"" + e.host + "\"");
+      } else if (e.host == "bambu" && e.address.empty()) {
+        r.Error(at("address"), "address",
+                "missing: the printer's IP address or host name (its screen shows it)");
+      } else if (e.host == "bambu" && !ValidBambuSerial(e.serial)) {
+        r.Error(at("serial"), "serial",
+                e.serial.empty() ? std::string("missing: the printer's serial number (on its "
+                                               "screen under Settings > Device, and on its label)")
+                                 : "\"" + e.serial +
+                                       "\" is not a serial number (letters and digits, e.g. "
+                                       "01P00A123456789)");
+      } else if (e.host == "bambu" && e.access_code.empty()) {
+        r.Error(at("access_code"), "access_code",
+                "missing: the printer's LAN access code (its screen shows it with LAN mode)");
+      } else if (e.host == "bambu" && !e.fingerprint.empty() && !ValidFingerprint(e.fingerprint)) {
+        r.Error(at("fingerprint"), "fingerprint",
+                "must be a SHA-256 fingerprint: 64 hex digits, colons allowed");
+      } else if (e.host == "bambu" && !e.ca_file.empty() && access(e.ca_file.c_str(), R_OK) != 0) {
+        r.Error(at("ca_file"), "ca_file", "cannot read " + e.ca_file);
+      } else if (e.host != "virtual" && e.host != "bambu" && !HttpUrl(e.url)) {
         r.Error(at("url"), "url",
                 e.url.empty() ? "missing (required for host " + e.host + ")"
                               : "must start with http:// or https://, not \"" + e.url + "\"");

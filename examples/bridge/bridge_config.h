@@ -64,7 +64,7 @@ struct CameraEntry {
 
 struct PrinterEntry {
   std::string name;
-  std::string host;  // "octoprint", "moonraker", "virtual"
+  std::string host;  // "octoprint", "moonraker", "bambu", "virtual"
   std::string url;
   std::string api_key;
   std::string printer_type = "I3MK3S";
@@ -87,6 +87,20 @@ struct PrinterEntry {
   std::vector<CameraEntry> camera_entries;
   // virtual: how long a simulated print takes.
   int64_t job_seconds = 60;
+  // bambu (docs/bambu.md): the printer's address, serial number and LAN
+  // access code; its certificate checked against ca_file, else pinned
+  // (`fingerprint`, else the first one seen); ports; how long a command may
+  // wait for its answer; the plate of a .3mf to print; print with the AMS.
+  std::string address;
+  std::string serial;
+  std::string access_code;
+  std::string ca_file;
+  std::string fingerprint;
+  int64_t mqtt_port = 8883;
+  int64_t ftps_port = 990;
+  int64_t command_timeout_s = 10;
+  int64_t plate = 1;
+  bool use_ams = false;
   int line = 0;  // where the entry starts in the file
 
   bool operator==(const PrinterEntry& o) const;

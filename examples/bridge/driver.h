@@ -20,6 +20,7 @@
 
 #include "bridge_config.h"
 #include "identity.h"
+#include "mqtt_loop.h"
 #include "reported.h"
 #include "scheduler.h"
 #include "ws_loop.h"
@@ -32,6 +33,7 @@ struct DriverContext {
   const octoprint_adapter::StateDir* state = nullptr;
   hostio::Scheduler* scheduler = nullptr;
   hostio::WsLoop* ws = nullptr;
+  hostio::MqttLoop* mqtt = nullptr;
   // Called after every report to Connect (the status API, notifications).
   hostio::ReportHook on_report;
   // Wraps a camera's driver so that its images reach the status API.
@@ -61,6 +63,9 @@ class HostDriver {
   // One line for `prusaconnect-bridge status` ("printing 42 %", "Moonraker
   // unreachable: …").
   virtual std::string HostStatus() const = 0;
+  // The printer's model when the host tells it ("Bambu Lab P1S"); "" when
+  // it does not.
+  virtual std::string Model() const { return ""; }
 };
 
 // The driver for entry.host; null for an unknown kind (the config rejects

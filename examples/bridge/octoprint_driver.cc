@@ -3,6 +3,7 @@
 
 #include "adapter_log.h"
 #include "identity.h"
+#include "bambu_driver.h"
 #include "moonraker_driver.h"
 #include "virtual_driver.h"
 
@@ -13,6 +14,7 @@ namespace pc = prusaconnect;
 std::unique_ptr<HostDriver> MakeDriver(const PrinterEntry& entry) {
   if (entry.host == "octoprint") return std::make_unique<OctoPrintDriver>(entry);
   if (entry.host == "moonraker") return std::make_unique<MoonrakerDriver>(entry);
+  if (entry.host == "bambu") return std::make_unique<BambuDriver>(entry);
   if (entry.host == "virtual") return std::make_unique<VirtualDriver>(entry);
   return nullptr;
 }

@@ -1,13 +1,16 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
-// Unit tests of the bridge's pure parts: the Moonraker state table
-// (tables/moonraker_states.json, also in docs/moonraker.md), telemetry
-// mapping, delta merging, identity, errors, and the TOML config.
+// Unit tests of the bridge's pure parts: the Moonraker and Bambu state
+// tables (tables/*_states.json, also in docs/moonraker.md and
+// docs/bambu.md), telemetry mapping, delta merging, identity, errors, FTP
+// listings, and the TOML config.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "bambu_ftps.h"
+#include "bambu_map.h"
 #include "bridge_config.h"
 #include "host_http.h"
 #include "moonraker_map.h"
@@ -213,6 +216,193 @@ host = "virtual"
             "each_layer, fifth_layer or manual, not \"every_layer\" (printer \"k\" left out)");
   EXPECT_EQ(CameraTriggerFromName("fifth_layer"), pc::TriggerScheme::FIFTH_LAYER);
   EXPECT_FALSE(CameraTriggerFromName("FIFTH_LAYER"));
+}
+
+TEST(BambuMap, StateTable) {
+  pc::Json table = Load(BRIDGE_TABLES_DIR "/bambu_states.json");
+  const pc::Json* rows = table.find("rows");
+  ASSERT_NE(rows, nullptr);
+  ASSERT_GT(rows->size(), 15u);
+  for (const pc::Json& row : rows->as_array()) {
+    BambuView v;
+    const pc::Json* connected = row.find("connected");
+    v.connected = connected == nullptr || connected->as_bool();
+    const pc::Json* reported = row.find("reported");
+    v.reported = reported == nullptr || reported->as_bool();
+    for (const char* key : {"gcode_state", "print_error", "hms"}) {
+      if (const pc::Json* f = row.find(key)) v.print.set(key, *f);
+    }
+    HostSnapshot s = BambuSnapshot(v);
+    EXPECT_EQ(HostStateName(s.state), Str(row, "host")) << row.Dump();
+    EXPECT_EQ(s.reason, Str(row, "reason")) << row.Dump();
+  }
+}
+
+TEST(BambuMap, PartialReportsMergeAndMapToTelemetry) {
+  BambuView v;
+  v.connected = true;
+  v.reported = true;
+  v.now = 10000;
+  MergeReport(&v.print, *pc::Json::Parse(R"({
+    "gcode_state": "RUNNING", "mc_percent": 42, "mc_remaining_time": 17,
+    "layer_num": 12, "total_layer_num": 120, "nozzle_temper": 219.96875,
+    "nozzle_target_temper": 220.0, "bed_temper": 64.9, "bed_target_temper": 65,
+    "chamber_temper": 31.0, "cooling_fan_speed": "15", "heatbreak_fan_speed": "10",
+    "big_fan1_speed": "0", "big_fan2_speed": "7", "spd_lvl": 3, "spd_mag": 124,
+    "gcode_file": "/sdcard/dir/cube.gcode", "subtask_name": "cube",
+    "gcode_start_time": "9000", "ipcam": {"timelapse": "disable", "resolution": "1080p"}})"));
+  // A delta: only what changed; nested objects merge.
+  MergeReport(&v.print, *pc::Json::Parse(
+                            R"({"mc_percent": 43, "ipcam": {"timelapse": "enable"}, "x": [1]})"));
+  MergeReport(&v.print, pc::Json("not an object"));
+  EXPECT_EQ(v.print.find("ipcam")->find("resolution")->as_string(), "1080p");
+  EXPECT_EQ(v.print.find("ipcam")->find("timelapse")->as_string(), "enable");
+  HostSnapshot s = BambuSnapshot(v);
+  EXPECT_EQ(s.state, HostState::kPrinting);
+  EXPECT_EQ(s.job_file, "dir/cube.gcode");
+  const pc::Telemetry& t = s.telemetry;
+  EXPECT_EQ(t.progress, 43);
+  EXPECT_EQ(t.time_remaining, 17 * 60);
+  EXPECT_EQ(t.time_printing, 1000);
+  EXPECT_EQ(t.temp_nozzle, 220.0);
+  EXPECT_EQ(t.target_nozzle, 220.0);
+  EXPECT_EQ(t.temp_bed, 64.9);
+  EXPECT_EQ(t.target_bed, 65.0);
+  EXPECT_EQ(t.speed, 124);
+  EXPECT_EQ(t.extra.find("temp_chamber")->as_double(), 31.0);
+  EXPECT_EQ(t.extra.find("fan_print_percent")->as_int(), 100);
+  EXPECT_EQ(t.extra.find("fan_hotend_percent")->as_int(), 67);
+  EXPECT_EQ(t.extra.find("fan_aux_percent")->as_int(), 0);
+  EXPECT_EQ(t.extra.find("fan_chamber_percent")->as_int(), 47);
+  EXPECT_EQ(t.extra.find("speed_level")->as_string(), "sport");
+  EXPECT_EQ(t.extra.find("layer")->as_int(), 12);
+  EXPECT_EQ(t.extra.find("total_layers")->as_int(), 120);
+  // A 3MF job names a plate inside the archive: the file is the one the
+  // bridge started, while the printer runs that job.
+  v.print.set("gcode_file", "Metadata/plate_1.gcode");
+  v.print.set("subtask_name", "benchy");
+  EXPECT_EQ(BambuSnapshot(v).job_file, "");
+  v.started_file = "prints/benchy.3mf";
+  v.started_subtask = "benchy";
+  EXPECT_EQ(BambuSnapshot(v).job_file, "prints/benchy.3mf");
+  v.print.set("subtask_name", "other");
+  EXPECT_EQ(BambuSnapshot(v).job_file, "");
+  // Idle: no progress, no job.
+  v.print.set("gcode_state", "IDLE");
+  HostSnapshot idle = BambuSnapshot(v);
+  EXPECT_FALSE(idle.telemetry.progress);
+  EXPECT_EQ(idle.job_file, "");
+}
+
+TEST(BambuMap, BadValuesAreIgnored) {
+  BambuView v;
+  v.connected = true;
+  v.reported = true;
+  MergeReport(&v.print, *pc::Json::Parse(R"({
+    "gcode_state": ["RUNNING"], "mc_percent": "lots", "nozzle_temper": null,
+    "bed_temper": "60.5", "cooling_fan_speed": {"x": 1}, "big_fan1_speed": "99",
+    "hms": "none", "print_error": "x", "spd_lvl": 9, "layer_num": true})"));
+  HostSnapshot s = BambuSnapshot(v);
+  EXPECT_EQ(s.state, HostState::kBusy);
+  EXPECT_FALSE(s.telemetry.temp_nozzle);
+  EXPECT_EQ(s.telemetry.temp_bed, 60.5);
+  EXPECT_EQ(s.telemetry.extra.find("fan_print_percent"), nullptr);
+  EXPECT_EQ(s.telemetry.extra.find("fan_aux_percent")->as_int(), 100);
+  EXPECT_EQ(s.telemetry.extra.find("speed_level"), nullptr);
+}
+
+TEST(BambuMap, ModelsCodesAndFans) {
+  EXPECT_EQ(BambuModel("00M09A350100001"), "Bambu Lab X1 Carbon");
+  EXPECT_EQ(BambuModel("00W00A000000001"), "Bambu Lab X1");
+  EXPECT_EQ(BambuModel("03W00A000000001"), "Bambu Lab X1E");
+  EXPECT_EQ(BambuModel("01S00A000000001"), "Bambu Lab P1P");
+  EXPECT_EQ(BambuModel("01P00A000000001"), "Bambu Lab P1S");
+  EXPECT_EQ(BambuModel("03000A000000001"), "Bambu Lab A1 mini");
+  EXPECT_EQ(BambuModel("03900A000000001"), "Bambu Lab A1");
+  EXPECT_EQ(BambuModel("22E00A000000001"), "Bambu Lab P2S");
+  EXPECT_EQ(BambuModel("09300A000000001"), "Bambu Lab H2S");
+  EXPECT_EQ(BambuModel("09400A000000001"), "Bambu Lab H2D");
+  EXPECT_EQ(BambuModel("99900A000000001"), "");
+  EXPECT_EQ(BambuErrorCode(kBambuCancelled), "0300_400C");
+  EXPECT_EQ(BambuHmsCode(50331904, 65543), "0300_0100_0001_0007");
+  EXPECT_EQ(BambuFanPercent(pc::Json("0")), 0);
+  EXPECT_EQ(BambuFanPercent(pc::Json("8")), 53);
+  EXPECT_EQ(BambuFanPercent(pc::Json(15)), 100);
+  EXPECT_EQ(BambuFanPercent(pc::Json("-3")), 0);
+  EXPECT_FALSE(BambuFanPercent(pc::Json("fast")));
+  EXPECT_FALSE(BambuFanPercent(pc::Json()));
+  EXPECT_STREQ(BambuSpeedLevelName(4), "ludicrous");
+  EXPECT_STREQ(BambuSpeedLevelName(0), "");
+}
+
+TEST(BambuFtps, ListLines) {
+  const int64_t now = 1765116000;  // 2025-12-07 14:00 UTC
+  std::optional<FtpEntry> f =
+      ParseFtpListLine("-rw-r--r--   1 bblp     bblp       123456 Dec  7 13:02 a b.3mf\r", now);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->name, "a b.3mf");
+  EXPECT_FALSE(f->is_dir);
+  EXPECT_EQ(f->size, 123456);
+  EXPECT_EQ(f->m_timestamp, 1765112520);
+  std::optional<FtpEntry> d = ParseFtpListLine("drwxr-xr-x 2 u g 4096 Jan 31  2024 timelapse", now);
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->is_dir);
+  EXPECT_EQ(d->name, "timelapse");
+  EXPECT_EQ(d->m_timestamp, 1706659200);
+  // A date with a time but "in the future" is last year's.
+  std::optional<FtpEntry> old = ParseFtpListLine("-rw-r--r-- 1 u g 1 Dec 31 10:00 x.gcode", now);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->m_timestamp, 1735639200);
+  for (const char* bad :
+       {"total 12", "drwxr-xr-x 2 u g 4096 Jan 31  2024 .", "drwxr-xr-x 2 u g 4096 Jan 31  2024 ..",
+        "-rw-r--r-- 1 u g", "-rw-r--r-- 1 u g big Jan 31 2024 x", "garbage", ""}) {
+    EXPECT_FALSE(ParseFtpListLine(bad, now)) << bad;
+  }
+}
+
+TEST(BridgeConfig, BambuPrinters) {
+  BridgeConfig c;
+  ASSERT_TRUE(ParseBridgeConfig(R"([[printer]]
+name = "p1s"
+host = "bambu"
+address = "192.168.1.50"
+serial = "01P00A000000001"
+access_code = "12345678"
+[[printer]]
+name = "nocode"
+host = "bambu"
+address = "192.168.1.51"
+serial = "01P00A000000002"
+[[printer]]
+name = "badserial"
+host = "bambu"
+address = "192.168.1.52"
+serial = "../x"
+access_code = "1"
+[[printer]]
+name = "badpin"
+host = "bambu"
+address = "192.168.1.53"
+serial = "01P00A000000003"
+access_code = "1"
+fingerprint = "abc"
+)",
+                                "t.toml", &c)
+                  .ok());
+  ASSERT_EQ(c.printers.size(), 1u);
+  const PrinterEntry& e = c.printers[0];
+  EXPECT_EQ(e.storage_name, "sdcard");
+  EXPECT_EQ(e.mqtt_port, 8883);
+  EXPECT_EQ(e.ftps_port, 990);
+  EXPECT_EQ(e.command_timeout_s, 10);
+  ASSERT_EQ(c.printer_errors.size(), 3u);
+  EXPECT_NE(c.printer_errors[0].find("t.toml:7: printer.access_code: missing"), std::string::npos)
+      << c.printer_errors[0];
+  EXPECT_NE(c.printer_errors[1].find("printer.serial: \"../x\" is not a serial number"),
+            std::string::npos)
+      << c.printer_errors[1];
+  EXPECT_NE(c.printer_errors[2].find("printer.fingerprint: must be a SHA-256"), std::string::npos)
+      << c.printer_errors[2];
 }
 
 TEST(HostIo, UrlWithoutCredentials) {

@@ -1,0 +1,41 @@
+// Copyright 2026 The libprusaconnect Authors.
+//
+// TlsPolicy: how a host with a self-signed certificate (a Bambu printer) is
+// trusted — against a CA file when one is configured (without comparing the
+// host name), else by the SHA-256 fingerprint of its certificate, checked in
+// OpenSSL's verify callback, i.e. during the handshake and before anything
+// (a password) is sent. The MQTT loop and the FTPS client both install it on
+// the SSL_CTX they use.
+#ifndef PRUSACONNECT_EXAMPLES_HOSTIO_TLS_PIN_H_
+#define PRUSACONNECT_EXAMPLES_HOSTIO_TLS_PIN_H_
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <functional>
+#include <string>
+
+namespace hostio {
+
+struct TlsPolicy {
+  // With a CA file: the chain must verify against it.
+  std::string ca_file;
+  // Without: the server certificate's SHA-256 (lowercase hex); false
+  // refuses the handshake.
+  std::function<bool(const std::string& sha256_hex)> check_certificate;
+  // Set by the handshake that refused the certificate.
+  bool refused = false;
+  std::string why;
+};
+
+// Lowercase hex SHA-256 of the certificate's DER form ("" on failure).
+std::string CertificateSha256(X509* cert);
+
+// Makes `ctx` verify peers by `policy` (which must outlive its handshakes).
+// Loads the CA file into `ctx` when there is one; false when it cannot be
+// read.
+bool InstallTlsPolicy(SSL_CTX* ctx, TlsPolicy* policy);
+
+}  // namespace hostio
+
+#endif  // PRUSACONNECT_EXAMPLES_HOSTIO_TLS_PIN_H_
