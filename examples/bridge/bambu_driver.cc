@@ -247,6 +247,7 @@ std::string BambuDriver::HostStatus() const {
 }
 
 bool BambuDriver::CheckCertificate(const char* service, const std::string& sha256) {
+  octoprint_adapter::LogScope scope(entry_.name);
   std::lock_guard<std::mutex> lock(pin_mu_);
   if (!entry_.fingerprint.empty()) {
     if (NormalFingerprint(entry_.fingerprint) == sha256) return true;
