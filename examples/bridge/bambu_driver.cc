@@ -36,6 +36,9 @@ constexpr auto kUnreachableGrace = std::chrono::seconds(5);
 // The SD card has no change notifications: listed again this often.
 constexpr auto kRefreshEvery = std::chrono::minutes(5);
 constexpr int kMaxDepth = 8;
+// Reports come about once a second: each is told to Connect at once, but
+// never more often than this.
+constexpr int64_t kMinTelemetryGapMs = 100;
 
 // The models that take `file:///sdcard/…` in project_file; newer ones take
 // `ftp:///…` (docs/bambu.md).
@@ -291,6 +294,7 @@ void BambuDriver::OnConnected() {
     view_.connected = true;
     view_.reported = false;
     view_.unreachable_why.clear();
+    ++news_;
     mqtt = mqtt_;
     seq = next_sequence_++;
     last_logged_.clear();
@@ -344,13 +348,10 @@ void BambuDriver::OnMessage(const std::string& topic, const std::string& payload
       delta.erase("sequence_id");
       delta.erase("msg");
       std::lock_guard<std::mutex> lock(mu_);
-      const pc::Json* before = view_.print.find("gcode_state");
-      std::string state_before = before != nullptr ? before->as_string() : "";
       MergeReport(&view_.print, delta);
-      const pc::Json* after = view_.print.find("gcode_state");
-      wake = !view_.reported || (after != nullptr && after->as_string() != state_before) ||
-             delta.find("print_error") != nullptr || delta.find("hms") != nullptr;
       view_.reported = true;
+      ++news_;
+      wake = true;
     } else if (m.key == "info" && cmd == "get_version") {
       known = true;
       const pc::Json* modules = m.value.find("module");
@@ -416,6 +417,7 @@ void BambuDriver::OnDisconnected(const std::string& why, hostio::MqttDrop kind, 
     if (view_.connected) lost_at_ = std::chrono::steady_clock::now();
     log = reason != last_logged_ || view_.connected;
     last_logged_ = reason;
+    ++news_;
     view_.connected = false;
     view_.unreachable_why = reason;
     for (auto& p : pending_) {
@@ -488,6 +490,16 @@ int64_t BambuDriver::Step() {
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Telemetry follows the printer's reports (report-to-Connect latency),
+    // at most one per kMinTelemetryGap; without news, one per interval.
+    const int64_t interval = last_interval_ms_;
+    const int64_t elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - last_sent_).count();
+    const bool news = news_ != news_sent_;
+    if (!news && elapsed < interval) return interval - elapsed;
+    if (news && elapsed < kMinTelemetryGapMs) return kMinTelemetryGapMs - elapsed;
+    news_sent_ = news_;
+    last_sent_ = now;
     view = view_;
     view.now = static_cast<double>(std::time(nullptr));
     bool grace = !view_.connected && now - lost_at_ < kUnreachableGrace;
@@ -534,7 +546,11 @@ int64_t BambuDriver::Step() {
       files_dirty_ = true;
     }
   }
-  return snap.state == HostState::kPrinting ? entry_.printing_interval_ms : entry_.idle_interval_ms;
+  int64_t interval =
+      snap.state == HostState::kPrinting ? entry_.printing_interval_ms : entry_.idle_interval_ms;
+  std::lock_guard<std::mutex> lock(mu_);
+  last_interval_ms_ = interval;
+  return interval;
 }
 
 void BambuDriver::NoteLayer(const BambuView& view, HostState state) {

@@ -103,6 +103,11 @@ class BambuDriver : public HostDriver, public hostio::MqttHandler {
   std::chrono::steady_clock::time_point next_refresh_{};
   int64_t attach_backoff_ms_ = 2000;
   std::optional<int64_t> last_layer_;
+  // Reports, connections and drops counted; the count Step() last told.
+  int64_t news_ = 0;
+  int64_t news_sent_ = -1;
+  std::chrono::steady_clock::time_point last_sent_{};
+  int64_t last_interval_ms_ = 1000;
   std::string firmware_;
 
   std::mutex pin_mu_;
