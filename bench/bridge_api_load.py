@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,8 +34,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bridge_load import (fleet_args, percentile, proc_stat, setup_fleet,  # noqa: E402
-                         stop_all, wait_file)
+from bridge_load import (fleet_args, launcher, percentile, proc_stat,  # noqa: E402
+                         setup_fleet, stop_all, wait_file)
 
 
 class Receiver:
@@ -103,12 +102,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bridge-api-bench-")
     procs = []
-
-    def start(cmd, name, **kw):
-        log = open(os.path.join(work, name + ".log"), "w")
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)
-        procs.append(p)
-        return p
+    start = launcher(work, procs)
     receiver = Receiver()
     try:
         _, fps, config, _, _, ports = setup_fleet(

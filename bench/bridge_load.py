@@ -102,6 +102,48 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def launcher(work, procs):
+    """start(cmd, name): a process with its output in WORK/NAME.log, added to
+    `procs` (stop_all stops them)."""
+    def start(cmd, name, **kw):
+        log = open(os.path.join(work, name + ".log"), "w")
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)
+        procs.append(p)
+        return p
+    return start
+
+
+def provision(emu, state, name, sn):
+    """Registers serial `sn` in the emulator and writes printer `name`'s
+    identity and token into the bridge's state folder. Returns its
+    fingerprint."""
+    fp = hashlib.sha256(sn.encode()).hexdigest()
+    token = post(emu + "/api/printers", {"fingerprint": fp, "sn": sn,
+                                         "printer_type": "1.3.1"})["token"]
+    d = os.path.join(state, name)
+    os.makedirs(d, mode=0o700)
+    with open(os.path.join(d, "identity"), "w") as f:
+        f.write(f"serial={sn}\nsource=bench\n")
+    with open(os.path.join(d, "token"), "w") as f:
+        f.write(token + "\n")
+    return fp
+
+
+def base_rss(start, bexe, config_text, state, work):
+    """RSS (KB) and threads of the bridge with `config_text`'s [bridge] and no
+    printer, after 3 s."""
+    empty = os.path.join(work, "empty.toml")
+    with open(empty, "w") as f:
+        f.write(config_text.replace(state, state + "-empty"))
+    os.makedirs(state + "-empty", exist_ok=True)
+    e = start([bexe, "--config", empty], "bridge-empty")
+    time.sleep(3)
+    _, rss, threads = proc_stat(e.pid)
+    e.send_signal(signal.SIGTERM)
+    e.wait(30)
+    return rss, threads
+
+
 def fleet_args(ap):
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--printers", type=int, default=1000)
@@ -145,16 +187,7 @@ def setup_fleet(args, work, start, bridge_lines=(), tail_lines=()):
     for kind, ports in (("moonraker", mports), ("octoprint", oports)):
         for i, port in enumerate(ports):
             name = f"{kind[:2]}{i}"
-            sn = f"BENCH-{name}-{os.getpid()}"
-            fp = hashlib.sha256(sn.encode()).hexdigest()
-            token = post(emu + "/api/printers", {"fingerprint": fp, "sn": sn,
-                                                 "printer_type": "1.3.1"})["token"]
-            d = os.path.join(state, name)
-            os.makedirs(d, mode=0o700)
-            with open(os.path.join(d, "identity"), "w") as f:
-                f.write(f"serial={sn}\nsource=bench\n")
-            with open(os.path.join(d, "token"), "w") as f:
-                f.write(token + "\n")
+            fp = provision(emu, state, name, f"BENCH-{name}-{os.getpid()}")
             fps[fp] = name
             host_ports[name] = int(port)
             lines += ["[[printer]]", f'name = "{name}"', f'host = "{kind}"',
@@ -168,17 +201,9 @@ def setup_fleet(args, work, start, bridge_lines=(), tail_lines=()):
     with open(config, "w") as f:
         f.write("\n".join(lines))
     # The bridge with no printer: the base RSS.
-    empty = os.path.join(work, "empty.toml")
-    with open(empty, "w") as f:
-        f.write("\n".join(lines[:head]).replace(state, state + "-empty"))
-    os.makedirs(state + "-empty")
     bexe = os.path.join(args.build, "examples/bridge/prusaconnect-bridge")
-    e = start([bexe, "--config", empty], "bridge-empty")
-    time.sleep(3)
-    _, base_rss, base_threads = proc_stat(e.pid)
-    e.send_signal(signal.SIGTERM)
-    e.wait(30)
-    return emu, fps, config, base_rss, base_threads, host_ports
+    rss, threads = base_rss(start, bexe, "\n".join(lines[:head]), state, work)
+    return emu, fps, config, rss, threads, host_ports
 
 
 def stop_all(procs):
@@ -197,12 +222,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bridge-bench-")
     procs = []
-
-    def start(cmd, name, **kw):
-        log = open(os.path.join(work, name + ".log"), "w")
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)
-        procs.append(p)
-        return p
+    start = launcher(work, procs)
     try:
         emu, fps, config, base_rss, base_threads, _ = setup_fleet(
             args, work, start, ['api_listen = ""'])

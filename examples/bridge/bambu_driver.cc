@@ -217,7 +217,12 @@ pc::Status BambuDriver::Start(DriverContext* context) {
     std::lock_guard<std::mutex> lock(mu_);
     mqtt_ = *c;
   }
+  files_ = std::make_unique<hostio::Periodic>(context_.io, [this] {
+    octoprint_adapter::LogScope scope(entry_.name);
+    return FilesStep();
+  });
   periodic_->Start(200);
+  files_->Start(1000);
   return pc::Status::OK();
 }
 
@@ -232,6 +237,7 @@ void BambuDriver::Stop() {
   answered_.notify_all();
   if (mqtt) mqtt->Close();
   if (periodic_) periodic_->Stop();
+  if (files_) files_->Stop();
 }
 
 std::string BambuDriver::HostStatus() const {
@@ -301,6 +307,8 @@ void BambuDriver::OnConnected() {
   }
   LogInfo("connected to " + Model() + " " + entry_.serial + " at " + entry_.address + ":" +
           std::to_string(entry_.mqtt_port));
+  // The card may have changed meanwhile (it has no change notifications).
+  if (files_) files_->Wake();
   // The whole state (P1 and A1 printers only send changes after this).
   pc::Json pushall =
       pc::Json::MakeObject({{"pushing", pc::Json::MakeObject({{"sequence_id", std::to_string(seq)},
@@ -343,12 +351,11 @@ void BambuDriver::OnMessage(const std::string& topic, const std::string& payload
     std::string cmd = command != nullptr && command->is_string() ? command->as_string() : "";
     if (m.key == "print" && cmd == "push_status") {
       known = true;
-      pc::Json delta = m.value;
-      delta.erase("command");
-      delta.erase("sequence_id");
-      delta.erase("msg");
+      pc::Json delta = BambuUsedFields(m.value);
       std::lock_guard<std::mutex> lock(mu_);
       MergeReport(&view_.print, delta);
+      // The first report since connecting: the card can be listed now.
+      if (!view_.reported && files_) files_->Wake();
       view_.reported = true;
       ++news_;
       wake = true;
@@ -486,7 +493,6 @@ pc::StatusOr<pc::Json> BambuDriver::Request(const std::string& type, const std::
 
 int64_t BambuDriver::Step() {
   BambuView view;
-  bool attach = false, refresh = false;
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -510,47 +516,43 @@ int64_t BambuDriver::Step() {
         return std::min<int64_t>(entry_.idle_interval_ms, 1000);
       }
     }
-    if (view_.connected && view_.reported) {
-      if (!storage_attached_) {
-        attach = now >= next_attach_;
-      } else if (files_dirty_ || now >= next_refresh_) {
-        refresh = true;
-        files_dirty_ = false;
-        next_refresh_ = now + kRefreshEvery;
-      }
-    }
   }
   HostSnapshot snap = BambuSnapshot(view);
   reporter_->Report(snap);
   NoteLayer(view, snap.state);
-  if (attach) {
-    pc::Status s = context_.printer->attach_storage(storage_);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (s.ok() || s.code() == pc::StatusCode::kAlreadyExists) {
-      storage_attached_ = true;
-      files_dirty_ = false;
-      next_refresh_ = now + kRefreshEvery;
-      attach_backoff_ms_ = 2000;
-    } else {
-      if (attach_backoff_ms_ == 2000) {
-        LogWarning("cannot list the SD card yet: " + s.message() + "; retrying");
-      }
-      next_attach_ = now + std::chrono::milliseconds(attach_backoff_ms_);
-      attach_backoff_ms_ = std::min<int64_t>(attach_backoff_ms_ * 2, 300000);
-    }
-  } else if (refresh) {
-    pc::Status s = context_.printer->fs().Refresh(entry_.storage_name);
-    if (!s.ok()) {
-      LogDebug("cannot list the SD card: " + s.message());
-      std::lock_guard<std::mutex> lock(mu_);
-      files_dirty_ = true;
-    }
-  }
   int64_t interval =
       snap.state == HostState::kPrinting ? entry_.printing_interval_ms : entry_.idle_interval_ms;
   std::lock_guard<std::mutex> lock(mu_);
   last_interval_ms_ = interval;
   return interval;
+}
+
+int64_t BambuDriver::FilesStep() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!view_.connected || !view_.reported) return 2000;
+  }
+  if (!storage_attached_) {
+    pc::Status s = context_.printer->attach_storage(storage_);
+    if (s.ok() || s.code() == pc::StatusCode::kAlreadyExists) {
+      storage_attached_ = true;
+      attach_backoff_ms_ = 2000;
+      return std::chrono::duration_cast<std::chrono::milliseconds>(kRefreshEvery).count();
+    }
+    // Not every step: back off (2 s doubling to 5 min), say it once.
+    if (attach_backoff_ms_ == 2000) {
+      LogWarning("cannot list the SD card yet: " + s.message() + "; retrying");
+    }
+    int64_t delay = attach_backoff_ms_;
+    attach_backoff_ms_ = std::min<int64_t>(attach_backoff_ms_ * 2, 300000);
+    return delay;
+  }
+  pc::Status s = context_.printer->fs().Refresh(entry_.storage_name);
+  if (!s.ok()) {
+    LogDebug("cannot list the SD card: " + s.message());
+    return 30000;
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(kRefreshEvery).count();
 }
 
 void BambuDriver::NoteLayer(const BambuView& view, HostState state) {
@@ -668,10 +670,7 @@ pc::CommandResult BambuDriver::Gcode(const pc::CommandRequest& c) {
 
 void BambuDriver::OnDownloadFinished(const pc::TransferInfo& t) {
   octoprint_adapter::LogScope scope(entry_.name);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    files_dirty_ = true;
-  }
+  if (files_) files_->Wake();
   if (!t.to_print) return;
   pc::CommandRequest c;
   c.kwargs = pc::Json::MakeObject({{"path", t.path}});

@@ -73,6 +73,8 @@ class BambuDriver : public HostDriver, public hostio::MqttHandler {
   void HandleAnswer(const prusaconnect::Json& body);
   bool CheckCertificate(const char* service, const std::string& sha256);
   int64_t Step();
+  // Attaches and refreshes the SD card (on the I/O pool).
+  int64_t FilesStep();
   void NoteLayer(const BambuView& view, HostState state);
   prusaconnect::CommandResult StartPrint(const prusaconnect::CommandRequest& c);
   prusaconnect::CommandResult JobCommand(const char* command, const char* what);
@@ -85,6 +87,7 @@ class BambuDriver : public HostDriver, public hostio::MqttHandler {
   std::shared_ptr<Storage> storage_;
   std::unique_ptr<JobReporter> reporter_;
   std::unique_ptr<hostio::Periodic> periodic_;
+  std::unique_ptr<hostio::Periodic> files_;  // FilesStep on context_.io
   std::shared_ptr<hostio::MqttClient> mqtt_;
   std::unique_ptr<FtpsClient> ftps_;
   std::atomic<int64_t> ignored_{0};
@@ -97,10 +100,8 @@ class BambuDriver : public HostDriver, public hostio::MqttHandler {
   std::string last_logged_;
   int64_t next_sequence_ = 1;
   std::map<std::string, std::shared_ptr<Pending>> pending_;  // by sequence_id
-  bool files_dirty_ = true;
+  // FilesStep's own (one step at a time).
   bool storage_attached_ = false;
-  std::chrono::steady_clock::time_point next_attach_{};
-  std::chrono::steady_clock::time_point next_refresh_{};
   int64_t attach_backoff_ms_ = 2000;
   std::optional<int64_t> last_layer_;
   // Reports, connections and drops counted; the count Step() last told.

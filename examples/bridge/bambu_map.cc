@@ -123,6 +123,46 @@ void MergeReport(pc::Json* print, const pc::Json& delta) {
   }
 }
 
+pc::Json BambuUsedFields(const pc::Json& report) {
+  static const char* const kUsed[] = {"gcode_state",
+                                      "mc_percent",
+                                      "mc_remaining_time",
+                                      "layer_num",
+                                      "total_layer_num",
+                                      "nozzle_temper",
+                                      "nozzle_target_temper",
+                                      "bed_temper",
+                                      "bed_target_temper",
+                                      "chamber_temper",
+                                      "cooling_fan_speed",
+                                      "heatbreak_fan_speed",
+                                      "big_fan1_speed",
+                                      "big_fan2_speed",
+                                      "spd_lvl",
+                                      "spd_mag",
+                                      "gcode_file",
+                                      "subtask_name",
+                                      "gcode_start_time",
+                                      "print_error",
+                                      "hms"};
+  pc::Json out = pc::Json::MakeObject();
+  if (!report.is_object()) return out;
+  for (const char* key : kUsed) {
+    const pc::Json* v = report.find(key);
+    if (v == nullptr) continue;
+    if (std::string(key) == "hms" && v->is_array() && v->size() > 32) {
+      pc::Json first = pc::Json::MakeArray();
+      for (size_t i = 0; i < 32; ++i) first.push_back((*v)[i]);
+      out.set(key, std::move(first));
+    } else if (v->is_string() && v->as_string().size() > 512) {
+      out.set(key, v->as_string().substr(0, 512));
+    } else {
+      out.set(key, *v);
+    }
+  }
+  return out;
+}
+
 std::optional<double> BambuNumber(const pc::Json& print, const char* key) {
   const pc::Json* v = print.find(key);
   if (v == nullptr) return std::nullopt;

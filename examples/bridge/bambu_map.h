@@ -39,6 +39,11 @@ struct BambuView {
 // anything else replaces. A non-object delta changes nothing.
 void MergeReport(prusaconnect::Json* print, const prusaconnect::Json& delta);
 
+// The fields of a report the bridge uses (the rest — AMS, camera, upgrade
+// state… — is not kept: a printer's cached state stays small and bounded),
+// with at most 32 HMS entries.
+prusaconnect::Json BambuUsedFields(const prusaconnect::Json& report);
+
 // The snapshot of the view (states table in docs/bambu.md).
 HostSnapshot BambuSnapshot(const BambuView& view);
 

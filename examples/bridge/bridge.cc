@@ -329,7 +329,9 @@ bool PrinterRunner::Setup() {
   context.state = &state_;
   context.scheduler = bridge_->scheduler();
   context.ws = bridge_->ws();
-  context.mqtt = bridge_->mqtt();
+  // Its thread starts with the first printer that needs it (Bambu).
+  context.mqtt = entry_.host == "bambu" ? bridge_->mqtt() : nullptr;
+  context.io = entry_.host == "bambu" ? bridge_->io() : bridge_->scheduler();
   StatusHub* hub = bridge_->hub();
   context.on_report = [hub, name](const hostio::Reported& r) { hub->Report(name, r); };
   context.keep_images = [hub, name](const std::string& camera_id,
@@ -515,7 +517,6 @@ pc::Status Bridge::Start() {
                                        " (set [bridge] state_dir)");
   }
   if (pc::Status s = ws_.Start(); !s.ok()) return s;
-  if (pc::Status s = mqtt_.Start(); !s.ok()) return s;
   scheduler_ = std::make_unique<hostio::Scheduler>(config_.workers);
   network_ = pc::Network::Default();
   std::lock_guard<std::mutex> lock(mu_);
@@ -748,6 +749,15 @@ void Bridge::Stop() {
   ws_.Stop();
   mqtt_.Stop();
   if (scheduler_) scheduler_->Stop();
+  std::lock_guard<std::mutex> io_lock(io_mu_);
+  io_stopped_ = true;
+  if (io_) io_->Stop();
+}
+
+hostio::Scheduler* Bridge::io() {
+  std::lock_guard<std::mutex> lock(io_mu_);
+  if (!io_ && !io_stopped_) io_ = std::make_unique<hostio::Scheduler>(2);
+  return io_ ? io_.get() : scheduler_.get();
 }
 
 bool Bridge::ClaimSerial(const std::string& serial, const std::string& name) {

@@ -29,11 +29,11 @@
 #include "bridge_config.h"
 #include "driver.h"
 #include "identity.h"
+#include "mqtt_loop.h"
 #include "notifier.h"
 #include "scheduler.h"
 #include "status_api.h"
 #include "status_hub.h"
-#include "mqtt_loop.h"
 #include "ws_loop.h"
 
 namespace bridge {
@@ -107,7 +107,15 @@ class Bridge : public StatusSource {
   const BridgeConfig& config() const { return config_; }
   hostio::Scheduler* scheduler() { return scheduler_.get(); }
   hostio::WsLoop* ws() { return &ws_; }
-  hostio::MqttLoop* mqtt() { return &mqtt_; }
+  // Blocking host I/O that takes long (a Bambu SD card listed over FTPS):
+  // its own 2 threads, so that telemetry steps never wait behind it.
+  // Made on first use.
+  hostio::Scheduler* io();
+  // Started on first use: a bridge without MQTT printers has no MQTT thread.
+  hostio::MqttLoop* mqtt() {
+    (void)mqtt_.Start();  // a failure shows as Connect's: "not running"
+    return &mqtt_;
+  }
   std::shared_ptr<prusaconnect::Network> network() { return network_; }
   // Takes `serial` for printer `name`: false when another printer of this
   // bridge has it. Start() and Reload() claim every stored identity before
@@ -129,6 +137,9 @@ class Bridge : public StatusSource {
   std::unique_ptr<hostio::Scheduler> scheduler_;
   hostio::WsLoop ws_;
   hostio::MqttLoop mqtt_;
+  std::mutex io_mu_;
+  std::unique_ptr<hostio::Scheduler> io_;
+  bool io_stopped_ = false;
   std::shared_ptr<prusaconnect::Network> network_;
   StatusHub hub_;
   std::unique_ptr<Notifier> notifier_;

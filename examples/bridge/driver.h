@@ -34,6 +34,9 @@ struct DriverContext {
   hostio::Scheduler* scheduler = nullptr;
   hostio::WsLoop* ws = nullptr;
   hostio::MqttLoop* mqtt = nullptr;
+  // Where long blocking host I/O runs (file listings over FTPS), apart from
+  // `scheduler`'s telemetry steps.
+  hostio::Scheduler* io = nullptr;
   // Called after every report to Connect (the status API, notifications).
   hostio::ReportHook on_report;
   // Wraps a camera's driver so that its images reach the status API.

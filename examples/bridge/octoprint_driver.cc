@@ -2,8 +2,8 @@
 #include "octoprint_driver.h"
 
 #include "adapter_log.h"
-#include "identity.h"
 #include "bambu_driver.h"
+#include "identity.h"
 #include "moonraker_driver.h"
 #include "virtual_driver.h"
 

@@ -7,8 +7,12 @@
 //     loop calls it on any readiness of the socket (writable included);
 //   * each (re)connection gets a fresh mosquitto object: a dropped or timed
 //     out one is destroyed with its socket, never half reused;
-//   * the SSL_CTX is ours (MOSQ_OPT_SSL_CTX without defaults), so the verify
-//     callback sees the certificate before CONNECT (and the password) goes.
+//   * the SSL_CTX is ours (MOSQ_OPT_SSL_CTX without defaults), one per CA
+//     file shared by the clients using it, so the verify callback sees the
+//     certificate before CONNECT (and the password) goes; each connection's
+//     policy is found by its socket (tls_pin.h), and during
+//     mosquitto_connect_async (which may start the handshake before the
+//     socket is known to us) by ConnectingTlsPolicy.
 #include "mqtt_loop.h"
 
 #include <fcntl.h>
@@ -65,10 +69,12 @@ struct MqttClient::Impl {
   Clock::time_point next_misc{};
   int64_t backoff_ms = 1000;
   int connack_rc = -1;
+  int policy_fd = -1;  // the socket SetSocketTlsPolicy knows
 
   ~Impl() {
+    if (policy_fd >= 0) SetSocketTlsPolicy(policy_fd, nullptr);
     if (m != nullptr) mosquitto_destroy(m);
-    if (ctx != nullptr) SSL_CTX_free(ctx);
+    if (ctx != nullptr) SSL_CTX_free(ctx);  // our reference to the shared one
   }
 
   template <typename F>
@@ -81,6 +87,22 @@ struct MqttClient::Impl {
 namespace {
 
 using Impl = MqttClient::Impl;
+
+// The connection's certificate policy, found by its socket (tls_pin.h).
+void AttachPolicy(Impl* c) {
+  int fd = c->m != nullptr ? mosquitto_socket(c->m) : -1;
+  if (fd == c->policy_fd) return;
+  if (c->policy_fd >= 0) SetSocketTlsPolicy(c->policy_fd, nullptr);
+  c->policy_fd = fd;
+  if (fd >= 0) SetSocketTlsPolicy(fd, &c->tls);
+}
+
+void DestroyClient(Impl* c) {
+  if (c->policy_fd >= 0) SetSocketTlsPolicy(c->policy_fd, nullptr);
+  c->policy_fd = -1;
+  if (c->m != nullptr) mosquitto_destroy(c->m);
+  c->m = nullptr;
+}
 
 void OnConnect(mosquitto* m, void* user, int rc) {
   Impl* c = static_cast<Impl*>(user);
@@ -135,11 +157,8 @@ void MqttClient::Close() {
     auto& list = loop->clients_;
     list.erase(std::remove(list.begin(), list.end(), impl), list.end());
     loop->count_ = list.size();
-    if (impl->m != nullptr) {
-      mosquitto_disconnect(impl->m);
-      mosquitto_destroy(impl->m);
-      impl->m = nullptr;
-    }
+    if (impl->m != nullptr) mosquitto_disconnect(impl->m);
+    DestroyClient(impl.get());
   });
 }
 
@@ -150,6 +169,7 @@ MqttLoop::~MqttLoop() { Stop(); }
 pc::Status MqttLoop::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (running_) return pc::Status::OK();
+  if (closed_) return pc::UnavailableError("the MQTT loop is stopped");
   InitLibrary();
   if (pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0) {
     return pc::InternalError(std::string("cannot make the MQTT loop's wake pipe: ") +
@@ -165,6 +185,7 @@ pc::Status MqttLoop::Start() {
 void MqttLoop::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
     if (!running_) return;
     stopping_ = true;
   }
@@ -172,6 +193,8 @@ void MqttLoop::Stop() {
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mu_);
   running_ = false;
+  for (auto& c : contexts_) SSL_CTX_free(c.second);
+  contexts_.clear();
   for (int& fd : wake_) {
     if (fd >= 0) close(fd);
     fd = -1;
@@ -205,15 +228,28 @@ pc::StatusOr<std::shared_ptr<MqttClient>> MqttLoop::Connect(const MqttTarget& ta
   auto impl = std::make_shared<Impl>();
   impl->target = target;
   impl->handler = handler;
-  impl->ctx = SSL_CTX_new(TLS_client_method());
-  if (impl->ctx == nullptr) return pc::InternalError("cannot make a TLS context");
-  SSL_CTX_set_min_proto_version(impl->ctx, TLS1_2_VERSION);
-  // Idle connections give their 2 x 16 KB of TLS buffers back.
-  SSL_CTX_set_mode(impl->ctx, SSL_MODE_RELEASE_BUFFERS);
   impl->tls.ca_file = target.ca_file;
   impl->tls.check_certificate = target.check_certificate;
-  if (!InstallTlsPolicy(impl->ctx, &impl->tls)) {
-    return pc::InvalidArgumentError("cannot read the CA file " + target.ca_file);
+  {
+    // One TLS context per CA file (or none: pinned), shared by the clients
+    // that use it; each connection carries its own policy.
+    std::lock_guard<std::mutex> lock(mu_);
+    SSL_CTX*& shared = contexts_[target.ca_file];
+    if (shared == nullptr) {
+      SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+      if (ctx == nullptr) return pc::InternalError("cannot make a TLS context");
+      SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+      // Idle connections give their 2 x 16 KB of TLS buffers back.
+      SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+      if (!PrepareSharedTlsContext(ctx, target.ca_file)) {
+        SSL_CTX_free(ctx);
+        contexts_.erase(target.ca_file);
+        return pc::InvalidArgumentError("cannot read the CA file " + target.ca_file);
+      }
+      shared = ctx;
+    }
+    SSL_CTX_up_ref(shared);
+    impl->ctx = shared;
   }
   std::shared_ptr<MqttClient> client(new MqttClient());
   client->loop_ = this;
@@ -263,10 +299,7 @@ void Drop(Impl* c, int rc, const std::string& why_in) {
   }
   c->phase = Impl::Phase::kWaiting;
   c->connected = false;
-  if (c->m != nullptr) {
-    mosquitto_destroy(c->m);
-    c->m = nullptr;
-  }
+  DestroyClient(c);
   c->retry_at = Clock::now() + std::chrono::milliseconds(retry);
   c->Call([&](MqttHandler* h) { h->OnDisconnected(why, kind, retry); });
 }
@@ -289,15 +322,31 @@ void StartConnect(Impl* c) {
   mosquitto_message_callback_set(c->m, OnMessage);
   c->phase = Impl::Phase::kConnecting;
   c->deadline = Clock::now() + std::chrono::milliseconds(c->target.connect_timeout_ms);
-  int rc =
-      mosquitto_connect_async(c->m, c->target.host.c_str(), c->target.port, c->target.keepalive_s);
-  if (rc != MOSQ_ERR_SUCCESS) Drop(c, rc, "");
+  int rc;
+  {
+    ConnectingTlsPolicy connecting(&c->tls);
+    rc = mosquitto_connect_async(c->m, c->target.host.c_str(), c->target.port,
+                                 c->target.keepalive_s);
+  }
+  if (rc != MOSQ_ERR_SUCCESS) {
+    Drop(c, rc, "");
+    return;
+  }
+  AttachPolicy(c);
 }
 
 // Any readiness: read first (it also advances the TLS handshake), then
 // write what is queued.
 void Service(Impl* c) {
+  AttachPolicy(c);
   int rc = mosquitto_loop_read(c->m, 1);
+  // Records OpenSSL already took off the socket are no longer readable for
+  // poll(): read them now, or they wait for the next packet.
+  for (int i = 0; rc == MOSQ_ERR_SUCCESS && c->m != nullptr && i < 64; ++i) {
+    auto* ssl = static_cast<SSL*>(mosquitto_ssl_get(c->m));
+    if (ssl == nullptr || SSL_pending(ssl) <= 0) break;
+    rc = mosquitto_loop_read(c->m, 1);
+  }
   if (rc == MOSQ_ERR_SUCCESS && c->m != nullptr && mosquitto_want_write(c->m)) {
     rc = mosquitto_loop_write(c->m, 1);
   }
@@ -381,10 +430,7 @@ void MqttLoop::Run() {
     std::lock_guard<std::recursive_mutex> lock(c->cb_mu);
     c->closed = true;
     c->connected = false;
-    if (c->m != nullptr) {
-      mosquitto_destroy(c->m);
-      c->m = nullptr;
-    }
+    DestroyClient(c.get());
   }
   clients_.clear();
   count_ = 0;

@@ -31,11 +31,14 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace hostio {
 
@@ -102,8 +105,9 @@ class MqttLoop {
   MqttLoop(const MqttLoop&) = delete;
   MqttLoop& operator=(const MqttLoop&) = delete;
 
+  // Idempotent; refused after Stop().
   prusaconnect::Status Start();
-  // Closes every client (no callback after it returns).
+  // Closes every client (no callback after it returns). Final.
   void Stop();
   // Starts connecting; the handler hears how it goes.
   prusaconnect::StatusOr<std::shared_ptr<MqttClient>> Connect(const MqttTarget& target,
@@ -120,11 +124,15 @@ class MqttLoop {
   std::deque<std::function<void()>> tasks_;
   std::vector<std::shared_ptr<MqttClient::Impl>> clients_;  // the loop's thread only
   std::atomic<size_t> count_{0};
+  // Shared TLS contexts by CA file ("" for pinned certificates); opaque
+  // here (SSL_CTX*) to keep OpenSSL out of this header.
+  std::map<std::string, ::ssl_ctx_st*> contexts_;
   std::thread thread_;
   std::thread::id loop_id_;
   int wake_[2] = {-1, -1};
   bool running_ = false;
   bool stopping_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace hostio

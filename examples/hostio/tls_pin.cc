@@ -4,6 +4,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <mutex>
+#include <unordered_map>
+
 namespace hostio {
 
 namespace {
@@ -13,13 +16,31 @@ int PolicyIndex() {
   return index;
 }
 
+// By socket, not by SSL object: libmosquitto makes a new SSL object for a
+// connection when its TCP connect completes, where nothing of ours can be
+// attached to it first; the socket stays.
+std::mutex g_sockets_mu;
+thread_local TlsPolicy* t_connecting = nullptr;
+std::unordered_map<int, TlsPolicy*>& Sockets() {
+  static auto* sockets = new std::unordered_map<int, TlsPolicy*>();
+  return *sockets;
+}
+
 int Verify(int preverify, X509_STORE_CTX* store) {
   SSL* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* policy =
-      ssl != nullptr
-          ? static_cast<TlsPolicy*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PolicyIndex()))
-          : nullptr;
+  TlsPolicy* policy = nullptr;
+  if (ssl != nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(g_sockets_mu);
+      auto it = Sockets().find(SSL_get_fd(ssl));
+      if (it != Sockets().end()) policy = it->second;
+    }
+    if (policy == nullptr) policy = t_connecting;
+    if (policy == nullptr) {
+      policy = static_cast<TlsPolicy*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PolicyIndex()));
+    }
+  }
   if (policy == nullptr) return 0;
   if (!policy->ca_file.empty()) {
     if (preverify == 0 && !policy->refused) {
@@ -66,5 +87,26 @@ bool InstallTlsPolicy(SSL_CTX* ctx, TlsPolicy* policy) {
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, Verify);
   return true;
 }
+
+bool PrepareSharedTlsContext(SSL_CTX* ctx, const std::string& ca_file) {
+  if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, Verify);
+  return true;
+}
+
+void SetSocketTlsPolicy(int fd, TlsPolicy* policy) {
+  std::lock_guard<std::mutex> lock(g_sockets_mu);
+  if (policy != nullptr) {
+    Sockets()[fd] = policy;
+  } else {
+    Sockets().erase(fd);
+  }
+}
+
+ConnectingTlsPolicy::ConnectingTlsPolicy(TlsPolicy* policy) { t_connecting = policy; }
+ConnectingTlsPolicy::~ConnectingTlsPolicy() { t_connecting = nullptr; }
 
 }  // namespace hostio

@@ -36,6 +36,26 @@ std::string CertificateSha256(X509* cert);
 // read.
 bool InstallTlsPolicy(SSL_CTX* ctx, TlsPolicy* policy);
 
+// A context shared by many connections, each with its own policy found by
+// its socket (SetSocketTlsPolicy): loads `ca_file` when not empty (false
+// when it cannot be read) and installs the verify callback. A connection
+// without a policy is refused.
+bool PrepareSharedTlsContext(SSL_CTX* ctx, const std::string& ca_file);
+// The policy of the TLS connection on socket `fd` (null: none any more;
+// before the socket is closed).
+void SetSocketTlsPolicy(int fd, TlsPolicy* policy);
+
+// While it lives, handshakes on this thread whose socket has no policy yet
+// use `policy` (a connect call that may start the handshake before the
+// socket is known).
+class ConnectingTlsPolicy {
+ public:
+  explicit ConnectingTlsPolicy(TlsPolicy* policy);
+  ~ConnectingTlsPolicy();
+  ConnectingTlsPolicy(const ConnectingTlsPolicy&) = delete;
+  ConnectingTlsPolicy& operator=(const ConnectingTlsPolicy&) = delete;
+};
+
 }  // namespace hostio
 
 #endif  // PRUSACONNECT_EXAMPLES_HOSTIO_TLS_PIN_H_

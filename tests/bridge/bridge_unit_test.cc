@@ -294,6 +294,23 @@ TEST(BambuMap, PartialReportsMergeAndMapToTelemetry) {
   EXPECT_EQ(idle.job_file, "");
 }
 
+TEST(BambuMap, OnlyUsedFieldsAreKept) {
+  pc::Json report = *pc::Json::Parse(R"({"command": "push_status", "sequence_id": "2001",
+    "msg": 1, "gcode_state": "RUNNING", "ams": {"ams": [{"id": "0"}]}, "ipcam": {},
+    "subtask_name": "cube", "upgrade_state": {"status": "IDLE"}})");
+  pc::Json hms = pc::Json::MakeArray();
+  for (int i = 0; i < 100; ++i) hms.push_back(pc::Json::MakeObject({{"attr", i}, {"code", i}}));
+  report.set("hms", hms);
+  report.set("gcode_file", std::string(5000, 'x'));
+  pc::Json used = BambuUsedFields(report);
+  EXPECT_EQ(used.size(), 4u) << used.Dump();
+  EXPECT_EQ(used.find("gcode_state")->as_string(), "RUNNING");
+  EXPECT_EQ(used.find("hms")->size(), 32u);
+  EXPECT_EQ(used.find("gcode_file")->as_string().size(), 512u);
+  EXPECT_EQ(used.find("ams"), nullptr);
+  EXPECT_EQ(BambuUsedFields(pc::Json("x")).size(), 0u);
+}
+
 TEST(BambuMap, BadValuesAreIgnored) {
   BambuView v;
   v.connected = true;

@@ -5,7 +5,8 @@
 // anything else on its broker) could publish. The input is a sequence of
 // JSON documents separated by newlines; the `print` object of each (or the
 // document itself) is merged as a push_status delta (MergeReport) and the
-// snapshot is taken after each (BambuSnapshot); each raw line is also read
+// snapshot is taken after each (BambuSnapshot), the used fields only
+// (BambuUsedFields) every other time; each raw line is also read
 // as a line of an FTP LIST answer (ParseFtpListLine).
 // Invariants: progress is 0..100; a printing or idle snapshot names no
 // reason, an ERROR or ATTENTION one names one; fan percentages are
@@ -51,7 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pc::StatusOr<pc::Json> j = pc::Json::Parse(line);
     if (!j.ok()) continue;
     const pc::Json* print = j->find("print");
-    bridge::MergeReport(&view.print, print != nullptr ? *print : *j);
+    pc::Json used = bridge::BambuUsedFields(print != nullptr ? *print : *j);
+    Check(used.is_object() && used.size() <= 21);
+    bridge::MergeReport(&view.print, n % 2 == 0 ? used : (print != nullptr ? *print : *j));
     bridge::HostSnapshot s = bridge::BambuSnapshot(view);
     if (s.telemetry.progress) Check(*s.telemetry.progress >= 0 && *s.telemetry.progress <= 100);
     if (s.state == bridge::HostState::kPrinting || s.state == bridge::HostState::kIdle) {

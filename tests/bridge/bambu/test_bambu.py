@@ -84,6 +84,10 @@ def online(lab, bridges, emulator):
     b.start()
     assert emulator.wait_state(fp, "IDLE"), b.stderr()[-3000:]
     assert b.wait_log("[p1s] connected to Bambu Lab P1S " + SERIAL)
+    # The SD card is listed over FTPS a moment after the first report.
+    assert wait_for(lambda: "benchy.3mf" in json.dumps(
+        emulator.wait_result(fp, emulator.queue(fp, "SEND_INFO"))["body"]["data"].get("files")),
+        interval=0.5), b.stderr()[-3000:]
     return b, fake, fp
 
 
@@ -95,6 +99,12 @@ def _project(plate=1):
         z.writestr(f"Metadata/plate_{plate}.gcode", "G28\nG1 X10\n" * 20)
         z.writestr("3D/3dmodel.model", "<model/>")
     return buf.getvalue()
+
+
+def _wait_reason(emulator, fp, state, text, timeout=WAIT):
+    """The first STATE_CHANGED to `state` whose reason has `text`."""
+    return emulator.wait_event(fp, "STATE_CHANGED", timeout=timeout, pred=lambda e: e[
+        "state"] == state and text in (e["body"].get("reason") or ""))
 
 
 def _get_json(url):
@@ -150,8 +160,8 @@ def test_certificate_pinned_at_first_connection_and_a_changed_one_refused(lab, b
     lab.broker.stop()
     lab.broker.use_cert(certs.other_cert, certs.other_key)
     lab.broker.start()
-    ev = emulator.wait_state(fp, "ERROR", timeout=45)
-    assert "certificate" in ev["body"]["reason"], ev
+    ev = _wait_reason(emulator, fp, "ERROR", "certificate", timeout=45)
+    assert ev
     assert b.wait_log("[p1s] the printer's mqtt certificate changed: pinned SHA-256 " +
                       cert_sha256(certs.cert) + ", now " + cert_sha256(certs.other_cert))
     # Refused in the handshake, before the password went out: the broker
@@ -189,8 +199,8 @@ def test_wrong_access_code_is_a_clear_error_without_a_tight_loop(lab, bridges, e
     b = bridges([lab.entry("p1s", access_code="87654321")])
     fp = b.provision("p1s")
     b.start()
-    ev = emulator.wait_state(fp, "ERROR", timeout=30)
-    assert "the printer refused the access code" in ev["body"]["reason"], ev
+    ev = _wait_reason(emulator, fp, "ERROR", "the printer refused the access code", timeout=30)
+    assert ev, b.stderr()[-2000:]
     assert b.wait_log("check access_code")
     assert b.wait_log("retrying in 60 s")
     # One attempt, not a loop: a few seconds later still one refusal.
@@ -267,8 +277,8 @@ def test_refused_and_unanswered_commands(online, emulator):
 def test_errors_hms_and_attention(online, emulator):
     b, fake, fp = online
     fake.set_error(print_error=0, hms=[{"attr": 0x03000100, "code": 0x00010007}])
-    ev = emulator.wait_state(fp, "ERROR")
-    assert "HMS 0300_0100_0001_0007 (fatal, motion controller)" in ev["body"]["reason"], ev
+    ev = _wait_reason(emulator, fp, "ERROR", "HMS 0300_0100_0001_0007 (fatal, motion controller)")
+    assert ev
     fake.clear_error()
     assert emulator.wait_event(fp, "STATE_CHANGED", pred=lambda e: e["state"] == "IDLE" and
                                e["timestamp"] > ev["timestamp"])
@@ -278,8 +288,7 @@ def test_errors_hms_and_attention(online, emulator):
     assert emulator.wait_state(fp, "PRINTING")
     fake.print_seconds = 600
     fake.set_error(print_error=0x07008006, gcode_state="PAUSE")
-    ev = emulator.wait_state(fp, "ATTENTION")
-    assert "the printer paused: print error 0700_8006" in ev["body"]["reason"], ev
+    assert _wait_reason(emulator, fp, "ATTENTION", "the printer paused: print error 0700_8006")
 
 
 def test_sd_card_tree_folders_deletes_and_a_download_printed(online, emulator, lab):
@@ -324,8 +333,8 @@ def test_broker_drop_mid_print_reconnects_and_asks_for_everything_again(online, 
     pushalls = sum(1 for r in fake.requests if r.get("pushing", {}).get("command") == "pushall")
     # The printer goes off the network.
     lab.broker.stop()
-    ev = emulator.wait_state(fp, "ERROR", timeout=30)
-    assert "is unreachable" in ev["body"]["reason"], ev
+    ev = _wait_reason(emulator, fp, "ERROR", "is unreachable", timeout=30)
+    assert ev and ev["timestamp"] > printing["timestamp"], ev
     lab.broker.start()
     back = emulator.wait_event(fp, "STATE_CHANGED", timeout=60,
                                pred=lambda e: e["state"] == "PRINTING" and
