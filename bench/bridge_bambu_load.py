@@ -15,7 +15,8 @@ benchmark), all on loopback with real parts:
 After a warm-up, for --seconds:
   CPU                    (utime + stime of the bridge) / wall time, in cores
   RSS                    VmRSS of the bridge at the end; per printer =
-                         (RSS - RSS of the same bridge with 0 printers) / N
+                         (RSS - RSS of the same bridge with 0 printers) / N;
+                         per added printer = (RSS - RSS with 1 printer) / (N-1)
   threads                /proc/PID/task of the bridge
   report-to-telemetry    per stamped report, the first telemetry the
                          emulator received with that printer's value: its
@@ -29,6 +30,7 @@ Results: docs/PERFORMANCE.md ("Bridge: Bambu Lab printers").
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -119,6 +121,12 @@ def main():
             f.write("\n".join(lines))
         bexe = os.path.join(args.build, "examples/bridge/prusaconnect-bridge")
         rss0, threads0 = base_rss(start, bexe, "\n".join(head), state, work)
+        # One Bambu printer: the bridge with its one-time Bambu parts (the
+        # MQTT thread, the I/O pool, TLS contexts, curl) — what each printer
+        # after it adds is the marginal cost.
+        shutil.copytree(os.path.join(state, "b1"), os.path.join(state + "-one", "b1"))
+        rss1, _ = base_rss(start, bexe, "\n".join(lines[:len(head) + 9]), state, work,
+                           seconds=10, name="one")
         # BENCH_BRIDGE_WRAP="heaptrack -o /tmp/ht": the bridge under a profiler.
         wrap = os.environ.get("BENCH_BRIDGE_WRAP", "").split()
         b = start(wrap + [bexe, "--config", config], "bridge")
@@ -174,6 +182,8 @@ def main():
             "cpu_cores": round((cpu1 - cpu0) / wall, 3),
             "rss_mb": round(rss / 1024, 1), "base_rss_mb": round(rss0 / 1024, 1),
             "rss_per_printer_kb": round((rss - rss0) / max(1, args.printers), 1),
+            "rss_one_printer_mb": round(rss1 / 1024, 1),
+            "rss_per_added_printer_kb": round((rss - rss1) / max(1, args.printers - 1), 1),
             "threads": threads, "threads_without_printers": threads0,
             "report_to_telemetry_p50_ms": round(percentile(latencies, 50), 1),
             "report_to_telemetry_p99_ms": round(percentile(latencies, 99), 1),

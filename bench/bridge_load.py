@@ -129,15 +129,15 @@ def provision(emu, state, name, sn):
     return fp
 
 
-def base_rss(start, bexe, config_text, state, work):
-    """RSS (KB) and threads of the bridge with `config_text`'s [bridge] and no
-    printer, after 3 s."""
-    empty = os.path.join(work, "empty.toml")
+def base_rss(start, bexe, config_text, state, work, seconds=3, name="empty"):
+    """RSS (KB) and threads of the bridge with `config_text` (its [bridge],
+    and usually no printer), after `seconds`. Its state folder is STATE-NAME."""
+    empty = os.path.join(work, name + ".toml")
     with open(empty, "w") as f:
-        f.write(config_text.replace(state, state + "-empty"))
-    os.makedirs(state + "-empty", exist_ok=True)
-    e = start([bexe, "--config", empty], "bridge-empty")
-    time.sleep(3)
+        f.write(config_text.replace(state, state + "-" + name))
+    os.makedirs(state + "-" + name, exist_ok=True)
+    e = start([bexe, "--config", empty], "bridge-" + name)
+    time.sleep(seconds)
     _, rss, threads = proc_stat(e.pid)
     e.send_signal(signal.SIGTERM)
     e.wait(30)

@@ -5,6 +5,8 @@
 // process. docs/bridge.md is the manual.
 #include <curl/curl.h>
 #include <malloc.h>
+
+#include <cerrno>
 #include <prusaconnect/prusaconnect.h>
 #include <signal.h>
 
@@ -212,7 +214,16 @@ int Run(const std::string& path, bridge::BridgeConfig config) {
   LogInfo("running " + std::to_string(config.printers.size()) + " printer(s) from " + path +
           " with " + std::to_string(config.workers) + " worker thread(s)");
   while (true) {
-    int sig = sigwaitinfo(&signals, nullptr);
+    // Every 30 s without a signal, the heap's free pages go back to the
+    // system: TLS handshakes, FTPS listings and the status API's answers
+    // leave freed memory spread over the arenas, which glibc keeps
+    // (docs/PERFORMANCE.md, "Bridge: Bambu Lab printers").
+    struct timespec every = {30, 0};
+    int sig = sigtimedwait(&signals, nullptr, &every);
+    if (sig < 0) {
+      if (errno == EAGAIN) malloc_trim(0);
+      continue;
+    }
     if (sig == SIGHUP) {
       bridge::BridgeConfig next;
       pc::Status s = bridge::LoadBridgeConfig(path, &next);
