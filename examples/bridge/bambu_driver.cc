@@ -211,16 +211,20 @@ pc::Status BambuDriver::Start(DriverContext* context) {
   target.ca_file = entry_.ca_file;
   target.check_certificate = [this](const std::string& fp) { return CheckCertificate("mqtt", fp); };
   target.subscribe = {"device/" + entry_.serial + "/report"};
-  pc::StatusOr<std::shared_ptr<hostio::MqttClient>> c = context_.mqtt->Connect(target, this);
-  if (!c.ok()) return c.status();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    mqtt_ = *c;
-  }
+  // Made before the connection: the MQTT thread wakes it from the first
+  // report on.
   files_ = std::make_unique<hostio::Periodic>(context_.io, [this] {
     octoprint_adapter::LogScope scope(entry_.name);
     return FilesStep();
   });
+  {
+    // Held across Connect: OnConnected (the MQTT thread) finds mqtt_ set.
+    // Connect only queues work for that thread, it never calls back.
+    std::lock_guard<std::mutex> lock(mu_);
+    pc::StatusOr<std::shared_ptr<hostio::MqttClient>> c = context_.mqtt->Connect(target, this);
+    if (!c.ok()) return c.status();
+    mqtt_ = *c;
+  }
   periodic_->Start(200);
   files_->Start(1000);
   return pc::Status::OK();

@@ -178,7 +178,6 @@ pc::Status MqttLoop::Start() {
   running_ = true;
   stopping_ = false;
   thread_ = std::thread([this] { Run(); });
-  loop_id_ = thread_.get_id();
   return pc::Status::OK();
 }
 

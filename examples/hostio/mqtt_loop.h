@@ -128,7 +128,6 @@ class MqttLoop {
   // here (SSL_CTX*) to keep OpenSSL out of this header.
   std::map<std::string, ::ssl_ctx_st*> contexts_;
   std::thread thread_;
-  std::thread::id loop_id_;
   int wake_[2] = {-1, -1};
   bool running_ = false;
   bool stopping_ = false;
