@@ -167,26 +167,10 @@ pc::Status BambuDriver::Start(DriverContext* context) {
   reporter_ = std::make_unique<JobReporter>(p, context_.state, entry_.storage_name, "Bambu");
   reporter_->InstallHandlers();
   reporter_->SetReportHook(context_.on_report);
-  p->set_handler(pc::Command::START_PRINT, [this](const pc::CommandRequest& c) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return StartPrint(c);
-  });
-  p->set_handler(pc::Command::STOP_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("stop", "stop");
-  });
-  p->set_handler(pc::Command::PAUSE_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("pause", "pause");
-  });
-  p->set_handler(pc::Command::RESUME_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("resume", "resume");
-  });
-  p->set_handler(pc::Command::GCODE, [this](const pc::CommandRequest& c) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return Gcode(c);
-  });
+  InstallJobCommands(p, entry_.name,
+                     {[this](const pc::CommandRequest& c) { return StartPrint(c); },
+                      [this](const char* what) { return JobCommand(what, what); },
+                      [this](const pc::CommandRequest& c) { return Gcode(c); }});
   p->set_download_finished_cb([this](const pc::TransferInfo& t) { OnDownloadFinished(t); });
   p->set_software("prusaconnect-bridge (" + Model() + ")");
   p->set_info_extra(pc::Json::MakeObject(

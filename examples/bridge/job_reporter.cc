@@ -1,6 +1,7 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "job_reporter.h"
 
+#include <memory>
 #include <utility>
 
 #include "adapter_log.h"
@@ -228,6 +229,26 @@ pc::CommandResult JobReporter::JobInfo() {
   if (s.telemetry.time_printing) r.data.set("time_printing", *s.telemetry.time_printing);
   if (s.telemetry.time_remaining) r.data.set("time_remaining", *s.telemetry.time_remaining);
   return r;
+}
+
+void InstallJobCommands(pc::Printer* printer, const std::string& name, JobCommands commands) {
+  auto shared = std::make_shared<JobCommands>(std::move(commands));
+  auto request = [printer, name, shared](pc::Command command, auto call) {
+    printer->set_handler(command, [name, shared, call](const pc::CommandRequest& c) {
+      octoprint_adapter::LogScope scope(name);
+      return call(*shared, c);
+    });
+  };
+  request(pc::Command::START_PRINT,
+          [](JobCommands& j, const pc::CommandRequest& c) { return j.start(c); });
+  request(pc::Command::STOP_PRINT,
+          [](JobCommands& j, const pc::CommandRequest&) { return j.job("stop"); });
+  request(pc::Command::PAUSE_PRINT,
+          [](JobCommands& j, const pc::CommandRequest&) { return j.job("pause"); });
+  request(pc::Command::RESUME_PRINT,
+          [](JobCommands& j, const pc::CommandRequest&) { return j.job("resume"); });
+  request(pc::Command::GCODE,
+          [](JobCommands& j, const pc::CommandRequest& c) { return j.gcode(c); });
 }
 
 }  // namespace bridge

@@ -19,6 +19,7 @@
 
 #include <prusaconnect/printer.h>
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -92,6 +93,18 @@ class JobReporter {
   bool hold_cleared_ = false;  // FINISHED / STOPPED acknowledged
   prusaconnect::Source next_source_ = prusaconnect::Source::FIRMWARE;
 };
+
+// A host's job commands. `job` gets "stop", "pause" or "resume".
+struct JobCommands {
+  std::function<prusaconnect::CommandResult(const prusaconnect::CommandRequest&)> start;
+  std::function<prusaconnect::CommandResult(const char* what)> job;
+  std::function<prusaconnect::CommandResult(const prusaconnect::CommandRequest&)> gcode;
+};
+
+// Installs START_PRINT, STOP_PRINT, PAUSE_PRINT, RESUME_PRINT and GCODE on
+// `printer`, each run with the printer's `name` in the log lines.
+void InstallJobCommands(prusaconnect::Printer* printer, const std::string& name,
+                        JobCommands commands);
 
 }  // namespace bridge
 

@@ -6,9 +6,9 @@
 #include <curl/curl.h>
 #include <malloc.h>
 
-#include <cerrno>
 #include <prusaconnect/prusaconnect.h>
 #include <signal.h>
+#include <cerrno>
 
 #include <cstdio>
 #include <cstdlib>

@@ -248,26 +248,16 @@ pc::Status MoonrakerDriver::Start(DriverContext* context) {
   reporter_ = std::make_unique<JobReporter>(p, context_.state, entry_.storage_name, "Moonraker");
   reporter_->InstallHandlers();
   reporter_->SetReportHook(context_.on_report);
-  p->set_handler(pc::Command::START_PRINT, [this](const pc::CommandRequest& c) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return StartPrint(c);
-  });
-  p->set_handler(pc::Command::STOP_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("printer.print.cancel", "stop");
-  });
-  p->set_handler(pc::Command::PAUSE_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("printer.print.pause", "pause");
-  });
-  p->set_handler(pc::Command::RESUME_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("printer.print.resume", "resume");
-  });
-  p->set_handler(pc::Command::GCODE, [this](const pc::CommandRequest& c) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return Gcode(c);
-  });
+  InstallJobCommands(p, entry_.name,
+                     {[this](const pc::CommandRequest& c) { return StartPrint(c); },
+                      [this](const char* what) {
+                        std::string w(what);
+                        return JobCommand(w == "stop"    ? "printer.print.cancel"
+                                          : w == "pause" ? "printer.print.pause"
+                                                         : "printer.print.resume",
+                                          what);
+                      },
+                      [this](const pc::CommandRequest& c) { return Gcode(c); }});
   p->set_handler(pc::Command::RESET_PRINTER, [this](const pc::CommandRequest&) {
     octoprint_adapter::LogScope scope(entry_.name);
     return ResetPrinter();

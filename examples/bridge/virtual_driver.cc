@@ -132,26 +132,10 @@ pc::Status VirtualDriver::Start(DriverContext* context) {
       std::make_unique<JobReporter>(p, context_.state, entry_.storage_name, "virtual printer");
   reporter_->InstallHandlers();
   reporter_->SetReportHook(context_.on_report);
-  p->set_handler(pc::Command::START_PRINT, [this](const pc::CommandRequest& c) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return StartPrint(c);
-  });
-  p->set_handler(pc::Command::STOP_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("stop");
-  });
-  p->set_handler(pc::Command::PAUSE_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("pause");
-  });
-  p->set_handler(pc::Command::RESUME_PRINT, [this](const pc::CommandRequest&) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return JobCommand("resume");
-  });
-  p->set_handler(pc::Command::GCODE, [this](const pc::CommandRequest& c) {
-    octoprint_adapter::LogScope scope(entry_.name);
-    return Gcode(c);
-  });
+  InstallJobCommands(p, entry_.name,
+                     {[this](const pc::CommandRequest& c) { return StartPrint(c); },
+                      [this](const char* what) { return JobCommand(what); },
+                      [this](const pc::CommandRequest& c) { return Gcode(c); }});
   p->set_download_finished_cb([this](const pc::TransferInfo& t) {
     octoprint_adapter::LogScope scope(entry_.name);
     if (!t.to_print) return;

@@ -635,11 +635,7 @@ class FakeBambu:
         ref = body.get("url") or body.get("file") or ""
         path = self._sd_path(ref)
         plate = body.get("param") or "Metadata/plate_1.gcode"
-        if self.state in ("RUNNING", "PAUSE", "PREPARE"):
-            self._answer(kind, body, "fail", "printer is busy")
-            return
-        if path is None or not os.path.isfile(path):
-            self._answer(kind, body, "fail", "file not found")
+        if not self._can_start(kind, body, path):
             return
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as z:
@@ -651,14 +647,20 @@ class FakeBambu:
         self._answer(kind, body)
         self._start_job(name, subtask, body)
 
+    def _can_start(self, kind, body, path):
+        """Refuses a print (answers "fail") while busy or without the file."""
+        if self.state in ("RUNNING", "PAUSE", "PREPARE"):
+            self._answer(kind, body, "fail", "printer is busy")
+            return False
+        if path is None or not os.path.isfile(path):
+            self._answer(kind, body, "fail", "file not found")
+            return False
+        return True
+
     def _cmd_print_gcode_file(self, kind, body):
         ref = body.get("param") or ""
         path = self._sd_path(ref)
-        if self.state in ("RUNNING", "PAUSE", "PREPARE"):
-            self._answer(kind, body, "fail", "printer is busy")
-            return
-        if path is None or not os.path.isfile(path):
-            self._answer(kind, body, "fail", "file not found")
+        if not self._can_start(kind, body, path):
             return
         name = os.path.basename(path)
         self._answer(kind, body)

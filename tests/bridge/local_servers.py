@@ -423,7 +423,39 @@ def ftps_banner(port, timeout=5.0):
 
 # ---------------------------------------------------------------- Mosquitto
 
-class Mosquitto:
+class _LocalServer:
+    """What Mosquitto and FtpsServer share: a restart, the certificate of the
+    next start, stderr, and use as a context manager. A subclass has start(),
+    _stop() (its processes; returns the exit status), stderr_path and _err."""
+
+    def stop(self):
+        """Stops the server; returns its exit status."""
+        rc = self._stop()
+        if self._err is not None:
+            self._err.close()
+            self._err = None
+        _live.discard(self)
+        return rc
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def use_cert(self, cert, key):
+        """Serves `cert`/`key` from the next start() on."""
+        self.cert, self.key = cert, key
+
+    def stderr(self):
+        return _read(self.stderr_path)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Mosquitto(_LocalServer):
     """A Mosquitto broker as a Bambu printer's: one TLS listener on
     127.0.0.1 (no client certificate asked), users from a password file
     (mosquitto_passwd), no anonymous access, no persistence.
@@ -556,22 +588,8 @@ class Mosquitto:
         except (OSError, ssl.SSLError):
             return False
 
-    def stop(self):
-        """Stops the broker (SIGTERM); returns its exit status."""
-        rc = _stop_process(self.proc)
-        if self._err is not None:
-            self._err.close()
-            self._err = None
-        _live.discard(self)
-        return rc
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    def use_cert(self, cert, key):
-        """Serves `cert`/`key` from the next start() on."""
-        self.cert, self.key = cert, key
+    def _stop(self):
+        return _stop_process(self.proc)
 
     def set_password(self, user, password, reload=False):
         """Sets `user`'s password (None removes the user) and rewrites the
@@ -602,14 +620,6 @@ class Mosquitto:
         """The broker's log (all starts)."""
         return _read(self.log_path)
 
-    def stderr(self):
-        return _read(self.stderr_path)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # ---------------------------------------------------------------- ProFTPD
@@ -636,7 +646,7 @@ def _cert_is_ec(cert):
     return "id-ecPublicKey" in out
 
 
-class FtpsServer:
+class FtpsServer(_LocalServer):
     """ProFTPD as a Bambu printer's FTPS server: implicit TLS (TLS from the
     first byte, as on a printer's port 990) on 127.0.0.1, one virtual user
     (AuthUserFile, password hashed by `openssl passwd -6`) whose home `root`
@@ -918,7 +928,7 @@ class FtpsServer:
             with self._lock:
                 self._children.append(child)
 
-    def stop(self):
+    def _stop(self):
         """Stops the server and every session; returns the master's exit
         status (standalone) or None."""
         rc = None
@@ -939,19 +949,7 @@ class FtpsServer:
                 child.send_signal(signal.SIGTERM)
         for child in children:
             _stop_process(child)
-        if self._err is not None:
-            self._err.close()
-            self._err = None
-        _live.discard(self)
         return rc
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    def use_cert(self, cert, key):
-        """Serves `cert`/`key` from the next start() on."""
-        self.cert, self.key = cert, key
 
     def set_password(self, password):
         """Changes the virtual user's password; proftpd reads its
@@ -976,14 +974,6 @@ class FtpsServer:
         """The transfer log (xferlog format): one line per upload/download."""
         return _read(self.xfer_log_path)
 
-    def stderr(self):
-        return _read(self.stderr_path)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # ---------------------------------------------------------------- self-test

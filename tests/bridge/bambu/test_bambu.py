@@ -5,7 +5,6 @@ the broker mirroring the printer's messages (fake_bambu.py), and the
 Connect emulator."""
 import json
 import os
-import shutil
 import time
 import urllib.request
 import zipfile
