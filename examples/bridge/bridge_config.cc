@@ -348,6 +348,32 @@ bool ValidFingerprint(const std::string& f) {
   return digits == 64;
 }
 
+// [[camera]] or [[printer.camera]] entries (`prefix` "camera." or
+// "printer.camera."): a bad one, or one whose name an earlier one has, is
+// left out with its error in printer_errors (its printer still starts).
+void ParseCameraList(const toml::array& list, const std::string& source, const std::string& prefix,
+                     bool standalone, const char* scope, BridgeConfig* config,
+                     std::vector<CameraEntry>* out) {
+  std::set<std::string> ids;
+  const std::string table = prefix.substr(0, prefix.size() - 1);
+  for (const toml::node& cn : list) {
+    const toml::table* ct = cn.as_table();
+    CameraEntry ce;
+    std::string why = ct == nullptr ? source + ":" + std::to_string(cn.source().begin.line) + ": " +
+                                          table + ": each entry must be a table"
+                                    : ParseCamera(*ct, cn, source, prefix.c_str(), standalone, &ce);
+    if (why.empty() && !ids.insert(ce.name).second) {
+      why = source + ":" + std::to_string(ce.line) + ": " + prefix + "name: \"" + ce.name +
+            "\" is used by an earlier camera" + scope;
+    }
+    if (!why.empty()) {
+      config->printer_errors.push_back(why + " (camera left out)");
+      continue;
+    }
+    out->push_back(std::move(ce));
+  }
+}
+
 }  // namespace
 
 pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
@@ -426,23 +452,7 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
       return pc::InvalidArgumentError(source + ":" + std::to_string(cams->source().begin.line) +
                                       ": camera: write each camera as a [[camera]] table");
     }
-    std::set<std::string> ids;
-    for (const toml::node& cn : *list) {
-      const toml::table* ct = cn.as_table();
-      CameraEntry ce;
-      std::string why = ct == nullptr ? source + ":" + std::to_string(cn.source().begin.line) +
-                                            ": camera: each entry must be a table"
-                                      : ParseCamera(*ct, cn, source, "camera.", true, &ce);
-      if (why.empty() && !ids.insert(ce.name).second) {
-        why = source + ":" + std::to_string(ce.line) + ": camera.name: \"" + ce.name +
-              "\" is used by an earlier camera";
-      }
-      if (!why.empty()) {
-        config->printer_errors.push_back(why + " (camera left out)");
-        continue;
-      }
-      config->cameras.push_back(std::move(ce));
-    }
+    ParseCameraList(*list, source, "camera.", true, "", config, &config->cameras);
   }
   const toml::node* printers = root.get("printer");
   if (printers == nullptr) return pc::Status::OK();
@@ -492,28 +502,11 @@ pc::Status ParseBridgeConfig(const std::string& text, const std::string& source,
     r.Seen("camera");
     if (const toml::node* cams = t->get("camera"); cams != nullptr && r.error().empty()) {
       const toml::array* cam_list = cams->as_array();
-      std::set<std::string> ids;
       if (cam_list == nullptr) {
         r.Error(*cams, "camera", "write each camera as a [[printer.camera]] table");
       } else {
-        for (const toml::node& cn : *cam_list) {
-          const toml::table* ct = cn.as_table();
-          CameraEntry ce;
-          std::string why = ct == nullptr
-                                ? source + ":" + std::to_string(cn.source().begin.line) +
-                                      ": printer.camera: each entry must be a table"
-                                : ParseCamera(*ct, cn, source, "printer.camera.", false, &ce);
-          if (why.empty() && !ids.insert(ce.name).second) {
-            why = source + ":" + std::to_string(ce.line) + ": printer.camera.name: \"" + ce.name +
-                  "\" is used by an earlier camera of this printer";
-          }
-          if (!why.empty()) {
-            // A bad camera is left out; the printer still starts.
-            config->printer_errors.push_back(why + " (camera left out)");
-            continue;
-          }
-          e.camera_entries.push_back(std::move(ce));
-        }
+        ParseCameraList(*cam_list, source, "printer.camera.", false, " of this printer", config,
+                        &e.camera_entries);
       }
     }
     r.NoOthers();

@@ -422,6 +422,45 @@ fingerprint = "abc"
       << c.printer_errors[2];
 }
 
+TEST(BridgeConfig, CameraListsLeaveOutBadAndRepeatedCameras) {
+  BridgeConfig c;
+  ASSERT_TRUE(ParseBridgeConfig(R"([[camera]]
+name = "door"
+source = "file"
+path = "/tmp/a.jpg"
+token = "TOKEN-0001"
+[[camera]]
+name = "door"
+source = "file"
+path = "/tmp/b.jpg"
+token = "TOKEN-0002"
+[[printer]]
+name = "mk3"
+host = "virtual"
+[[printer.camera]]
+name = "nozzle"
+source = "file"
+path = "/tmp/c.jpg"
+[[printer.camera]]
+name = "nozzle"
+source = "file"
+path = "/tmp/d.jpg"
+)",
+                                "t.toml", &c)
+                  .ok());
+  ASSERT_EQ(c.cameras.size(), 1u) << ::testing::PrintToString(c.printer_errors);
+  EXPECT_EQ(c.cameras[0].path, "/tmp/a.jpg");
+  ASSERT_EQ(c.printers.size(), 1u);
+  ASSERT_EQ(c.printers[0].camera_entries.size(), 1u);
+  EXPECT_EQ(c.printers[0].camera_entries[0].path, "/tmp/c.jpg");
+  ASSERT_EQ(c.printer_errors.size(), 2u);
+  EXPECT_EQ(c.printer_errors[0],
+            "t.toml:6: camera.name: \"door\" is used by an earlier camera (camera left out)");
+  EXPECT_EQ(c.printer_errors[1],
+            "t.toml:18: printer.camera.name: \"nozzle\" is used by an earlier camera of this "
+            "printer (camera left out)");
+}
+
 TEST(HostIo, UrlWithoutCredentials) {
   EXPECT_EQ(hostio::UrlWithoutCredentials("http://user:secret@voron.local:7125/x@y"),
             "http://voron.local:7125/x@y");
