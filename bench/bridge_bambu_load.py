@@ -41,7 +41,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "bridge"))
 from bridge_load import (base_rss, get, launcher, percentile, proc_stat,  # noqa: E402
-                         provision, stop_all, wait_file)
+                         provision, read_telemetry, stop_all, wait_file)
 from local_servers import FtpsServer, Mosquitto, make_certs, raise_nofile  # noqa: E402
 
 CODE = "12345678"
@@ -136,40 +136,28 @@ def main():
         t0 = time.monotonic()
         latencies = []
         seen = set()
-        telemetry = 0
+        counts = {"telemetry": 0}
+
+        def on_telemetry(fp, entry):
+            counts["telemetry"] += 1
+            serial = serial_of.get(fp)
+            try:
+                temp = json.loads(entry["body"]).get("temp_nozzle")
+            except (ValueError, AttributeError):
+                return
+            with lock:
+                sent = stamps.get((serial, temp), [])
+                before = [t for t in sent if t <= entry["time"] + 0.001]
+            # The newest publish of that value before the arrival (values
+            # repeat every 100 publishes), counted at its first telemetry
+            # only: a later one repeats a value nothing changed since.
+            if before and entry["time"] - before[-1] < 50 * args.interval and \
+                    (serial, before[-1]) not in seen:
+                seen.add((serial, before[-1]))
+                latencies.append((entry["time"] - before[-1]) * 1000)
         while time.monotonic() - t0 < args.seconds:
             time.sleep(2)
-            while True:
-                page = get(emu + f"/api/log?since={seq}&limit=10000")
-                for entry in page["entries"]:
-                    if entry["path"] != "/p/telemetry":
-                        continue
-                    telemetry += 1
-                    h = {k.lower(): v for k, v in entry["headers"].items()}
-                    serial = serial_of.get(h.get("fingerprint"))
-                    try:
-                        temp = json.loads(entry["body"]).get("temp_nozzle")
-                    except (ValueError, AttributeError):
-                        continue
-                    with lock:
-                        sent = stamps.get((serial, temp), [])
-                        before = [t for t in sent if t <= entry["time"] + 0.001]
-                    # The newest publish of that value before the arrival
-                    # (values repeat every 100 publishes), counted at its
-                    # first telemetry only: a later one repeats a value
-                    # nothing changed since.
-                    if before and entry["time"] - before[-1] < 50 * args.interval and \
-                            (serial, before[-1]) not in seen:
-                        seen.add((serial, before[-1]))
-                        latencies.append((entry["time"] - before[-1]) * 1000)
-                        if os.environ.get("BENCH_DEBUG") and latencies[-1] > 300:
-                            print("slow", serial, temp, round(before[-1], 3),
-                                  round(entry["time"], 3), file=sys.stderr)
-                if not page["entries"]:
-                    break
-                seq = page["next_since"]
-                if seq >= page["last_seq"]:
-                    break
+            seq = read_telemetry(emu, seq, on_telemetry)
         wall = time.monotonic() - t0
         cpu1, rss, threads = proc_stat(b.pid)
         published = int(args.printers * wall / args.interval)
@@ -177,7 +165,7 @@ def main():
             "printers": args.printers, "seconds": round(wall, 1),
             "interval_s": args.interval,
             "reports_published_approx": published,
-            "telemetry_received": telemetry,
+            "telemetry_received": counts["telemetry"],
             "reports_matched": len(latencies),
             "cpu_cores": round((cpu1 - cpu0) / wall, 3),
             "rss_mb": round(rss / 1024, 1), "base_rss_mb": round(rss0 / 1024, 1),

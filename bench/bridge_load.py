@@ -144,6 +144,22 @@ def base_rss(start, bexe, config_text, state, work, seconds=3, name="empty"):
     return rss, threads
 
 
+def read_telemetry(emu, seq, on_entry):
+    """Calls on_entry(fingerprint, entry) for every telemetry request the
+    emulator logged after `seq`; returns the sequence to read from next."""
+    while True:
+        page = get(emu + f"/api/log?since={seq}&limit=10000")
+        for entry in page["entries"]:
+            if entry["path"] == "/p/telemetry":
+                h = {k.lower(): v for k, v in entry["headers"].items()}
+                on_entry(h.get("fingerprint"), entry)
+        if not page["entries"]:
+            return seq
+        seq = page["next_since"]
+        if seq >= page["last_seq"]:
+            return seq
+
+
 def fleet_args(ap):
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--printers", type=int, default=1000)
@@ -237,18 +253,8 @@ def main():
         t0 = time.monotonic()
         while time.monotonic() - t0 < args.seconds:
             time.sleep(2)
-            while True:
-                page = get(emu + f"/api/log?since={seq}&limit=10000")
-                for entry in page["entries"]:
-                    if entry["path"] != "/p/telemetry":
-                        continue
-                    h = {k.lower(): v for k, v in entry["headers"].items()}
-                    arrivals.setdefault(h.get("fingerprint"), []).append(entry["time"])
-                if not page["entries"]:
-                    break
-                seq = page["next_since"]
-                if seq >= page["last_seq"]:
-                    break
+            seq = read_telemetry(emu, seq, lambda fp, entry: arrivals.setdefault(
+                fp, []).append(entry["time"]))
         wall = time.monotonic() - t0
         cpu1, rss, threads = proc_stat(b.pid)
         # Per printer, between its first and last sample in the window (no
