@@ -32,6 +32,16 @@ def telegram(receiver, **kw):
     return n
 
 
+def one_printer(bridges, emulator, notify):
+    """A bridge with one virtual printer "mk3" (1 s jobs) notifying `notify`,
+    online and IDLE. Returns (bridge, fingerprint)."""
+    b = bridges([virtual("mk3", job_seconds=1)], notify=notify)
+    fp = b.provision("mk3")
+    b.start()
+    assert emulator.wait_state(fp, "IDLE")
+    return b, fp
+
+
 def print_once(emulator, fp):
     cid = emulator.queue(fp, "START_PRINT", {"path": "/local/benchy.gcode"})
     assert emulator.wait_result(fp, cid)["event"] == "FINISHED"
@@ -73,11 +83,8 @@ def test_telegram_follows_a_print(bridges, emulator, receiver):
 
 
 def test_telegram_429_retry_after_is_honoured(bridges, emulator, receiver):
-    b = bridges([virtual("mk3", job_seconds=1)],
-                notify=[telegram(receiver, progress_every=0, final_photo=False)])
-    fp = b.provision("mk3")
-    b.start()
-    assert emulator.wait_state(fp, "IDLE")
+    b, fp = one_printer(bridges, emulator,
+                        [telegram(receiver, progress_every=0, final_photo=False)])
     receiver.fail_next(429, {"ok": False, "error_code": 429,
                              "description": "Too Many Requests: retry after 2",
                              "parameters": {"retry_after": 2}})
@@ -96,11 +103,8 @@ def test_telegram_429_retry_after_is_honoured(bridges, emulator, receiver):
 
 
 def test_server_errors_are_retried_and_refusals_are_not(bridges, emulator, receiver):
-    b = bridges([virtual("mk3", job_seconds=1)],
-                notify=[telegram(receiver, progress_every=0, final_photo=False)])
-    fp = b.provision("mk3")
-    b.start()
-    assert emulator.wait_state(fp, "IDLE")
+    b, fp = one_printer(bridges, emulator,
+                        [telegram(receiver, progress_every=0, final_photo=False)])
     receiver.fail_next(502, count=2)
     print_once(emulator, fp)
     assert wait_for(lambda: "mk3: started benchy.gcode" in receiver.texts(), timeout=30)
@@ -122,12 +126,9 @@ def test_server_errors_are_retried_and_refusals_are_not(bridges, emulator, recei
 
 def test_webhook_signed_json(bridges, emulator, receiver):
     secret = "hook-secret"
-    b = bridges([virtual("mk3", job_seconds=1)],
-                notify=[{"name": "hook", "kind": "webhook", "url": receiver.url + "/hook",
-                         "secret": secret, "progress_every": 0}])
-    fp = b.provision("mk3")
-    b.start()
-    assert emulator.wait_state(fp, "IDLE")
+    b, fp = one_printer(bridges, emulator,
+                        [{"name": "hook", "kind": "webhook", "url": receiver.url + "/hook",
+                          "secret": secret, "progress_every": 0}])
     print_once(emulator, fp)
     assert wait_for(lambda: len(receiver.messages("webhook")) >= 2, timeout=30)
     started, finished = receiver.messages("webhook")[:2]
@@ -202,10 +203,7 @@ def test_errors_and_a_lost_printer(bridges, emulator, receiver, moonraker):
 
 
 def test_reload_changes_channels(bridges, emulator, receiver):
-    b = bridges([virtual("mk3", job_seconds=1)])
-    fp = b.provision("mk3")
-    b.start()
-    assert emulator.wait_state(fp, "IDLE")
+    b, fp = one_printer(bridges, emulator, [])
     print_once(emulator, fp)
     assert emulator.wait_state(fp, "FINISHED")
     assert receiver.messages() == []
