@@ -373,3 +373,23 @@ def test_mixed_with_a_virtual_printer_and_config_errors(lab, bridges, emulator):
     assert b.wait_log("printer.access_code: missing")
     r = b.run("--check")
     assert "access_code" in r.stdout + r.stderr
+
+
+def test_a_changed_sd_card_certificate_is_refused_before_login(online, emulator, lab, certs):
+    b, fake, fp = online
+    pins = os.path.join(b.state, "p1s", "pinned-certificates")
+    with open(pins) as f:
+        assert f"ftps {cert_sha256(certs.cert)}" in f.read()
+    lab.ftps.stop()
+    lab.ftps.use_cert(certs.other_cert, certs.other_key)
+    lab.ftps.start()
+    # ProFTPD logs "ROOT FTP login successful" or "USER bblp: Login successful".
+    logins = lab.ftps.log().count("ogin successful")
+    r = emulator.wait_result(fp, emulator.queue(fp, "CREATE_FOLDER", {"path": "/sdcard/x"}))
+    assert r["event"] == "FAILED", r
+    assert "is not the pinned one" in r["body"]["reason"], r
+    assert not os.path.exists(os.path.join(lab.sd, "x"))
+    # No login reached the server with the other certificate.
+    assert lab.ftps.log().count("ogin successful") == logins > 0
+    assert b.wait_log("the printer's ftps certificate changed: pinned SHA-256 " +
+                      cert_sha256(certs.cert))
