@@ -166,14 +166,21 @@ pc::Json BambuUsedFields(const pc::Json& report) {
 std::optional<double> BambuNumber(const pc::Json& print, const char* key) {
   const pc::Json* v = print.find(key);
   if (v == nullptr) return std::nullopt;
-  if (v->is_number()) return v->as_double();
-  if (v->is_string() && !v->as_string().empty()) {
+  double d;
+  if (v->is_number()) {
+    d = v->as_double();
+  } else if (v->is_string() && !v->as_string().empty()) {
     const char* s = v->as_string().c_str();
     char* end = nullptr;
-    double d = std::strtod(s, &end);
-    if (end != s && std::isfinite(d)) return d;
+    d = std::strtod(s, &end);
+    if (end == s) return std::nullopt;
+  } else {
+    return std::nullopt;
   }
-  return std::nullopt;
+  // No printer field is near 2^53; beyond, the integer conversions below
+  // would overflow.
+  if (!std::isfinite(d) || std::fabs(d) > 9e15) return std::nullopt;
+  return d;
 }
 
 std::string BambuModel(const std::string& serial) {

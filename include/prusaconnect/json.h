@@ -79,10 +79,11 @@ class PRUSACONNECT_API Json {
   bool is_object() const { return type_ == Type::kObject; }
 
   // Accessors. Each expects the matching type, except that as_double()
-  // accepts an int and as_int() a double (truncated). On another type the
-  // const accessors return false, 0, or an empty string, array or object;
-  // the mutable as_array() / as_object() first replace the value by an
-  // empty array / object.
+  // accepts an int and as_int() a double (truncated toward zero, saturated
+  // at the int64 limits, NaN as 0). On another type the const accessors
+  // return false, 0, or an empty string, array or object; the mutable
+  // as_array() / as_object() first replace the value by an empty array /
+  // object.
   bool as_bool() const { return type_ == Type::kBool && b_; }
   int64_t as_int() const;
   double as_double() const;

@@ -466,6 +466,11 @@ int64_t Json::as_int() const {
     case Type::kInt:
       return i_;
     case Type::kDouble:
+      // Truncated toward zero; saturated outside int64's range (the cast
+      // alone is undefined there), NaN → 0. JSON from a peer may say 1e300.
+      if (std::isnan(d_)) return 0;
+      if (d_ >= 9223372036854775807.0) return INT64_MAX;
+      if (d_ <= -9223372036854775808.0) return INT64_MIN;
       return static_cast<int64_t>(d_);
     case Type::kBool:
       return b_ ? 1 : 0;

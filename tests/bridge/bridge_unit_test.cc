@@ -326,6 +326,15 @@ TEST(BambuMap, BadValuesAreIgnored) {
   EXPECT_EQ(s.telemetry.extra.find("fan_print_percent"), nullptr);
   EXPECT_EQ(s.telemetry.extra.find("fan_aux_percent")->as_int(), 100);
   EXPECT_EQ(s.telemetry.extra.find("speed_level"), nullptr);
+  // Numbers no printer sends (found by fuzz_bambu): ignored, no overflow.
+  BambuView huge = v;
+  MergeReport(&huge.print, *pc::Json::Parse(R"({"gcode_state": "RUNNING", "layer_num": 1e42,
+    "print_error": 1e300, "mc_remaining_time": 1e300, "mc_percent": -1e300,
+    "gcode_start_time": "1e300", "hms": [{"attr": 1e300, "code": -1e300}]})"));
+  HostSnapshot h = BambuSnapshot(huge);
+  EXPECT_EQ(h.telemetry.extra.find("layer"), nullptr);
+  EXPECT_FALSE(h.telemetry.time_remaining);
+  EXPECT_FALSE(h.telemetry.progress);
 }
 
 TEST(BambuMap, ModelsCodesAndFans) {

@@ -1,6 +1,8 @@
 // Copyright 2026 The libprusaconnect Authors.
 #include "prusaconnect/json.h"
 
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -21,6 +23,15 @@ TEST(Json, IntegersAndFloatsStayDistinctLikePython) {
   EXPECT_EQ(Json(36.75).Dump(), "36.75");
   EXPECT_EQ(Json(0.1).Dump(), "0.1");
   EXPECT_EQ(Json(-2.5e-7).Dump(), "-2.5e-7");
+}
+
+TEST(Json, AsIntSaturatesDoublesOutOfRange) {
+  // A peer's JSON may say 1e300; the plain cast would be undefined.
+  EXPECT_EQ(Json(1e300).as_int(), INT64_MAX);
+  EXPECT_EQ(Json(-3.26e48).as_int(), INT64_MIN);
+  EXPECT_EQ(Json(9223372036854775807.0).as_int(), INT64_MAX);
+  EXPECT_EQ(Json(std::nan("")).as_int(), 0);
+  EXPECT_EQ(Json(-2.9).as_int(), -2);
 }
 
 TEST(Json, NonFiniteDoublesBecomeNull) { EXPECT_EQ(Json(1.0 / 0.0).Dump(), "null"); }
