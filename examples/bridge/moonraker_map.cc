@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "saturate.h"
+
 namespace bridge {
 
 namespace pc = prusaconnect;
@@ -107,7 +109,7 @@ HostSnapshot MoonrakerSnapshot(const MoonrakerView& v) {
   bool job = s.state == HostState::kPrinting || s.state == HostState::kPaused;
   s.job_file = Text(st, "print_stats", "filename");
   if (auto size = Number(st, "virtual_sdcard", "file_size"); size && job) {
-    s.job_size = static_cast<int64_t>(*size);
+    s.job_size = octoprint_adapter::SaturatingCast<int64_t>(*size);
   }
   pc::Telemetry& t = s.telemetry;
   if (auto x = Number(st, "extruder", "temperature")) t.temp_nozzle = Round1(*x);
@@ -120,23 +122,28 @@ HostSnapshot MoonrakerSnapshot(const MoonrakerView& v) {
     if ((*pos)[1].is_number()) t.axis_y = Round1((*pos)[1].as_double());
     if ((*pos)[2].is_number()) t.axis_z = std::round((*pos)[2].as_double() * 100) / 100;
   }
-  if (auto rpm = Number(st, "fan", "rpm")) t.fan_print = static_cast<int>(*rpm);
+  if (auto rpm = Number(st, "fan", "rpm"))
+    t.fan_print = octoprint_adapter::SaturatingCast<int>(*rpm);
   if (auto f = Number(st, "gcode_move", "speed_factor")) {
-    t.speed = static_cast<int>(std::lround(*f * 100));
+    t.speed = octoprint_adapter::SaturatingCast<int>(std::round(*f * 100));
   }
   if (auto f = Number(st, "gcode_move", "extrude_factor")) {
-    t.flow = static_cast<int>(std::lround(*f * 100));
+    t.flow = octoprint_adapter::SaturatingCast<int>(std::round(*f * 100));
   }
   if (job) {
     std::optional<double> progress = Number(st, "display_status", "progress");
     if (!progress) progress = Number(st, "virtual_sdcard", "progress");
     std::optional<double> duration = Number(st, "print_stats", "print_duration");
-    if (progress) t.progress = static_cast<int>(std::floor(*progress * 100 + 1e-9));
-    if (duration) t.time_printing = static_cast<int64_t>(*duration);
+    if (progress) {
+      t.progress = octoprint_adapter::SaturatingCast<int>(std::floor(*progress * 100 + 1e-9));
+    }
+    if (duration) t.time_printing = octoprint_adapter::SaturatingCast<int64_t>(*duration);
     if (duration && v.estimated_time && *v.estimated_time > 0) {
-      t.time_remaining = static_cast<int64_t>(std::max(0.0, *v.estimated_time - *duration));
+      t.time_remaining =
+          octoprint_adapter::SaturatingCast<int64_t>(std::max(0.0, *v.estimated_time - *duration));
     } else if (duration && progress && *progress > 0.001) {
-      t.time_remaining = static_cast<int64_t>(*duration / *progress - *duration);
+      t.time_remaining =
+          octoprint_adapter::SaturatingCast<int64_t>(*duration / *progress - *duration);
     }
     if (auto used = Number(st, "print_stats", "filament_used")) t.filament = Round1(*used);
   }

@@ -8,6 +8,7 @@
 #include "adapter_log.h"
 #include "commands.h"
 #include "gcode_translate.h"
+#include "saturate.h"
 
 namespace octoprint_adapter {
 
@@ -246,7 +247,7 @@ pc::StatusOr<pc::CommandResult> Adapter::JobInfo() {
   r.data.set("display_name", s.file_name);
   if (s.file_size) r.data.set("size", *s.file_size);
   if (s.file_date) r.data.set("m_timestamp", *s.file_date);
-  if (s.completion) r.data.set("progress", static_cast<int>(*s.completion));
+  if (s.completion) r.data.set("progress", SaturatingCast<int>(*s.completion));
   if (s.print_time) r.data.set("time_printing", *s.print_time);
   if (s.print_time_left) r.data.set("time_remaining", *s.print_time_left);
   return r;
@@ -305,7 +306,7 @@ std::string Adapter::Describe() {
   std::string s = std::string("OctoPrint ") + OctoStateName(octo_);
   if (!snap_.error.empty() && !snap_.reachable) s += ": " + snap_.error;
   if (HasJob(octo_) && snap_.completion) {
-    s += ", " + std::to_string(static_cast<int>(*snap_.completion)) + " %";
+    s += ", " + std::to_string(SaturatingCast<int>(*snap_.completion)) + " %";
   }
   return s;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "saturate.h"
 #include "state_map.h"
 
 namespace octoprint_adapter {
@@ -79,7 +80,7 @@ pc::Node OctoPrintStorage::NodeFromEntry(const pc::Json& e) {
   n.is_dir = Str(e.find("type")) == "folder";
   if (const pc::Json* s = e.find("size"); s != nullptr && s->is_number()) n.size = s->as_int();
   if (const pc::Json* d = e.find("date"); d != nullptr && d->is_number()) {
-    n.m_timestamp = static_cast<int64_t>(d->as_double());
+    n.m_timestamp = SaturatingCast<int64_t>(d->as_double());
   }
   if (const pc::Json* c = e.find("children"); n.is_dir && c != nullptr && c->is_array()) {
     for (const pc::Json& child : c->as_array()) n.children.push_back(NodeFromEntry(child));

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "saturate.h"
+
 namespace octoprint_adapter {
 
 namespace pc = prusaconnect;
@@ -219,7 +221,7 @@ pc::Telemetry BuildTelemetry(const Snapshot& s, bool job_running) {
   t.target_bed = s.target_bed;
   t.axis_z = s.current_z ? s.current_z : s.position_z;
   if (job_running) {
-    if (s.completion) t.progress = static_cast<int>(std::floor(*s.completion));
+    if (s.completion) t.progress = SaturatingCast<int>(std::floor(*s.completion));
     t.time_printing = s.print_time;
     t.time_remaining = s.print_time_left;
   }

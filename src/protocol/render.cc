@@ -177,6 +177,8 @@ std::optional<int64_t> ParseCommandId(std::string_view text) {
 
 std::string FormatSeconds(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
+  // Beyond this the int64 cast below would be undefined (year 2.9e9).
+  if (seconds > 9e16) seconds = 9e16;
   auto tenths = static_cast<int64_t>(std::floor(seconds * 10.0 + 1e-6));
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
 }
