@@ -44,7 +44,11 @@ import tempfile
 import threading
 import time
 
-WAIT = 30.0
+# The tests' shared waiting (tests/octoprint/harness.py), also when this file
+# runs as a script.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "octoprint"))
+from harness import WAIT, wait_for  # noqa: E402
+
 SERIAL = "01P00A000000001"
 LOOPBACK = "127.0.0.1"
 PROFTPD_MODULES = "/usr/lib/proftpd"
@@ -60,17 +64,6 @@ def _stop_leftovers():
             server.stop()
         except Exception:  # noqa: BLE001 - best effort at exit
             pass
-
-
-def wait_for(predicate, timeout=WAIT, interval=0.02):
-    """Polls `predicate` until it is true or `timeout` seconds passed;
-    returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def find_exe(name):
