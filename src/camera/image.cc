@@ -2,7 +2,6 @@
 #include "camera/image.h"
 
 #include <dlfcn.h>
-#include <png.h>
 
 #include <csetjmp>
 #include <cstddef>
@@ -13,8 +12,11 @@
 #include <utility>
 #include <vector>
 
+#if PRUSACONNECT_IMAGE_CODECS
+#include <png.h>
 // jpeglib.h needs size_t and FILE declared first.
 #include <jpeglib.h>
+#endif
 
 #include "util/str_cat.h"
 
@@ -40,6 +42,37 @@ StatusOr<void*> OpenCodecLibrary(const char* soname) {
 }
 
 namespace {
+
+bool GoodSize(int width, int height) {
+  return width > 0 && height > 0 && width <= 65500 && height <= 65500;
+}
+
+[[maybe_unused]] int ClampQuality(int q) { return q < 1 ? 1 : (q > 100 ? 100 : q); }
+
+// The checks of the encoders' input, with or without the codecs.
+Status CheckRgb(std::string_view rgb, int width, int height) {
+  if (!GoodSize(width, height)) {
+    return InvalidArgumentError(internal::StrCat("bad image size ", width, "x", height));
+  }
+  if (rgb.size() < static_cast<size_t>(width) * 3 * static_cast<size_t>(height)) {
+    return InvalidArgumentError("RGB data shorter than width x height x 3");
+  }
+  return Status::OK();
+}
+
+StatusOr<size_t> YuyvRowBytes(std::string_view yuyv, int width, int height, int stride) {
+  if (!GoodSize(width, height)) {
+    return InvalidArgumentError(internal::StrCat("bad image size ", width, "x", height));
+  }
+  size_t row_bytes = stride > 0 ? static_cast<size_t>(stride) : static_cast<size_t>(width) * 2;
+  if (row_bytes < static_cast<size_t>(width) * 2 ||
+      yuyv.size() < row_bytes * static_cast<size_t>(height - 1) + static_cast<size_t>(width) * 2) {
+    return InvalidArgumentError("YUYV frame shorter than its size says");
+  }
+  return row_bytes;
+}
+
+#if PRUSACONNECT_IMAGE_CODECS
 
 struct JpegApi {
   decltype(&jpeg_std_error) std_error;
@@ -197,11 +230,15 @@ StatusOr<std::string> Encode(const unsigned char* src, size_t stride, int width,
   return out;
 }
 
-bool GoodSize(int width, int height) {
-  return width > 0 && height > 0 && width <= 65500 && height <= 65500;
+#else  // !PRUSACONNECT_IMAGE_CODECS
+
+Status NoCodecs() {
+  return UnavailableError(
+      "image conversion to JPEG is not available: libprusaconnect was built with "
+      "PRUSACONNECT_IMAGE_CODECS=OFF");
 }
 
-int ClampQuality(int q) { return q < 1 ? 1 : (q > 100 ? 100 : q); }
+#endif  // PRUSACONNECT_IMAGE_CODECS
 
 // ITU T.81 Annex K.3: the standard Huffman tables (counts of codes of each
 // length 1..16, then the symbols), as libjpeg also uses them by default.
@@ -297,29 +334,27 @@ ImageFormat DetectImageFormat(std::string_view d) {
 }
 
 StatusOr<std::string> EncodeRgbJpeg(std::string_view rgb, int width, int height, int quality) {
-  if (!GoodSize(width, height)) {
-    return InvalidArgumentError(internal::StrCat("bad image size ", width, "x", height));
-  }
-  size_t stride = static_cast<size_t>(width) * 3;
-  if (rgb.size() < stride * static_cast<size_t>(height)) {
-    return InvalidArgumentError("RGB data shorter than width x height x 3");
-  }
-  return Encode(reinterpret_cast<const unsigned char*>(rgb.data()), stride, width, height, JCS_RGB,
-                &CopyRow, ClampQuality(quality));
+  if (Status s = CheckRgb(rgb, width, height); !s.ok()) return s;
+#if PRUSACONNECT_IMAGE_CODECS
+  return Encode(reinterpret_cast<const unsigned char*>(rgb.data()), static_cast<size_t>(width) * 3,
+                width, height, JCS_RGB, &CopyRow, ClampQuality(quality));
+#else
+  (void)quality;
+  return NoCodecs();
+#endif
 }
 
 StatusOr<std::string> EncodeYuyvJpeg(std::string_view yuyv, int width, int height, int stride,
                                      int quality) {
-  if (!GoodSize(width, height)) {
-    return InvalidArgumentError(internal::StrCat("bad image size ", width, "x", height));
-  }
-  size_t row_bytes = stride > 0 ? static_cast<size_t>(stride) : static_cast<size_t>(width) * 2;
-  if (row_bytes < static_cast<size_t>(width) * 2 ||
-      yuyv.size() < row_bytes * static_cast<size_t>(height - 1) + static_cast<size_t>(width) * 2) {
-    return InvalidArgumentError("YUYV frame shorter than its size says");
-  }
-  return Encode(reinterpret_cast<const unsigned char*>(yuyv.data()), row_bytes, width, height,
+  StatusOr<size_t> row_bytes = YuyvRowBytes(yuyv, width, height, stride);
+  if (!row_bytes.ok()) return row_bytes.status();
+#if PRUSACONNECT_IMAGE_CODECS
+  return Encode(reinterpret_cast<const unsigned char*>(yuyv.data()), *row_bytes, width, height,
                 JCS_YCbCr, &YuyvRow, ClampQuality(quality));
+#else
+  (void)quality;
+  return NoCodecs();
+#endif
 }
 
 StatusOr<std::string> ToJpeg(std::string data, int quality) {
@@ -331,6 +366,10 @@ StatusOr<std::string> ToJpeg(std::string data, int quality) {
     case ImageFormat::kPng:
       break;
   }
+#if !PRUSACONNECT_IMAGE_CODECS
+  (void)quality;
+  return NoCodecs();
+#else
   StatusOr<const PngApi*> api = Png();
   if (!api.ok()) return api.status();
   const PngApi& png = **api;
@@ -354,6 +393,7 @@ StatusOr<std::string> ToJpeg(std::string data, int quality) {
     return InvalidArgumentError(internal::StrCat("bad PNG: ", message));
   }
   return EncodeRgbJpeg(rgb, static_cast<int>(image.width), static_cast<int>(image.height), quality);
+#endif
 }
 
 }  // namespace prusaconnect::internal

@@ -7,7 +7,9 @@
 //
 // libjpeg and libpng are loaded on the first conversion (dlopen): a process
 // that never converts does not map them. When one is missing, conversions
-// fail with Unavailable naming it; JPEG sources keep working.
+// fail with Unavailable naming it; JPEG sources keep working. A library
+// built with -DPRUSACONNECT_IMAGE_CODECS=OFF has no codecs at all: the
+// conversions check their input, then fail with Unavailable saying so.
 //
 // Thread safety: all functions are safe to call concurrently.
 #ifndef PRUSACONNECT_CAMERA_IMAGE_H_
