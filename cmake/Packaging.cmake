@@ -7,8 +7,10 @@
 #   runtime      libprusaconnect0.1      the shared library (SONAME libprusaconnect.so.0.1)
 #   development  libprusaconnect-dev     headers, CMake package, pkg-config file
 #   python       python3-prusaconnect    the module for Debian's python3
-#   octoprint    prusaconnect-octoprint  the OctoPrint daemon, its unit, /etc conffile,
-#                                        system user, state under /var/lib
+#   bridge +     prusaconnect-bridge     the bridge and the OctoPrint daemon, their
+#   octoprint                            units (and a template for several OctoPrint
+#                                        daemons), /etc conffiles, the system user,
+#                                        state under /var/lib
 #   emulator     prusaconnect-emulator   the local Connect emulator
 #   examples     prusaconnect-examples   the virtual printer
 #
@@ -22,13 +24,23 @@ if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
   message(FATAL_ERROR "PRUSACONNECT_DEB needs -DCMAKE_INSTALL_PREFIX=/usr")
 endif()
 
+if(NOT PRUSACONNECT_BUILD_EXAMPLES)
+  message(FATAL_ERROR "PRUSACONNECT_DEB needs PRUSACONNECT_BUILD_EXAMPLES=ON (the daemons)")
+endif()
+
 set(_pkg ${PROJECT_SOURCE_DIR}/packaging/debian)
-# What a package installs beyond `cmake --install`: the daemon's conffile
-# and its unit where systemd looks (the unit was already written for /usr).
+# What a package installs beyond `cmake --install`: the daemons' conffiles
+# and their units where systemd looks (the units were already written for
+# /usr at install time, before these rules run).
 install(FILES ${PROJECT_SOURCE_DIR}/examples/octoprint_adapter/prusaconnect-octoprint.conf
         DESTINATION /etc COMPONENT octoprint)
 install(FILES ${CMAKE_BINARY_DIR}/examples/octoprint_adapter/install/prusaconnect-octoprint.service
+              ${CMAKE_BINARY_DIR}/examples/octoprint_adapter/install/prusaconnect-octoprint@.service
         DESTINATION /lib/systemd/system COMPONENT octoprint)
+install(FILES ${PROJECT_SOURCE_DIR}/examples/bridge/prusaconnect-bridge.toml
+        DESTINATION /etc COMPONENT bridge)
+install(FILES ${CMAKE_BINARY_DIR}/examples/bridge/install/prusaconnect-bridge.service
+        DESTINATION /lib/systemd/system COMPONENT bridge)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME prusaconnect)
@@ -53,7 +65,12 @@ set(CPACK_DEBIAN_PACKAGE_SECTION libs)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://connect.prusa3d.com")
-set(CPACK_COMPONENTS_ALL runtime development python octoprint emulator examples)
+set(CPACK_COMPONENTS_ALL runtime development python bridge octoprint emulator examples)
+# The bridge and the OctoPrint daemon are one package (one user, one state
+# root, one set of units); every other component is a package of its own.
+set(CPACK_COMPONENTS_GROUPING ONE_PER_GROUP)
+set(CPACK_COMPONENT_BRIDGE_GROUP daemons)
+set(CPACK_COMPONENT_OCTOPRINT_GROUP daemons)
 set(_v "${PROJECT_VERSION}")
 set(_runtime "libprusaconnect${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}")
 
@@ -75,13 +92,17 @@ set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${_runtime} (= ${_v}), python3 (>= 3.11
 set(CPACK_DEBIAN_PYTHON_DESCRIPTION
     "Prusa Connect printer-side client library (Python 3)\nThe module prusaconnect, a drop-in for prusa.connect.printer.")
 
-set(CPACK_DEBIAN_OCTOPRINT_PACKAGE_NAME prusaconnect-octoprint)
-set(CPACK_DEBIAN_OCTOPRINT_PACKAGE_SECTION net)
-set(CPACK_DEBIAN_OCTOPRINT_PACKAGE_DEPENDS "${_runtime} (= ${_v}), adduser")
-set(CPACK_DEBIAN_OCTOPRINT_PACKAGE_CONTROL_EXTRA
-    "${_pkg}/octoprint/conffiles;${_pkg}/octoprint/postinst;${_pkg}/octoprint/prerm;${_pkg}/octoprint/postrm")
-set(CPACK_DEBIAN_OCTOPRINT_DESCRIPTION
-    "Prusa Connect daemon for OctoPrint\nMakes a printer managed by OctoPrint visible and controllable in Prusa\nConnect, through OctoPrint's API (prusaconnect-octoprint, a systemd unit).")
+set(CPACK_DEBIAN_DAEMONS_PACKAGE_NAME prusaconnect-bridge)
+set(CPACK_DEBIAN_DAEMONS_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_DAEMONS_PACKAGE_DEPENDS "${_runtime} (= ${_v}), adduser")
+# Earlier builds packaged the OctoPrint daemon alone; this one takes over
+# its files (the conffile included) when it is upgraded.
+set(CPACK_DEBIAN_DAEMONS_PACKAGE_REPLACES "prusaconnect-octoprint")
+set(CPACK_DEBIAN_DAEMONS_PACKAGE_BREAKS "prusaconnect-octoprint")
+set(CPACK_DEBIAN_DAEMONS_PACKAGE_CONTROL_EXTRA
+    "${_pkg}/daemons/conffiles;${_pkg}/daemons/postinst;${_pkg}/daemons/prerm;${_pkg}/daemons/postrm")
+set(CPACK_DEBIAN_DAEMONS_DESCRIPTION
+    "Prusa Connect bridge for 3D printers of many kinds\nprusaconnect-bridge puts many printers into Prusa Connect from one process:\nOctoPrint, Klipper through Moonraker and Bambu Lab printers in LAN mode, with\na local status API, a dashboard, notifications and cameras. The package also\nhas prusaconnect-octoprint, a daemon for one OctoPrint printer.")
 
 set(CPACK_DEBIAN_EMULATOR_PACKAGE_NAME prusaconnect-emulator)
 set(CPACK_DEBIAN_EMULATOR_PACKAGE_SECTION devel)
@@ -98,10 +119,14 @@ set(CPACK_DEBIAN_EXAMPLES_DESCRIPTION
 set(_changelog ${CMAKE_BINARY_DIR}/packaging/changelog.gz)
 file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/packaging)
 execute_process(COMMAND gzip -9nc ${_pkg}/changelog OUTPUT_FILE ${_changelog} COMMAND_ERROR_IS_FATAL ANY)
-foreach(_c runtime development python octoprint emulator examples)
+foreach(_c runtime development python daemons emulator examples)
   string(TOUPPER ${_c} _C)
+  set(_component ${_c})
+  if(_c STREQUAL "daemons")
+    set(_component bridge)  # the group's package gets it through this component
+  endif()
   install(FILES ${_changelog} DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${CPACK_DEBIAN_${_C}_PACKAGE_NAME}
-          COMPONENT ${_c})
+          COMPONENT ${_component})
 endforeach()
 # The image codecs are loaded on the first conversion (docs/CAMERAS.md).
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "libjpeg62-turbo, libpng16-16")

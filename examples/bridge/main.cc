@@ -1,7 +1,7 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
 // prusaconnect-bridge: many printers of different hosts (OctoPrint,
-// Klipper through Moonraker, simulated ones) in Prusa Connect from one
+// Klipper through Moonraker, Bambu Lab, simulated ones) in Prusa Connect from one
 // process. docs/bridge.md is the manual.
 #include <curl/curl.h>
 #include <malloc.h>
@@ -35,8 +35,9 @@ const char kUsage[] =
     "Usage: %s [--config FILE] [COMMAND]\n"
     "\n"
     "Puts the printers listed in FILE (default %s) into Prusa Connect:\n"
-    "OctoPrint printers, Klipper printers through Moonraker, and simulated\n"
-    "ones. The manual: docs/bridge.md (installed with the package).\n"
+    "OctoPrint printers, Klipper printers through Moonraker, Bambu Lab\n"
+    "printers in LAN mode, and simulated ones. The manual: docs/bridge.md\n"
+    "(installed with the package).\n"
     "\n"
     "Commands:\n"
     "  run              run the bridge (the default); SIGHUP reloads FILE,\n"
