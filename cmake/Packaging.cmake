@@ -82,7 +82,7 @@ set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_NAME libprusaconnect-dev)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
-    "${_runtime} (= ${_v}), libcurl4-openssl-dev | libcurl-dev, libssl-dev")
+    "${_runtime} (= ${_v}), libcurl4-openssl-dev | libcurl-dev, libssl-dev, zlib1g-dev")
 set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION
     "Prusa Connect printer-side client library (development files)\nHeaders, the CMake package prusaconnect::prusaconnect and the pkg-config\nfile prusaconnect.")
 

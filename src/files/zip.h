@@ -1,9 +1,11 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
 // Just enough ZIP to read SL1 print archives (config.json and thumbnails):
-// the central directory, stored and DEFLATE entries (our own inflater, so
-// the library needs no compression dependency), CRC-32 checks as Python's
-// zipfile does them, and base64 for the thumbnails. No ZIP64, no encryption.
+// the central directory (our own reader: it bounds every size and offset of
+// a hostile downloaded archive), stored and DEFLATE entries (inflated by
+// zlib, the output bounded by the declared size), CRC-32 checks (zlib) as
+// Python's zipfile does them, and base64 for the thumbnails (OpenSSL). No
+// ZIP64, no encryption.
 //
 // Thread safety: a ZipReader is a value read by one thread at a time.
 #ifndef PRUSACONNECT_FILES_ZIP_H_

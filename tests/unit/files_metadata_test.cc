@@ -6,6 +6,7 @@
 // tests/data/gcode/capture_expected.py; plus the 200 MB file assembled at
 // test time, read through the head and tail windows only.
 #include <dirent.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -280,6 +281,41 @@ TEST(ZipTest, InflateAndCrcMatchKnownValues) {
   EXPECT_EQ(internal::Base64Encode("abc"), "YWJj");
   EXPECT_FALSE(internal::Inflate(raw, 5, &out));  // output limit
   EXPECT_FALSE(internal::Inflate(std::string("\xff\xff", 2), 1000, &out));
+  // Exactly the limit is enough; truncated data is not.
+  EXPECT_TRUE(internal::Inflate(raw, 24, &out));
+  EXPECT_FALSE(internal::Inflate(raw, 23, &out));
+  EXPECT_FALSE(internal::Inflate(raw.substr(0, 6), 1000, &out));
+  EXPECT_FALSE(internal::Inflate("", 1000, &out));
+  // An empty entry: zlib.compress(b"")[2:-4].
+  ASSERT_TRUE(internal::Inflate(std::string("\x03\x00", 2), 0, &out));
+  EXPECT_EQ(out, "");
+  // RFC 4648's vectors.
+  EXPECT_EQ(internal::Base64Encode(""), "");
+  EXPECT_EQ(internal::Base64Encode("f"), "Zg==");
+  EXPECT_EQ(internal::Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(internal::Base64Encode(std::string("\xff\xfe\x00", 3)), "//4A");
+  EXPECT_EQ(internal::Crc32(""), 0u);
+  EXPECT_EQ(internal::Crc32("6789", internal::Crc32("12345")), 0xCBF43926u);
+}
+
+TEST(ZipTest, InflateGrowsPastItsFirstBufferAndKeepsTheLimit) {
+  // 1 MiB of zeros in one stored-free DEFLATE stream, made with zlib here.
+  std::string zeros(1 << 20, '\0');
+  z_stream z{};
+  ASSERT_EQ(deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string raw(deflateBound(&z, zeros.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(zeros.data());
+  z.avail_in = static_cast<uInt>(zeros.size());
+  z.next_out = reinterpret_cast<Bytef*>(raw.data());
+  z.avail_out = static_cast<uInt>(raw.size());
+  ASSERT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  raw.resize(z.total_out);
+  deflateEnd(&z);
+  std::string out;
+  ASSERT_TRUE(internal::Inflate(raw, zeros.size(), &out));
+  EXPECT_EQ(out, zeros);
+  EXPECT_FALSE(internal::Inflate(raw, zeros.size() - 1, &out));  // a bomb stops at the limit
+  EXPECT_LE(out.size(), zeros.size());
 }
 
 }  // namespace
