@@ -152,6 +152,12 @@ void Printer::set_job_id(std::optional<int64_t> job_id) { session_->set_job_id(j
 void Printer::set_handler(Command command, CommandHandler handler) {
   session_->set_handler(command, std::move(handler));
 }
+void Printer::set_supported_commands(std::vector<CommandDefinition> definitions) {
+  session_->set_supported_commands(std::move(definitions));
+}
+std::vector<CommandDefinition> Printer::supported_commands() const {
+  return session_->supported_commands();
+}
 void Printer::command() { session_->RunCommand(); }
 bool Printer::wait_for_command(int64_t timeout_ms) { return session_->WaitForCommand(timeout_ms); }
 std::optional<CommandRequest> Printer::current_command() const {

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "prusaconnect/camera.h"
+#include "prusaconnect/commands.h"
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
 #include "prusaconnect/export.h"
@@ -186,6 +187,17 @@ class PRUSACONNECT_API Printer {
   // SEND_FILE_INFO, CREATE_FOLDER, CREATE_DIRECTORY, DELETE_FILE,
   // DELETE_FOLDER, DELETE_DIRECTORY.
   void set_handler(Command command, CommandHandler handler);
+  // Declares the commands this printer accepts (docs/commands.md). A command
+  // with a definition is checked before any handler runs: a missing
+  // required argument, a wrong JSON type or a state outside
+  // executable_from_state is REJECTED with the reason, and absent arguments
+  // get their defaults. Commands without a definition behave as before.
+  // The definitions also go to Connect in SEND_INFO ("supported_commands").
+  // Empty (the default): nothing is checked or sent. E.g.
+  //   printer.set_supported_commands(StandardCommandDefinitions(
+  //       {Command::START_PRINT, Command::PAUSE_PRINT, Command::RESUME_PRINT}));
+  void set_supported_commands(std::vector<CommandDefinition> definitions);
+  std::vector<CommandDefinition> supported_commands() const;
   // Runs the handler of the accepted command in the calling thread, if there
   // is one that no other thread has started; returns at once otherwise.
   void command();

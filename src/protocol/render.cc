@@ -231,6 +231,9 @@ Json BuildInfo(InfoInput in) {
     info.set("mmu", std::move(mmu));
     if (in.mmu_type && in.mmu_enabled) info.set("slots", MmuSlotCount(*in.mmu_type));
   }
+  if (!in.supported_commands.is_null()) {
+    info.set("supported_commands", std::move(in.supported_commands));
+  }
   if (in.extra.is_object()) {
     for (const Json::Member& m : in.extra.as_object()) {
       if (!info.contains(m.key)) info.set(m.key, m.value);

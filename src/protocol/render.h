@@ -69,6 +69,9 @@ struct InfoInput {
   std::string mmu_fw;
   std::optional<MMUType> mmu_type;
   Json extra;  // object or null
+  // The declared command definitions ({"commands": [...]}'s list), or null
+  // when the host declared none (then the key is not sent).
+  Json supported_commands;
 };
 // Takes `in` by value so that the (possibly large) files tree is moved into
 // the result, not copied: pass std::move(in) when it is not needed after.

@@ -581,13 +581,17 @@ void Session::HandleCommandResponseLocked(const HttpResponse& r) {
     if (CheckStateLocked(*id, name)) {
       const Json* args = parsed->find("args");
       const Json* kwargs = parsed->find("kwargs");
-      AcceptLocked(*id, name, args ? *args : Json(), kwargs ? *kwargs : Json(), false);
+      Json kw = kwargs ? *kwargs : Json();
+      if (CheckDefinitionLocked(*id, name, &kw)) {
+        AcceptLocked(*id, name, args ? *args : Json(), std::move(kw), false);
+      }
     }
   } else if (content_type == "text/x.gcode") {
-    if (CheckStateLocked(*id, "GCODE")) {
+    Json kw = Json::MakeObject({{"gcode", r.body}});
+    if (CheckStateLocked(*id, "GCODE") && CheckDefinitionLocked(*id, "GCODE", &kw)) {
       const std::string* force = r.header("force");
-      AcceptLocked(*id, "GCODE", Json::MakeArray({Json(r.body)}),
-                   Json::MakeObject({{"gcode", r.body}}), force != nullptr && *force == "1");
+      AcceptLocked(*id, "GCODE", Json::MakeArray({Json(r.body)}), std::move(kw),
+                   force != nullptr && *force == "1");
     }
   } else {
     f.reason = "Invalid command content type";
@@ -637,6 +641,38 @@ bool Session::CheckStateLocked(int64_t id, const std::string& name) {
     return false;
   }
   return true;
+}
+
+bool Session::CheckDefinitionLocked(int64_t id, const std::string& name, Json* kwargs) {
+  const CommandDefinition* d = FindCommand(definitions_, name);
+  if (d == nullptr) return true;  // no definition: as without any
+  // The state is the printer's as reported; kwargs gain the defaults.
+  Json checked = *kwargs;
+  Status s = ValidateCommand(*d, &checked, state_);
+  if (!s.ok()) {
+    EventFields f;
+    f.command_id = id;
+    f.reason = s.message();
+    EmitLocked(Event::REJECTED, Source::WUI, f, Json());
+    cmd_.has_id = true;
+    cmd_.command_id = id;
+    cmd_.last_state = Event::REJECTED;
+    return false;
+  }
+  *kwargs = std::move(checked);
+  return true;
+}
+
+void Session::set_supported_commands(std::vector<CommandDefinition> definitions) {
+  Json json = definitions.empty() ? Json() : ToJson(definitions).as_object()[0].value;
+  SessionGuard guard(this);
+  definitions_ = std::move(definitions);
+  definitions_json_ = std::move(json);
+}
+
+std::vector<CommandDefinition> Session::supported_commands() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return definitions_;
 }
 
 void Session::AcceptLocked(int64_t id, std::string name, Json args, Json kwargs, bool force) {
@@ -996,6 +1032,7 @@ InfoInput Session::InfoInputLocked() const {
   in.mmu_fw = mmu_fw_;
   in.mmu_type = mmu_type_;
   in.extra = info_extra_;
+  in.supported_commands = definitions_json_;
   return in;
 }
 

@@ -32,6 +32,7 @@
 
 #include "protocol/http_types.h"
 #include "protocol/render.h"
+#include "prusaconnect/commands.h"
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
 #include "prusaconnect/json.h"
@@ -158,6 +159,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Installs a library-provided handler (files, transfers...) used when the
   // host registered none for `command`; an empty one removes it.
   void SetDefaultHandler(Command command, CommandHandler handler);
+  // The definitions commands are checked against before any handler runs
+  // (empty: none, every command behaves as without definitions).
+  void set_supported_commands(std::vector<CommandDefinition> definitions);
+  std::vector<CommandDefinition> supported_commands() const;
   void RunCommand();
   bool WaitForCommand(int64_t timeout_ms);
   std::optional<CommandRequest> current_command() const;
@@ -240,6 +245,9 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpRequest BaseRequestLocked(const char* method, const std::string& path);
   void HandleCommandResponseLocked(const HttpResponse& r);
   bool CheckStateLocked(int64_t id, const std::string& name);
+  // Checks a command that has a definition; REJECTED with the reason (and
+  // false) when it does not match. Fills in the defaults of `kwargs`.
+  bool CheckDefinitionLocked(int64_t id, const std::string& name, Json* kwargs);
   void AcceptLocked(int64_t id, std::string name, Json args, Json kwargs, bool force);
   // Emits the terminal event and, when `id` is the current command, tears
   // it down with its last_state.
@@ -334,6 +342,8 @@ class Session : public std::enable_shared_from_this<Session> {
   };
   HandlerTable handlers_;
   HandlerTable default_handlers_;
+  std::vector<CommandDefinition> definitions_;
+  Json definitions_json_;  // their INFO form, or null
   std::function<void()> stop_cb_;
 
   PrinterStats stats_;

@@ -1112,5 +1112,69 @@ TEST_F(SessionTest, SmallClockDriftIsNotReported) {
   EXPECT_EQ(FindHeader(Take().request, "Clock-Adjusted"), nullptr);
 }
 
+// ---------------------------------------------------------- definitions
+
+TEST_F(SessionTest, DeclaredDefinitionsRejectBeforeAnyHandlerRuns) {
+  int runs = 0;
+  Json seen;
+  s_->set_handler(Command::START_PRINT, [&](const CommandRequest& req) -> StatusOr<CommandResult> {
+    ++runs;
+    seen = req.kwargs;
+    return CommandResult{};
+  });
+  s_->set_supported_commands(StandardCommandDefinitions({Command::START_PRINT}));
+  const std::string start = R"j({"command":"START_PRINT","kwargs":{"path":"/usb/a.gcode"}})j";
+  // BUSY: not a state START_PRINT runs from.
+  EXPECT_THAT(
+      Deliver("30", start),
+      ::testing::ElementsAre(R"j({"event":"REJECTED","source":"WUI","data":{},"command_id":30,)j"
+                             R"j("reason":"START_PRINT cannot run while the printer is BUSY )j"
+                             R"j((only from IDLE, READY, FINISHED, STOPPED)","state":"BUSY"})j"));
+  s_->RunCommand();
+  // Connect asking again gets the same answer, and no handler ran.
+  EXPECT_THAT(Deliver("30", start)[0], HasSubstr(R"j("event":"REJECTED","source":"CONNECT")j"));
+  s_->set_state(State::IDLE, Source::WUI, std::nullopt, EventFields(), Json());
+  EXPECT_THAT(Deliver("31", R"j({"command":"START_PRINT","kwargs":{"path":5}})j")[0],
+              HasSubstr("START_PRINT: argument 'path' must be a string, not an integer (5)"));
+  EXPECT_THAT(Deliver("32", R"j({"command":"START_PRINT"})j")[0],
+              HasSubstr("START_PRINT: missing required argument 'path' (string)"));
+  s_->RunCommand();
+  EXPECT_EQ(runs, 0);
+  // A good one runs; a command without a definition is as before.
+  EXPECT_THAT(Deliver("33", start)[0], HasSubstr(R"j("event":"ACCEPTED")j"));
+  s_->RunCommand();
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(seen.Dump(), R"j({"path":"/usb/a.gcode"})j");
+  Events();
+  EXPECT_THAT(Json1("STANDUP", 34)[0], HasSubstr(R"j("event":"ACCEPTED")j"));
+}
+
+TEST_F(SessionTest, DefinitionDefaultsReachTheHandlerAndGcodeIsChecked) {
+  CommandDefinition move;
+  move.command = "GCODE";
+  CommandArgument gcode;
+  gcode.name = "gcode";
+  gcode.required = true;
+  move.args.push_back(gcode);
+  CommandDefinition del = StandardCommandDefinitions({Command::DELETE_FOLDER})[0];
+  s_->set_supported_commands({move, del});
+  Json seen;
+  s_->set_handler(Command::DELETE_FOLDER,
+                  [&](const CommandRequest& req) -> StatusOr<CommandResult> {
+                    seen = req.kwargs;
+                    return CommandResult{};
+                  });
+  Deliver("40", R"j({"command":"DELETE_FOLDER","kwargs":{"path":"/usb/old"}})j");
+  s_->RunCommand();
+  EXPECT_EQ(seen.Dump(), R"j({"path":"/usb/old","force":false})j");
+  // text/x.gcode arrives as kwargs {"gcode": body}: it matches.
+  EXPECT_THAT(Deliver("41", "G28\n", "text/x.gcode")[0], HasSubstr(R"j("event":"ACCEPTED")j"));
+  // The definitions go out in SEND_INFO, and away again when cleared.
+  EXPECT_THAT(s_->get_info().Dump(), HasSubstr(R"j("supported_commands":[{"command":"GCODE")j"));
+  EXPECT_EQ(s_->supported_commands().size(), 2u);
+  s_->set_supported_commands({});
+  EXPECT_FALSE(s_->get_info().contains("supported_commands"));
+}
+
 }  // namespace
 }  // namespace prusaconnect::internal
