@@ -60,7 +60,7 @@ bool Inflate(std::string_view in, size_t max_out, std::string* out) {
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
     if (produced == out->size()) {
-      size_t next = std::min(limit, std::max<size_t>(out->size() * 2, 64 * 1024));
+      size_t next = std::min(limit, std::max<size_t>(out->size() * 2, size_t{64} << 10));
       if (next == produced) break;  // over the limit
       out->resize(next);
     }

@@ -21,7 +21,10 @@ constexpr const char* kArgTypeNames[] = {"string", "integer", "number", "boolean
 // What a value is called in messages ("a string", "an integer", "null").
 std::string Describe(const Json& v) {
   std::string shown = v.Dump();
-  if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
+  if (shown.size() > 40) {
+    shown.resize(37);
+    shown += "...";
+  }
   if (v.is_string()) return StrCat("a string (", shown, ")");
   if (v.is_int()) return StrCat("an integer (", shown, ")");
   if (v.is_double()) return StrCat("a fraction (", shown, ")");
