@@ -30,6 +30,7 @@
 //   DELETE /api/faults                         remove all
 //   DELETE /api/faults/{id}
 //   GET    /api/log                            ?since=SEQ&limit=N
+//   GET    /api/user-token                     → {"token"} of the user API (/app/...)
 //   GET    /api/stats
 //   GET    /api/protocol_errors                ?since=SEQ&fingerprint=FP
 //   POST   /api/listener/pause | /api/listener/resume
@@ -707,6 +708,13 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
     w.Key("last_seq").Uint(last_seq);
     w.Key("dropped").Uint(dropped);
     w.EndObject();
+    return JsonOk(w);
+  }
+
+  if (parts.size() == 1 && parts[0] == "user-token") {
+    if (method != "GET") return JsonError(405, "use GET");
+    JsonWriter w;
+    w.StartObject().Key("token").String(user_token()).EndObject();
     return JsonOk(w);
   }
 

@@ -38,6 +38,12 @@ std::string NormalizePath(std::string_view path) {
   if (StartsWith(path, "/approve/")) return "/approve/{code}";
   if (StartsWith(path, "/api/codes/")) return "/api/codes/{code}/approve";
   if (StartsWith(path, "/api/faults/")) return "/api/faults/{id}";
+  if (StartsWith(path, "/app/printers/")) {
+    std::string_view rest = path.substr(14);
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return "/app/printers/{uuid}";
+    return absl::StrCat("/app/printers/{uuid}", AV(TruncateUtf8(rest.substr(slash), 64)));
+  }
   if (StartsWith(path, "/api/printers/")) {
     std::string_view rest = path.substr(14);
     size_t slash = rest.find('/');
@@ -124,6 +130,10 @@ Emulator::Impl::~Impl() { Stop(); }
 
 absl::Status Emulator::Impl::Start() {
   if (server_ != nullptr) return absl::FailedPreconditionError("emulator already started");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    user_token_ = options_.user_token.empty() ? NewToken(32) : options_.user_token;
+  }
   HttpServerOptions so;
   so.host = options_.host;
   so.port = options_.port;
@@ -143,6 +153,11 @@ absl::Status Emulator::Impl::Start() {
 
 void Emulator::Impl::Stop() {
   if (server_ != nullptr) server_->Stop();
+}
+
+std::string Emulator::Impl::user_token() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return user_token_;
 }
 
 uint16_t Emulator::Impl::port() const { return server_ != nullptr ? server_->port() : 0; }
@@ -962,6 +977,7 @@ absl::Status Emulator::Start() { return impl_->Start(); }
 void Emulator::Stop() { impl_->Stop(); }
 uint16_t Emulator::port() const { return impl_->port(); }
 std::string Emulator::url() const { return impl_->url(); }
+std::string Emulator::user_token() const { return impl_->user_token(); }
 
 std::vector<RegistrationCodeInfo> Emulator::Codes() const { return impl_->Codes(); }
 absl::StatusOr<std::string> Emulator::ApproveCode(std::string_view code) {

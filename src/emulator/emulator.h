@@ -59,6 +59,9 @@ struct EmulatorOptions {
   size_t delivered_history_per_printer = 1000;  // PrinterInfo::delivered_commands.
   size_t max_protocol_errors = 10000;
   uint64_t max_body_bytes = 64ull * 1024 * 1024;
+  // The bearer token of the user API (/app/...); empty: a random one,
+  // see Emulator::user_token().
+  std::string user_token;
   // Whether /api/... and status-page requests go into the request log.
   bool log_control_requests = false;
 
@@ -317,6 +320,8 @@ class Emulator {
   uint16_t port() const;
   // "http://host:port".
   std::string url() const;
+  // The token the user API (/app/...) takes: `Authorization: Bearer TOKEN`.
+  std::string user_token() const;
 
   // ---- Registration ----
   std::vector<RegistrationCodeInfo> Codes() const;

@@ -40,6 +40,7 @@ class Emulator::Impl {
   void Stop();
   uint16_t port() const;
   std::string url() const;
+  std::string user_token() const;
   HttpServer* server() { return server_.get(); }
 
   // Entry point for every request (loop thread).
@@ -105,6 +106,10 @@ class Emulator::Impl {
     int64_t clock_adjusted_count = 0;
     int64_t request_count = 0;
     absl::Time last_seen;
+    // The user API's view (user_api.cc).
+    std::string uuid;                // assigned on first listing
+    std::string state;               // last state from telemetry or an event
+    std::string supported_commands;  // INFO's "supported_commands" (JSON), or empty
   };
 
   struct CodeRecord {
@@ -180,6 +185,14 @@ class Emulator::Impl {
   void CheckPrinterHeaders(const HttpRequest& request, PrinterRecord* printer);
   HttpResponse CommandResponse(PrinterRecord& printer, QueuedCommand queued);
 
+  // ---- user_api.cc ----
+  // Connect's user API (/app/...): printers, their supported commands,
+  // commands sent to them; behind the user token.
+  HttpResponse HandleUserApi(const HttpRequest& request);
+  PrinterRecord* FindPrinterByUuid(std::string_view uuid);
+  // Records what the user API shows from a printer's INFO event / state.
+  void NoteEventForUserApi(PrinterRecord& p, std::string_view event, std::string_view body);
+
   // ---- control_api.cc ----
   static bool IsControlPath(std::string_view path);
   HttpResponse HandleControl(const HttpRequest& request);
@@ -219,6 +232,7 @@ class Emulator::Impl {
   uint64_t telemetry_total_ = 0;
   uint64_t events_total_ = 0;
   std::map<std::string, std::map<int, uint64_t>> stats_;
+  std::string user_token_;  // the user API's bearer token
 };
 
 }  // namespace prusaconnect::emulator

@@ -27,6 +27,8 @@ constexpr char kUsage[] =
     "  --auto-approve     approve registration codes immediately\n"
     "  --port-file PATH   write the bound port to PATH once listening\n"
     "  --file-store DIR   serve GET /p/teams/*/files/HASH/raw from DIR/HASH\n"
+    "  --user-token TOKEN the user API's bearer token (default: a random one,\n"
+    "                     printed at start and at GET /api/user-token)\n"
     "  --verbose          log one line per request to stderr\n"
     "  --help             show this help\n"
     "\n"
@@ -34,7 +36,9 @@ constexpr char kUsage[] =
     "POST /p/camera, PUT /c/snapshot, GET /p/teams/{team}/files/{hash}/raw.\n"
     "Status page: GET /.  Control API (JSON): /api/printers, /api/codes,\n"
     "/api/printers/{fp}/commands, /api/files, /api/faults, /api/log,\n"
-    "/api/stats, /api/cameras, /api/protocol_errors, /api/reset.\n";
+    "/api/stats, /api/cameras, /api/protocol_errors, /api/reset.\n"
+    "User API (Authorization: Bearer TOKEN): GET /app/printers, GET /app/printers/{uuid},\n"
+    "GET /app/printers/{uuid}/supported-commands, POST /app/printers/{uuid}/commands/sync.\n";
 
 [[noreturn]] void UsageError(const std::string& message) {
   std::fprintf(stderr, "prusaconnect-emulator: %s\n\n%s", message.c_str(), kUsage);
@@ -95,6 +99,9 @@ int main(int argc, char** argv) {
       port_file = value;
     } else if (take_value("--file-store")) {
       options.file_store_dir = value;
+    } else if (take_value("--user-token")) {
+      if (value.empty()) UsageError("--user-token needs a token");
+      options.user_token = value;
     } else {
       UsageError("unknown argument: " + std::string(arg));
     }
@@ -120,6 +127,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("prusaconnect-emulator listening on %s\n", emulator.url().c_str());
+  std::printf("user API token: %s\n", emulator.user_token().c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -127,6 +127,7 @@ HttpResponse Emulator::Impl::HandlePrinterApi(const HttpRequest& request, bool m
     if (method == "GET" || method == "HEAD") return GetFile(request);
     return MethodNotAllowed("GET, HEAD");
   }
+  if (StartsWith(path, "/app/")) return HandleUserApi(request);
   return HttpResponse::Text(404, "Not Found");
 }
 
@@ -327,6 +328,7 @@ HttpResponse Emulator::Impl::PostTelemetry(const HttpRequest& request, bool malf
   } else {
     p->last_telemetry_command_id.reset();
   }
+  if (state != doc.MemberEnd() && state->value.IsString()) p->state = StringOf(state->value);
   ++p->telemetry_count;
   ++telemetry_total_;
   p->last_telemetry = request.body;
@@ -438,6 +440,8 @@ HttpResponse Emulator::Impl::PostEvent(const HttpRequest& request) {
   if (auto m = doc.FindMember("state"); m != doc.MemberEnd()) e.state = StringOf(m->value);
   if (auto m = doc.FindMember("reason"); m != doc.MemberEnd()) e.reason = StringOf(m->value);
   e.json = request.body;
+  if (!e.state.empty()) p->state = e.state;
+  NoteEventForUserApi(*p, e.event, request.body);
   p->events.push_back(std::move(e));
   ++p->event_count;
   ++events_total_;
