@@ -6,6 +6,7 @@
 #define PRUSACONNECT_PRUSACONNECT_H_
 
 #include "prusaconnect/camera.h"      // IWYU pragma: export
+#include "prusaconnect/client.h"      // IWYU pragma: export
 #include "prusaconnect/commands.h"    // IWYU pragma: export
 #include "prusaconnect/conditions.h"  // IWYU pragma: export
 #include "prusaconnect/const.h"       // IWYU pragma: export

@@ -46,6 +46,7 @@ struct Attempt {
   int status = 0;
   bool head_done = false;
   bool ended_by_us = false;
+  bool error_bodies = false;
   CURL* easy = nullptr;
 
   // The head ends with its blank line; then the callbacks see it.
@@ -79,7 +80,7 @@ struct Attempt {
   static size_t OnData(char* data, size_t size, size_t n, void* user) {
     auto* a = static_cast<Attempt*>(user);
     size_t len = size * n;
-    if (a->status < 200 || a->status >= 300) return len;  // an error page: ignored
+    if ((a->status < 200 || a->status >= 300) && !a->error_bodies) return len;  // ignored
     if (a->callbacks->on_data && !a->callbacks->on_data(data, len)) {
       a->ended_by_us = true;
       return 0;
@@ -168,6 +169,7 @@ FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
   Attempt attempt;
   attempt.callbacks = &callbacks;
   attempt.easy = e;
+  attempt.error_bodies = request.error_bodies;
   char error[CURL_ERROR_SIZE] = {0};
 
   std::unique_ptr<curl_slist, SlistDeleter> headers;
@@ -188,7 +190,12 @@ FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
 
   curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
   SetCommonOptions(e, request.verify_tls, request.ca_file);
-  curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  if (request.method == "POST") {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.data());
+  } else {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
   // As sent: a Content-Length stays the size of the file (no decoding).
   curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);

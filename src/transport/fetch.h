@@ -1,10 +1,9 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
-// Fetch: one streaming HTTP GET on its own libcurl easy handle, for
-// downloads (src/transfer). It runs in the calling thread — a transfer's
-// own thread — and never on the network thread, so a download cannot delay
-// telemetry. Redirects are not followed here: the caller decides which
-// headers (if any) go to the new origin.
+// Fetch: one streaming HTTP request on its own libcurl easy handle, for
+// downloads (src/transfer) and ConnectClient's user-API calls. It runs in the calling thread — a
+// transfer's own thread — and never on the network thread, so a download cannot delay telemetry.
+// Redirects are not followed here: the caller decides which headers (if any) go to the new origin.
 //
 // Thread safety: Fetch() may be called from several threads at once.
 #ifndef PRUSACONNECT_TRANSPORT_FETCH_H_
@@ -33,6 +32,11 @@ std::string PercentEncode(const std::string& text);
 
 struct FetchRequest {
   std::string url;
+  std::string method = "GET";  // GET, or POST with `body`
+  std::string body;
+  // Deliver the body of any status to on_data, not only of a 2xx (an API's
+  // JSON errors); redirects are still not followed.
+  bool error_bodies = false;
   HeaderList headers;
   int64_t offset = 0;  // > 0: ask for "Range: bytes=<offset>-"
   int64_t connect_timeout_ms = 10000;
