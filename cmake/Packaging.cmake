@@ -12,7 +12,7 @@
 #                                        daemons), /etc conffiles, the system user,
 #                                        state under /var/lib
 #   emulator     prusaconnect-emulator   the local Connect emulator
-#   examples     prusaconnect-examples   the virtual printer
+#   examples     prusaconnect-examples   the virtual printer, prusaconnect-cli
 #
 # Dependencies on system libraries are computed by dpkg-shlibdeps; between
 # our packages they are exact versions.
@@ -113,7 +113,7 @@ set(CPACK_DEBIAN_EXAMPLES_PACKAGE_NAME prusaconnect-examples)
 set(CPACK_DEBIAN_EXAMPLES_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_EXAMPLES_PACKAGE_DEPENDS "${_runtime} (= ${_v})")
 set(CPACK_DEBIAN_EXAMPLES_DESCRIPTION
-    "Prusa Connect virtual printer\nprusaconnect-virtual-printer, a printer that registers, sends telemetry and\nanswers commands: the library's example program.")
+    "Prusa Connect virtual printer and command-line client\nprusaconnect-virtual-printer, a printer that registers, sends telemetry and\nanswers commands: the library's example program; prusaconnect-cli, which\nlists printers and sends them commands through Connect's user API, checked\nagainst the commands each printer supports.")
 
 # A Debian changelog in every package (lintian: no-changelog).
 set(_changelog ${CMAKE_BINARY_DIR}/packaging/changelog.gz)

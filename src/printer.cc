@@ -155,6 +155,7 @@ void Printer::set_handler(Command command, CommandHandler handler) {
 void Printer::set_supported_commands(std::vector<CommandDefinition> definitions) {
   session_->set_supported_commands(std::move(definitions));
 }
+std::vector<Command> Printer::handled_commands() const { return session_->HandledCommands(); }
 std::vector<CommandDefinition> Printer::supported_commands() const {
   return session_->supported_commands();
 }

@@ -108,6 +108,7 @@ pc::Json PrinterRunner::Describe() const {
         pc::Json::MakeObject(
             {{"registered", false}, {"code", pc::Json()}, {"url", pc::Json()}, {"qr", false}}));
   j.set("connect", pc::Json());
+  j.set("supported_commands", pc::Json());
   j.set("stats", pc::Json());
   j.set("image", pc::Json());
   if (!started_) {
@@ -118,6 +119,7 @@ pc::Json PrinterRunner::Describe() const {
   j.set("state", pc::ToString(printer_->state()));
   if (report) ReportToJson(*report, &j);
   j.set("host_status", driver_->HostStatus());
+  j.set("supported_commands", pc::ToJson(printer_->supported_commands()).as_object()[0].value);
   if (std::string model = driver_->Model(); !model.empty()) j.set("model", model);
   pc::Json reg = pc::Json::MakeObject();
   // The library holds the token a moment before the register handler
@@ -347,6 +349,10 @@ bool PrinterRunner::Setup() {
     serial_claimed_.clear();
     return false;
   }
+  // What this printer answers, as data: checked before any handler runs,
+  // sent to Connect in SEND_INFO, shown by the status API
+  // (docs/commands.md).
+  printer_->set_supported_commands(pc::StandardCommandDefinitions(printer_->handled_commands()));
   printer_->start();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -198,6 +198,10 @@ class PRUSACONNECT_API Printer {
   //       {Command::START_PRINT, Command::PAUSE_PRINT, Command::RESUME_PRINT}));
   void set_supported_commands(std::vector<CommandDefinition> definitions);
   std::vector<CommandDefinition> supported_commands() const;
+  // The commands this printer answers now (its handlers, the library's
+  // file and transfer handlers, the built-in ones), e.g. to declare them:
+  //   printer.set_supported_commands(StandardCommandDefinitions(printer.handled_commands()));
+  std::vector<Command> handled_commands() const;
   // Runs the handler of the accepted command in the calling thread, if there
   // is one that no other thread has started; returns at once otherwise.
   void command();

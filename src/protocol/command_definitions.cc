@@ -338,8 +338,9 @@ std::vector<CommandDefinition> StandardCommandDefinitions() {
       Def("SEND_TRANSFER_INFO", "Send the transfer's information (TRANSFER_INFO)", any,
           {transfer_id()}),
       Def("STOP_TRANSFER", "Stop a transfer", any, {transfer_id()}),
+      // As the built-in handler: from anything but a print in progress.
       Def("SET_PRINTER_READY", "Mark the printer ready: the bed is clear",
-          {S::IDLE, S::FINISHED, S::STOPPED}),
+          {S::IDLE, S::READY, S::FINISHED, S::STOPPED, S::BUSY, S::ERROR, S::ATTENTION}),
       Def("CANCEL_PRINTER_READY", "Take back the ready mark", {S::READY}),
       Def("DIALOG_ACTION", "Press a button of a dialog on the printer", any,
           {Arg("dialog_id", ArgType::INTEGER, true, "the dialog"),

@@ -670,6 +670,18 @@ void Session::set_supported_commands(std::vector<CommandDefinition> definitions)
   definitions_json_ = std::move(json);
 }
 
+std::vector<Command> Session::HandledCommands() {
+  std::vector<Command> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int i = 0; i <= static_cast<int>(Command::DIALOG_ACTION); ++i) {
+    auto c = static_cast<Command>(i);
+    if (handlers_.Find(c) != nullptr || default_handlers_.Find(c) != nullptr || BuiltinHandler(c)) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::vector<CommandDefinition> Session::supported_commands() const {
   std::lock_guard<std::mutex> lock(mu_);
   return definitions_;

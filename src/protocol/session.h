@@ -163,6 +163,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // (empty: none, every command behaves as without definitions).
   void set_supported_commands(std::vector<CommandDefinition> definitions);
   std::vector<CommandDefinition> supported_commands() const;
+  // The commands something answers: a host handler, a library-provided one
+  // or a built-in one.
+  std::vector<Command> HandledCommands();
   void RunCommand();
   bool WaitForCommand(int64_t timeout_ms);
   std::optional<CommandRequest> current_command() const;

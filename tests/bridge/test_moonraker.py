@@ -87,7 +87,8 @@ def test_telemetry_and_states_through_a_print(online, emulator):
     calls = len(fake.calls)
     cid = emulator.queue(fp, "START_PRINT", {"path": "/local/parts/clip.gcode"})
     r = emulator.wait_result(fp, cid)
-    assert r["event"] == "REJECTED" and "printing" in r["body"]["reason"]
+    assert r["event"] == "REJECTED" and "cannot run while the printer is PRINTING" in \
+        r["body"]["reason"]
     assert not any(c[0] == "printer.print.start" for c in fake.calls[calls:])
     fake.finish()
     assert emulator.wait_state(fp, "FINISHED")

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from conftest import wait_for
+from conftest import fingerprint, wait_for
 
 
 def virtual(name, **kw):
@@ -349,3 +349,36 @@ def test_an_event_id_from_before_a_restart_gets_a_reset(bridges):
     assert ev.status == 200
     assert wait_for(lambda: ev.events() and ev.events()[0][0] == "reset")
     ev.close()
+
+
+def test_supported_commands_are_declared_checked_and_reach_connect(bridges, emulator):
+    b = bridges([virtual("mk3")]).start()
+    base = b.api_url()
+    code = wait_for(lambda: get_json(base + "api/printer/mk3")["registration"]["code"])
+    emulator.approve(code)
+    assert b.wait_log("[mk3] registered: the token is stored")
+    one = get_json(base + "api/printer/mk3")
+    declared = {c["command"]: c for c in one["supported_commands"]}
+    # What the virtual printer's driver answers, and nothing it does not.
+    assert {"START_PRINT", "PAUSE_PRINT", "RESUME_PRINT", "STOP_PRINT", "SEND_INFO"} <= set(declared)
+    assert "UPGRADE" not in declared
+    assert declared["PAUSE_PRINT"]["executable_from_state"] == ["PRINTING"]
+    assert declared["START_PRINT"]["args"][0]["name"] == "path"
+    # Connect learns them from the printer's INFO.
+    sn = open(os.path.join(b.state, "mk3", "identity")).read().split("\n")[0][7:]
+    fp = fingerprint(sn)
+    assert emulator.wait_result(fp, emulator.queue(fp, "SEND_INFO"))["event"] == "INFO"
+    info = emulator.events(fp, "INFO")[-1]["body"]["data"]
+    assert [c["command"] for c in info["supported_commands"]] == [
+        c["command"] for c in one["supported_commands"]]
+    token = emulator.api("GET", "/api/user-token")["token"]
+    uuid = next(p["uuid"] for p in json.loads(get(
+        emulator.url + "/app/printers", headers={"Authorization": "Bearer " + token})[2])["printers"]
+        if p["sn"] == sn)
+    listed = json.loads(get(emulator.url + f"/app/printers/{uuid}/supported-commands",
+                            headers={"Authorization": "Bearer " + token})[2])
+    assert listed["commands"] == one["supported_commands"]
+    # And the printer checks them: a wrong type is refused before the driver.
+    r = emulator.wait_result(fp, emulator.queue(fp, "START_PRINT", {"path": 42}))
+    assert r["event"] == "REJECTED"
+    assert r["body"]["reason"] == "START_PRINT: argument 'path' must be a string, not an integer (42)"

@@ -67,6 +67,7 @@ c++ -std=c++17 "$SRC/tests/install/consumer/consumer.cc" -o "$WORK/pc-consumer" 
 /usr/bin/prusaconnect-octoprint --help | grep -q -- "--printer-wait-ms" || fail "prusaconnect-octoprint --help"
 /usr/bin/prusaconnect-bridge --help | grep -q "Bambu Lab" || fail "prusaconnect-bridge --help"
 /usr/bin/prusaconnect-emulator --help > /dev/null 2>&1 || true
+/usr/bin/prusaconnect-cli --help | grep -q "send PRINTER COMMAND" || fail "prusaconnect-cli --help"
 # The template is verified through an instance of it.
 units=/lib/systemd/system
 cp "$units/prusaconnect-octoprint@.service" "$WORK/prusaconnect-octoprint@printer1.service"

@@ -1176,5 +1176,19 @@ TEST_F(SessionTest, DefinitionDefaultsReachTheHandlerAndGcodeIsChecked) {
   EXPECT_FALSE(s_->get_info().contains("supported_commands"));
 }
 
+TEST_F(SessionTest, HandledCommandsAreTheHostsTheLibrarysAndTheBuiltInOnes) {
+  auto handled = [this] {
+    std::vector<std::string> names;
+    for (Command c : s_->HandledCommands()) names.emplace_back(ToString(c));
+    return names;
+  };
+  EXPECT_THAT(handled(), ::testing::Contains("SEND_INFO"));
+  EXPECT_THAT(handled(), ::testing::Not(::testing::Contains("START_PRINT")));
+  s_->set_handler(Command::START_PRINT,
+                  [](const CommandRequest&) -> StatusOr<CommandResult> { return CommandResult{}; });
+  EXPECT_THAT(handled(), ::testing::Contains("START_PRINT"));
+  EXPECT_THAT(handled(), ::testing::Not(::testing::Contains("UPGRADE")));
+}
+
 }  // namespace
 }  // namespace prusaconnect::internal

@@ -247,9 +247,11 @@ def test_print_from_the_sd_card_pause_resume_stop_and_finish(online, emulator, l
 
 def test_refused_and_unanswered_commands(online, emulator):
     b, fake, fp = online
-    # Pause when nothing prints: refused before the printer is asked.
+    # Pause when nothing prints: refused by the declared definitions, before
+    # the driver (or the printer) is asked.
     r = emulator.wait_result(fp, emulator.queue(fp, "PAUSE_PRINT"))
-    assert r["event"] == "REJECTED" and "No print to pause" in r["body"]["reason"]
+    assert r["event"] == "REJECTED" and r["body"]["reason"] == (
+        "PAUSE_PRINT cannot run while the printer is IDLE (only from PRINTING)")
     # The printer refuses: FAILED with its reason.
     fake.fail_next("gcode_line", "the printer is busy", err_code=0x0500400E)
     r = emulator.wait_result(fp, emulator.queue(fp, "GCODE", {"gcode": "M104 S200"}))
