@@ -25,6 +25,7 @@
 %}
 
 %{
+#include "py_client.h"
 #include "py_printer.h"
 %}
 
@@ -109,5 +110,15 @@ class Json;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::camera_set_options;
 %feature("nothread", "0") prusaconnect::python::NativePrinter::camera_watch_tokens;
 %feature("nothread", "0") prusaconnect::python::shutdown;
+// Every client call may wait on the network.
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::NativeConnectClient;
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::~NativeConnectClient;
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::printers;
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::printer;
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::supported_commands;
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::invalidate_commands;
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::validate_command;
+%feature("nothread", "0") prusaconnect::python::NativeConnectClient::send_command;
 
 %include "py_printer.h"
+%include "py_client.h"

@@ -341,6 +341,22 @@ void NativePrinter::set_mmu(bool enabled, const std::string& firmware, const std
 void NativePrinter::set_info_extra(const Json& extra) { printer_.set_info_extra(extra); }
 Json NativePrinter::get_info() const { return printer_.get_info(); }
 
+void NativePrinter::set_supported_commands(const Json& definitions) {
+  StatusOr<std::vector<CommandDefinition>> parsed = ParseCommandDefinitions(definitions);
+  ThrowIfError(parsed.status());
+  printer_.set_supported_commands(std::move(*parsed));
+}
+
+Json NativePrinter::supported_commands() const {
+  return ToJson(printer_.supported_commands()).as_object()[0].value;
+}
+
+Json NativePrinter::handled_commands() const {
+  Json names = Json::MakeArray();
+  for (Command c : printer_.handled_commands()) names.push_back(ToString(c));
+  return names;
+}
+
 void NativePrinter::set_connection(const std::string& server, const std::string& token) {
   printer_.set_connection(server, token);
 }

@@ -87,6 +87,11 @@ class NativePrinter {
   void set_mmu(bool enabled, const std::string& firmware, const std::string& type);
   void set_info_extra(const Json& extra);
   Json get_info() const;
+  // Command definitions (prusaconnect/commands.h) in Connect's JSON form:
+  // a list of definitions; ValueError names what is wrong.
+  void set_supported_commands(const Json& definitions);
+  Json supported_commands() const;
+  Json handled_commands() const;  // the names
 
   // ---- connection ----
   void set_connection(const std::string& server, const std::string& token);

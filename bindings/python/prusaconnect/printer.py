@@ -8,13 +8,14 @@ reports. Underneath, the C++ library queues, sends (on its own network
 thread, shared by all printers), retries and answers Connect; see
 docs/PYTHON.md for the few differences.
 """
+import dataclasses
 import logging
 import threading
 import urllib.parse
 from typing import Any, Callable, Dict, List, Optional
 
 from . import const
-from ._prusaconnect import NativeConfig, NativePrinter
+from ._prusaconnect import NativeConfig, NativePrinter, standard_command_definitions
 from .camera import CameraController
 from .command import Command, CommandFailed, enum_value, event_parts, int_id
 from .conditions import PrinterConditions, _bind_default
@@ -107,6 +108,16 @@ class _NetworkInfo(dict):
         self._push()
         return value
 
+
+
+def _definition_dict(definition: Any) -> Dict[str, Any]:
+    """A command definition as Connect's JSON: a dict as it is, a
+    prusaconnect.client.CommandDefinition (a dataclass) converted."""
+    if isinstance(definition, dict):
+        return definition
+    if dataclasses.is_dataclass(definition):
+        return dataclasses.asdict(definition)
+    raise TypeError(f"a command definition is a dict or a CommandDefinition, not {definition!r}")
 
 class Printer:
     """A printer connected to Prusa Connect."""
@@ -379,6 +390,28 @@ class Printer:
     @job_id.setter
     def job_id(self, value):
         self._native.set_job_id(None if value is None else int_id(value, "job_id") or None)
+
+    def set_supported_commands(self, definitions: Optional[List[Any]] = None) -> None:
+        """Declares the commands this printer accepts (docs/commands.md): a
+        command with a definition is checked before any handler runs (a
+        missing argument, a wrong JSON type, a state it cannot run from →
+        REJECTED with the reason; defaults filled in) and the definitions go
+        to Connect in SEND_INFO. ``definitions``: dicts in Connect's form
+        (``{"command": "MOVE", "args": [{"name": "x", "type": "number"}],
+        "executable_from_state": ["IDLE"]}``) or
+        ``prusaconnect.client.CommandDefinition``; None: the standard
+        definitions of the commands the printer handles now; []: none."""
+        if definitions is None:
+            definitions = standard_command_definitions(self._native.handled_commands())
+        self._native.set_supported_commands([_definition_dict(d) for d in definitions])
+
+    def supported_commands(self) -> List[Dict[str, Any]]:
+        """The declared definitions, in Connect's JSON form."""
+        return self._native.supported_commands()
+
+    def handled_commands(self) -> List[const.Command]:
+        """The commands something answers: handlers, the library's, built-ins."""
+        return [const.Command(name) for name in self._native.handled_commands()]
 
     def get_info(self) -> Dict[str, Any]:
         """The kwargs of ``Command.finish`` answering SEND_INFO."""
