@@ -1,6 +1,8 @@
 // The emulator's control surface: the JSON API under /api/ (used by tests
-// written in other languages, the soak tool and curl users) and the HTML
-// status page at / with its approve form (/approve/{code}).
+// written in other languages, the soak tool and curl users), the page at /
+// (connect.html: a small local Connect in the browser, on this API and the
+// user API) and the server-rendered status page at /status with its approve
+// form (/approve/{code}), which works without JavaScript.
 //
 // JSON API (all bodies are JSON; errors are {"error": "..."} with 4xx):
 //   GET    /api/printers                       list of printers
@@ -44,6 +46,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "connect_html.h"
 #include "emulator/emulator_impl.h"
 #include "emulator/str_util.h"
 #include "emulator/text_util.h"
@@ -429,7 +432,7 @@ std::string FormatAge(absl::Duration d) {
 }  // namespace
 
 bool Emulator::Impl::IsControlPath(std::string_view path) {
-  return path == "/" || path == "/favicon.ico" || StartsWith(path, "/api/") ||
+  return path == "/" || path == "/status" || path == "/favicon.ico" || StartsWith(path, "/api/") ||
          StartsWith(path, "/approve/");
 }
 
@@ -438,6 +441,10 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
   std::string_view path = request.path;
 
   if (path == "/") {
+    if (method != "GET" && method != "HEAD") return JsonError(405, "use GET");
+    return HttpResponse::Html(200, kConnectHtml);
+  }
+  if (path == "/status") {
     if (method == "GET" || method == "HEAD") return StatusPage();
     return JsonError(405, "use GET");
   }
@@ -630,6 +637,20 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
     JsonWriter w;
     w.StartObject().Key("token").String(token).EndObject();
     return JsonOk(w);
+  }
+  if (parts.size() == 3 && parts[0] == "cameras" && parts[2] == "snapshot") {
+    if (method != "GET") return JsonError(405, "use GET");
+    std::string fingerprint = UrlDecode(parts[1], false);
+    for (const CameraInfo& c : Cameras()) {
+      if (c.fingerprint != fingerprint || c.last_snapshot.empty()) continue;
+      HttpResponse r;
+      r.status = 200;
+      r.headers.Add("Content-Type", "image/jpeg");
+      r.headers.Add("Cache-Control", "no-cache");
+      r.body = c.last_snapshot;
+      return r;
+    }
+    return JsonError(404, "no snapshot of that camera");
   }
   if (parts.size() == 1 && parts[0] == "cameras") {
     if (method != "GET") return JsonError(405, "use GET or POST");

@@ -896,7 +896,7 @@ TEST_F(EmulatorTest, StatusPageListsPrintersAndEscapesEverything) {
   Post("/p/telemetry", R"({"state":"IDLE","note":"<i>"})", PrinterHeaders(evil, kToken));
   std::string code = Register();
 
-  CurlResult page = client_.Request("GET", Url("/"));
+  CurlResult page = client_.Request("GET", Url("/status"));
   EXPECT_EQ(page.response.status, 200);
   EXPECT_EQ(page.response.Header("Content-Type"), "text/html; charset=utf-8");
   const std::string& html = page.response.body;
