@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 
+import pytest
 import websockets
 
 
@@ -147,3 +148,14 @@ class Chromium:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium for one test; a missing chromium fails the test
+    (scripts/bootstrap installs it)."""
+    if find_chromium() is None:
+        pytest.fail("chromium is missing: scripts/bootstrap installs it")
+    b = Chromium()
+    yield b
+    b.close()

@@ -5,19 +5,8 @@ reload, and logs no console error."""
 import json
 import urllib.request
 
-import pytest
-
-from chromium import Chromium, find_chromium
+from chromium import browser  # noqa: F401  (the fixture)
 from conftest import wait_for
-
-
-@pytest.fixture
-def browser():
-    if find_chromium() is None:
-        pytest.fail("chromium is missing: scripts/bootstrap installs it")
-    b = Chromium()
-    yield b
-    b.close()
 
 
 def cards(browser):

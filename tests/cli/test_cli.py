@@ -8,16 +8,13 @@ Run by ctest (cli_tests) with PRUSACONNECT_EMULATOR and PRUSACONNECT_CLI."""
 import json
 import os
 import subprocess
-import sys
 import urllib.request
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "octoprint"))
-from harness import WAIT, Emulator  # noqa: E402
+from harness import WAIT
 
 CLI = os.environ.get("PRUSACONNECT_CLI", "prusaconnect-cli")
-EMULATOR = os.environ.get("PRUSACONNECT_EMULATOR", "prusaconnect-emulator")
 
 
 class FakePrinter:
@@ -40,13 +37,6 @@ class FakePrinter:
         with urllib.request.urlopen(req, timeout=WAIT) as r:
             body = r.read()
             return json.loads(body) if r.status == 200 and body else None
-
-
-@pytest.fixture
-def emulator():
-    e = Emulator(EMULATOR)
-    yield e
-    e.stop()
 
 
 @pytest.fixture

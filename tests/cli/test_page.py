@@ -7,38 +7,16 @@ downloaded with START_CONNECT_DOWNLOAD, a camera snapshot shown, and no
 console error."""
 import base64
 import json
-import os
-import sys
 import urllib.request
 
-import pytest
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bridge"))
-from chromium import Chromium, find_chromium  # noqa: E402
-from test_cli import EMULATOR, FakePrinter  # noqa: E402  (puts tests/octoprint on the path)
-from harness import WAIT, Emulator, wait_for  # noqa: E402
+from harness import WAIT, wait_for
+from test_cli import FakePrinter
 
 # A 1x1 JPEG.
 JPEG = base64.b64decode(
     "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////"
     "////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/a"
     "AAgBAQABPxA=")
-
-
-@pytest.fixture
-def emulator():
-    e = Emulator(EMULATOR)
-    yield e
-    e.stop()
-
-
-@pytest.fixture
-def browser():
-    if find_chromium() is None:
-        pytest.fail("chromium is missing: scripts/bootstrap installs it")
-    b = Chromium()
-    yield b
-    b.close()
 
 
 def post(url, body, headers, method="POST"):

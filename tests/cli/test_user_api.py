@@ -6,16 +6,8 @@ import json
 import urllib.error
 import urllib.request
 
-import pytest
-from test_cli import EMULATOR, FakePrinter
-from harness import WAIT, Emulator
-
-
-@pytest.fixture
-def emulator():
-    e = Emulator(EMULATOR)
-    yield e
-    e.stop()
+from harness import WAIT
+from test_cli import FakePrinter
 
 
 def call(emulator, method, path, body=None, token=None):
