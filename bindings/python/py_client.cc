@@ -7,27 +7,9 @@
 namespace prusaconnect::python {
 namespace {
 
-const char* CodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::kInvalidArgument:
-      return "INVALID_ARGUMENT";
-    case StatusCode::kPermissionDenied:
-      return "PERMISSION_DENIED";
-    case StatusCode::kNotFound:
-      return "NOT_FOUND";
-    case StatusCode::kFailedPrecondition:
-      return "FAILED_PRECONDITION";
-    case StatusCode::kUnavailable:
-      return "UNAVAILABLE";
-    case StatusCode::kDataLoss:
-      return "DATA_LOSS";
-    default:
-      return "UNKNOWN";
-  }
-}
-
 Json Failed(const Status& s) {
-  return Json::MakeObject({{"ok", false}, {"code", CodeName(s.code())}, {"message", s.message()}});
+  return Json::MakeObject(
+      {{"ok", false}, {"code", StatusCodeName(s.code())}, {"message", s.message()}});
 }
 
 Json Ok(Json value) { return Json::MakeObject({{"ok", true}, {"value", std::move(value)}}); }
@@ -35,14 +17,13 @@ Json Ok(Json value) { return Json::MakeObject({{"ok", true}, {"value", std::move
 }  // namespace
 
 Json standard_command_definitions(const Json& commands) {
-  std::vector<CommandDefinition> all = StandardCommandDefinitions();
-  if (commands.is_null()) return ToJson(all).as_object()[0].value;
-  std::vector<CommandDefinition> some;
+  if (commands.is_null()) return ToJson(StandardCommandDefinitions());
+  std::vector<Command> wanted;
   for (const Json& name : commands.as_array()) {
-    const CommandDefinition* d = FindCommand(all, name.as_string());
-    if (d != nullptr && FindCommand(some, d->command) == nullptr) some.push_back(*d);
+    Command c;
+    if (Parse(name.as_string(), &c)) wanted.push_back(c);
   }
-  return ToJson(some).as_object()[0].value;
+  return ToJson(StandardCommandDefinitions(wanted));
 }
 
 NativeConnectClient::NativeConnectClient(const std::string& server, const std::string& token,

@@ -347,9 +347,7 @@ void NativePrinter::set_supported_commands(const Json& definitions) {
   printer_.set_supported_commands(std::move(*parsed));
 }
 
-Json NativePrinter::supported_commands() const {
-  return ToJson(printer_.supported_commands()).as_object()[0].value;
-}
+Json NativePrinter::supported_commands() const { return ToJson(printer_.supported_commands()); }
 
 Json NativePrinter::handled_commands() const {
   Json names = Json::MakeArray();

@@ -119,7 +119,7 @@ pc::Json PrinterRunner::Describe() const {
   j.set("state", pc::ToString(printer_->state()));
   if (report) ReportToJson(*report, &j);
   j.set("host_status", driver_->HostStatus());
-  j.set("supported_commands", pc::ToJson(printer_->supported_commands()).as_object()[0].value);
+  j.set("supported_commands", pc::ToJson(printer_->supported_commands()));
   if (std::string model = driver_->Model(); !model.empty()) j.set("model", model);
   pc::Json reg = pc::Json::MakeObject();
   // The library holds the token a moment before the register handler

@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
         client.supported_commands(printer->uuid, refresh);
     if (!commands.ok()) return Fail(commands.status());
     if (json) {
-      PrintJson(pc::ToJson(*commands));
+      PrintJson(pc::Json::MakeObject({{"commands", pc::ToJson(*commands)}}));
       return 0;
     }
     for (const pc::CommandDefinition& d : *commands) {
@@ -274,9 +274,11 @@ int main(int argc, char** argv) {
       if (!v.ok()) return Fail(v.status());
       kwargs.set(key, *v);
     }
-    pc::Status checked = client.validate_command(printer->uuid, command, &kwargs);
-    if (!checked.ok()) return Fail(checked);
+    // send_command runs the same check before it sends (refused: exit 3);
+    // a dry run only checks.
     if (dry_run) {
+      pc::Status checked = client.validate_command(printer->uuid, command, &kwargs);
+      if (!checked.ok()) return Fail(checked);
       if (json) {
         PrintJson(pc::Json::MakeObject({{"command", command}, {"kwargs", kwargs}}));
       } else {

@@ -74,9 +74,10 @@ struct CommandDefinition {
 PRUSACONNECT_API const CommandDefinition* FindCommand(
     const std::vector<CommandDefinition>& definitions, std::string_view command);
 
-// JSON forms. ToJson(definitions) is {"commands": [...]}, the user API's
-// answer. ParseCommandDefinitions takes that, or a bare array; arguments may
-// be objects or bare names (ArgType::ANY). InvalidArgument names what is
+// JSON forms. ToJson(definitions) is the list, as a printer's INFO carries
+// it; the user API answers {"commands": <that list>}.
+// ParseCommandDefinitions takes either; arguments may be objects or bare
+// names (ArgType::ANY). InvalidArgument names what is
 // wrong (e.g. "commands[2].args[0]: unknown type \"float\"").
 PRUSACONNECT_API Json ToJson(const CommandDefinition& definition);
 PRUSACONNECT_API Json ToJson(const std::vector<CommandDefinition>& definitions);

@@ -18,6 +18,7 @@ namespace prusaconnect {
 namespace {
 
 using internal::StrCat;
+using internal::StrJoin;
 
 // Connect's error answer ({"code", "message", "reason"}) in one line.
 std::string ErrorText(const std::string& body, int status) {
@@ -144,9 +145,8 @@ class ConnectClient::Impl {
     if (!definitions.ok()) return definitions.status();
     const CommandDefinition* d = FindCommand(*definitions, command);
     if (d == nullptr) {
-      std::string known;
-      for (const CommandDefinition& c : *definitions)
-        known += (known.empty() ? "" : ", ") + c.command;
+      std::string known =
+          StrJoin(*definitions, ", ", [](const CommandDefinition& c) { return c.command; });
       return InvalidArgumentError(StrCat("printer ", uuid, " does not support ", command,
                                          known.empty() ? "" : " (it supports " + known + ")"));
     }

@@ -186,7 +186,8 @@ HttpResponse Emulator::Impl::HandleUserApi(const HttpRequest& request) {
   }
   if (tail == "/supported-commands" || (tail == "/commands" && method == "GET")) {
     if (method != "GET") return MethodNotAllowed("GET");
-    return HttpResponse::Json(200, ToJson(definitions_of(*p)).Dump());
+    return HttpResponse::Json(200,
+                              Json::MakeObject({{"commands", ToJson(definitions_of(*p))}}).Dump());
   }
   if (tail == "/commands/sync" || tail == "/commands") {
     if (method != "POST") return MethodNotAllowed(tail == "/commands" ? "GET, POST" : "POST");

@@ -15,6 +15,7 @@ namespace prusaconnect {
 namespace {
 
 using internal::StrCat;
+using internal::StrJoin;
 
 constexpr const char* kArgTypeNames[] = {"string", "integer", "number", "boolean", "object", "any"};
 
@@ -54,15 +55,6 @@ bool Matches(ArgType type, const Json& v) {
 
 const char* Article(ArgType type) {
   return type == ArgType::INTEGER || type == ArgType::OBJECT || type == ArgType::ANY ? "an" : "a";
-}
-
-std::string StateList(const std::vector<State>& states) {
-  std::string out;
-  for (State s : states) {
-    if (!out.empty()) out += ", ";
-    out += ToString(s);
-  }
-  return out;
 }
 
 Status Invalid(const std::string& where, const std::string& what) {
@@ -175,7 +167,7 @@ Json ToJson(const CommandDefinition& definition) {
 Json ToJson(const std::vector<CommandDefinition>& definitions) {
   Json list = Json::MakeArray();
   for (const CommandDefinition& d : definitions) list.push_back(ToJson(d));
-  return Json::MakeObject({{"commands", std::move(list)}});
+  return list;
 }
 
 StatusOr<CommandDefinition> ParseCommandDefinition(const Json& json) {
@@ -242,9 +234,10 @@ Status ValidateCommand(const CommandDefinition& definition, Json* kwargs, State 
     bool allowed = false;
     for (State s : definition.executable_from_state) allowed = allowed || s == state;
     if (!allowed) {
-      return InvalidArgumentError(StrCat(name, " cannot run while the printer is ", ToString(state),
-                                         " (only from ",
-                                         StateList(definition.executable_from_state), ")"));
+      return InvalidArgumentError(StrCat(
+          name, " cannot run while the printer is ", ToString(state), " (only from ",
+          StrJoin(definition.executable_from_state, ", ", [](State s) { return ToString(s); }),
+          ")"));
     }
   }
   if (kwargs->is_null()) *kwargs = Json::MakeObject();
@@ -255,9 +248,8 @@ Status ValidateCommand(const CommandDefinition& definition, Json* kwargs, State 
   if (options.refuse_unknown_arguments) {
     for (const Json::Member& m : kwargs->as_object()) {
       if (definition.find_arg(m.key) == nullptr) {
-        std::string known;
-        for (const CommandArgument& a : definition.args)
-          known += (known.empty() ? "" : ", ") + a.name;
+        std::string known =
+            StrJoin(definition.args, ", ", [](const CommandArgument& a) { return a.name; });
         return InvalidArgumentError(StrCat(name, ": unknown argument '", m.key, "' (",
                                            known.empty() ? "it takes none" : "it takes " + known,
                                            ")"));

@@ -664,7 +664,7 @@ bool Session::CheckDefinitionLocked(int64_t id, const std::string& name, Json* k
 }
 
 void Session::set_supported_commands(std::vector<CommandDefinition> definitions) {
-  Json json = definitions.empty() ? Json() : ToJson(definitions).as_object()[0].value;
+  Json json = definitions.empty() ? Json() : ToJson(definitions);
   SessionGuard guard(this);
   definitions_ = std::move(definitions);
   definitions_json_ = std::move(json);

@@ -93,6 +93,20 @@ void StrAppend(std::string* out, const Args&... args) {
   str_cat_detail::AppendPieces(out, {StrPiece(args).view()...});
 }
 
+// The items of `range`, each as `text(item)`, with `separator` between:
+//   StrJoin(states, ", ", [](State s) { return ToString(s); })
+template <typename Range, typename ToText>
+std::string StrJoin(const Range& range, std::string_view separator, ToText text) {
+  std::string out;
+  bool first = true;
+  for (const auto& item : range) {
+    if (!first) out.append(separator.data(), separator.size());
+    first = false;
+    StrAppend(&out, text(item));
+  }
+  return out;
+}
+
 }  // namespace prusaconnect::internal
 
 #endif  // PRUSACONNECT_UTIL_STR_CAT_H_

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "prusaconnect/status.h"
 
@@ -56,6 +57,17 @@ TEST(StrCatTest, AppendOfItselfIsSafe) {
             "0123456789"
             "234"
             "0123456789");
+}
+
+TEST(StrCatTest, JoinPutsTheSeparatorBetweenItemsOnly) {
+  std::vector<int> none;
+  EXPECT_EQ(StrJoin(none, ", ", [](int i) { return i; }), "");
+  std::vector<int> one = {7};
+  EXPECT_EQ(StrJoin(one, ", ", [](int i) { return i; }), "7");
+  std::vector<std::string> names = {"a", "b", "c"};
+  EXPECT_EQ(StrJoin(names, " | ", [](const std::string& s) { return s; }), "a | b | c");
+  std::vector<std::string> empty_first = {"", "b"};
+  EXPECT_EQ(StrJoin(empty_first, ",", [](const std::string& s) { return s; }), ",b");
 }
 
 TEST(StatusTest, PrintsItsCodeAndMessage) {

@@ -130,7 +130,7 @@ class ConnectClient:
         """The printer's (uuid's) supported commands, from the cache unless
         ``refresh`` or its time is up."""
         listed = _value(self._native.supported_commands(printer, refresh))
-        return [CommandDefinition._from(c) for c in listed["commands"]]
+        return [CommandDefinition._from(c) for c in listed]
 
     def invalidate_commands(self, printer: Optional[str] = None) -> None:
         self._native.invalidate_commands(printer or "")
