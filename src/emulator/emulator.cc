@@ -517,6 +517,16 @@ std::string Emulator::Impl::NewCode() {
   }
 }
 
+std::string Emulator::Impl::NewUuid() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uniform_int_distribution<size_t> pick(0, 15);
+  std::string uuid = "xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx";
+  for (char& c : uuid) {
+    if (c == 'x') c = kHex[pick(rng_)];
+  }
+  return uuid;
+}
+
 Emulator::Impl::PrinterRecord* Emulator::Impl::FindPrinter(std::string_view fingerprint) {
   auto it = printers_.find(fingerprint);
   return it == printers_.end() ? nullptr : it->second.get();
@@ -537,6 +547,7 @@ Emulator::Impl::PrinterRecord& Emulator::Impl::UpsertPrinter(std::string_view fi
   if (p == nullptr) {
     auto record = std::make_unique<PrinterRecord>();
     record->fingerprint = std::string(fingerprint);
+    record->uuid = NewUuid();
     p = record.get();
     printers_.emplace(std::string(fingerprint), std::move(record));
   } else if (!p->token.empty()) {

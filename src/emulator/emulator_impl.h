@@ -107,7 +107,7 @@ class Emulator::Impl {
     int64_t request_count = 0;
     absl::Time last_seen;
     // The user API's view (user_api.cc).
-    std::string uuid;                // assigned on first listing
+    std::string uuid;                // assigned when the record is made
     std::string state;               // last state from telemetry or an event
     std::string supported_commands;  // INFO's "supported_commands" (JSON), or empty
   };
@@ -155,6 +155,8 @@ class Emulator::Impl {
   void ScheduleRefuse(int64_t id, absl::Duration start_after, absl::Duration duration);
   std::string NewToken(size_t length);
   std::string NewCode();
+  // A random version-4 UUID: a printer's id in the user API.
+  std::string NewUuid();
   PrinterRecord* FindPrinter(std::string_view fingerprint);
   const PrinterRecord* FindPrinter(std::string_view fingerprint) const;
   PrinterRecord& UpsertPrinter(std::string_view fingerprint, std::string_view sn,

@@ -17,7 +17,7 @@
 // INFO event ("supported_commands"), else the standard definitions. A sent
 // command is checked against them as Connect would (400 with the reason)
 // and queued for the printer's next telemetry answer.
-#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -54,10 +54,10 @@ HttpResponse NotFoundPrinter(std::string_view uuid) {
                    absl::StrCat("no printer ", AV(uuid)));
 }
 
-// A number from the last telemetry, if it has one.
-void CopyNumber(const Json& from, const char* key, Json* to, const char* as) {
+// A number from the last telemetry, under the same key, if it has one.
+void CopyNumber(const Json& from, const char* key, Json* to) {
   const Json* v = from.find(key);
-  if (v != nullptr && v->is_number()) to->set(as, *v);
+  if (v != nullptr && v->is_number()) to->set(key, *v);
 }
 
 int64_t QueryInt(const HttpRequest& request, const char* name, int64_t fallback) {
@@ -93,15 +93,6 @@ HttpResponse Emulator::Impl::HandleUserApi(const HttpRequest& request) {
   if (auth != absl::StrCat("Bearer ", user_token_) || user_token_.empty()) {
     return UserError(401, "UNAUTHORIZED", "Missing or invalid security token");
   }
-  // Every printer that has a token gets a uuid the first time it is seen.
-  for (auto& [fp, p] : printers_) {
-    if (p->uuid.empty()) {
-      std::string hex = NewToken(32);
-      for (char& c : hex) c = "0123456789abcdef"[static_cast<unsigned char>(c) % 16];
-      p->uuid = absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-4", hex.substr(13, 3), "-a",
-                             hex.substr(17, 3), "-", hex.substr(20, 12));
-    }
-  }
   const absl::Time now = Now();
   auto printer_json = [&](const PrinterRecord& p) {
     bool online = p.telemetry_count > 0 && now - p.last_seen < kOfflineAfter;
@@ -121,18 +112,18 @@ HttpResponse Emulator::Impl::HandleUserApi(const HttpRequest& request) {
     StatusOr<Json> telemetry = Json::Parse(p.last_telemetry);
     if (telemetry.ok() && telemetry->is_object()) {
       Json temp = Json::MakeObject();
-      CopyNumber(*telemetry, "temp_nozzle", &temp, "temp_nozzle");
-      CopyNumber(*telemetry, "temp_bed", &temp, "temp_bed");
-      CopyNumber(*telemetry, "target_nozzle", &temp, "target_nozzle");
-      CopyNumber(*telemetry, "target_bed", &temp, "target_bed");
+      CopyNumber(*telemetry, "temp_nozzle", &temp);
+      CopyNumber(*telemetry, "temp_bed", &temp);
+      CopyNumber(*telemetry, "target_nozzle", &temp);
+      CopyNumber(*telemetry, "target_bed", &temp);
       if (temp.size() > 0) j.set("temp", std::move(temp));
-      CopyNumber(*telemetry, "axis_z", &j, "axis_z");
-      CopyNumber(*telemetry, "speed", &j, "speed");
+      CopyNumber(*telemetry, "axis_z", &j);
+      CopyNumber(*telemetry, "speed", &j);
       if (const Json* job = telemetry->find("job_id"); job != nullptr && job->is_int()) {
         Json info = Json::MakeObject({{"id", *job}});
-        CopyNumber(*telemetry, "progress", &info, "progress");
-        CopyNumber(*telemetry, "time_printing", &info, "time_printing");
-        CopyNumber(*telemetry, "time_remaining", &info, "time_remaining");
+        CopyNumber(*telemetry, "progress", &info);
+        CopyNumber(*telemetry, "time_printing", &info);
+        CopyNumber(*telemetry, "time_remaining", &info);
         j.set("job_info", std::move(info));
       }
     }
