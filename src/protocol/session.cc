@@ -646,9 +646,9 @@ bool Session::CheckStateLocked(int64_t id, const std::string& name) {
 bool Session::CheckDefinitionLocked(int64_t id, const std::string& name, Json* kwargs) {
   const CommandDefinition* d = FindCommand(definitions_, name);
   if (d == nullptr) return true;  // no definition: as without any
-  // The state is the printer's as reported; kwargs gain the defaults.
-  Json checked = *kwargs;
-  Status s = ValidateCommand(*d, &checked, state_);
+  // The state is the printer's as reported; kwargs gain the defaults (a
+  // refused command's kwargs are dropped with it).
+  Status s = ValidateCommand(*d, kwargs, state_);
   if (!s.ok()) {
     EventFields f;
     f.command_id = id;
@@ -659,7 +659,6 @@ bool Session::CheckDefinitionLocked(int64_t id, const std::string& name, Json* k
     cmd_.last_state = Event::REJECTED;
     return false;
   }
-  *kwargs = std::move(checked);
   return true;
 }
 
