@@ -47,6 +47,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "connect_html.h"
+#include "emulator/control_json.h"
 #include "emulator/emulator_impl.h"
 #include "emulator/str_util.h"
 #include "emulator/text_util.h"
@@ -66,359 +67,28 @@ HttpResponse JsonError(int status, std::string_view message) {
   return HttpResponse::Json(status, w.str());
 }
 
-HttpResponse StatusToResponse(const absl::Status& status) {
+HttpResponse StatusToResponse(const Status& status) {
   int code = 500;
   switch (status.code()) {
-    case absl::StatusCode::kNotFound:
+    case StatusCode::kNotFound:
       code = 404;
       break;
-    case absl::StatusCode::kInvalidArgument:
+    case StatusCode::kInvalidArgument:
       code = 400;
       break;
-    case absl::StatusCode::kAlreadyExists:
+    case StatusCode::kAlreadyExists:
       code = 409;
       break;
-    case absl::StatusCode::kFailedPrecondition:
+    case StatusCode::kFailedPrecondition:
       code = 410;
       break;
-    case absl::StatusCode::kResourceExhausted:
+    case StatusCode::kResourceExhausted:
       code = 429;
       break;
     default:
       break;
   }
   return JsonError(code, SV(status.message()));
-}
-
-std::string_view Str(const rapidjson::Value& v) {
-  return std::string_view(v.GetString(), v.GetStringLength());
-}
-
-uint64_t QueryUint(const HttpRequest& request, std::string_view name, uint64_t fallback) {
-  std::optional<std::string> v = request.QueryParam(name);
-  uint64_t out = 0;
-  if (v.has_value() && ParseInt(*v, &out)) return out;
-  return fallback;
-}
-
-// Field readers that produce a precise error for wrong types.
-class Fields {
- public:
-  explicit Fields(const rapidjson::Value& obj) : obj_(obj) {}
-  const std::string& error() const { return error_; }
-  bool ok() const { return error_.empty(); }
-
-  bool String(const char* key, std::string* out) {
-    auto m = obj_.FindMember(key);
-    if (m == obj_.MemberEnd() || m->value.IsNull()) return false;
-    if (!m->value.IsString()) return Fail(key, "a string");
-    *out = std::string(Str(m->value));
-    return true;
-  }
-  bool Int(const char* key, int64_t* out) {
-    auto m = obj_.FindMember(key);
-    if (m == obj_.MemberEnd() || m->value.IsNull()) return false;
-    if (!m->value.IsInt64()) return Fail(key, "an integer");
-    *out = m->value.GetInt64();
-    return true;
-  }
-  bool Number(const char* key, double* out) {
-    auto m = obj_.FindMember(key);
-    if (m == obj_.MemberEnd() || m->value.IsNull()) return false;
-    if (!m->value.IsNumber()) return Fail(key, "a number");
-    *out = m->value.GetDouble();
-    return true;
-  }
-  bool Bool(const char* key, bool* out) {
-    auto m = obj_.FindMember(key);
-    if (m == obj_.MemberEnd() || m->value.IsNull()) return false;
-    if (!m->value.IsBool()) return Fail(key, "a boolean");
-    *out = m->value.GetBool();
-    return true;
-  }
-  bool Headers(const char* key, std::vector<std::pair<std::string, std::string>>* out) {
-    auto m = obj_.FindMember(key);
-    if (m == obj_.MemberEnd() || m->value.IsNull()) return false;
-    if (!m->value.IsObject()) return Fail(key, "an object of strings");
-    for (auto h = m->value.MemberBegin(); h != m->value.MemberEnd(); ++h) {
-      if (!h->value.IsString()) return Fail(key, "an object of strings");
-      out->emplace_back(std::string(Str(h->name)), std::string(Str(h->value)));
-    }
-    return true;
-  }
-
- private:
-  bool Fail(const char* key, const char* what) {
-    if (error_.empty()) error_ = absl::StrCat(key, " must be ", what);
-    return false;
-  }
-  const rapidjson::Value& obj_;
-  std::string error_;
-};
-
-absl::Duration Millis(double ms) { return absl::Microseconds(static_cast<int64_t>(ms * 1000)); }
-
-absl::StatusOr<FaultRule> ParseFaultRule(const rapidjson::Value& v) {
-  if (!v.IsObject()) return absl::InvalidArgumentError("a fault rule must be an object");
-  Fields f(v);
-  FaultRule rule;
-  std::string kind = "status";
-  f.String("kind", &kind);
-  if (!ParseFaultKind(kind, &rule.kind)) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown fault kind: ", kind));
-  }
-  if (!f.String("path", &rule.path_prefix)) f.String("path_prefix", &rule.path_prefix);
-  f.String("method", &rule.method);
-  f.String("token", &rule.token);
-  f.String("fingerprint", &rule.fingerprint);
-  int64_t count = 0;
-  if (f.Int("count", &count)) rule.count = count;
-  double ms = 0;
-  if (f.Number("start_after_ms", &ms)) rule.start_after = Millis(ms);
-  if (f.Number("duration_ms", &ms)) rule.duration = Millis(ms);
-  if (f.Number("delay_ms", &ms)) rule.delay = Millis(ms);
-  int64_t status = 0;
-  if (f.Int("status", &status)) rule.status = static_cast<int>(status);
-  f.String("body", &rule.body);
-  f.Headers("headers", &rule.headers);
-  f.Bool("process_first", &rule.process_first);
-  if (!f.ok()) return absl::InvalidArgumentError(f.error());
-  if (rule.status < 100 || rule.status > 999) return absl::InvalidArgumentError("bad status");
-  return rule;
-}
-
-void WriteHeaders(JsonWriter& w, const std::vector<std::pair<std::string, std::string>>& headers) {
-  w.StartObject();
-  for (const auto& [name, value] : headers) w.Key(name).String(value);
-  w.EndObject();
-}
-
-void WriteOptionalInt(JsonWriter& w, const std::optional<int64_t>& v) {
-  if (v.has_value()) {
-    w.Int(*v);
-  } else {
-    w.Null();
-  }
-}
-
-void WriteEvent(JsonWriter& w, const RecordedEvent& e) {
-  w.StartObject();
-  w.Key("seq").Uint(e.seq);
-  w.Key("timestamp").String(e.timestamp);
-  w.Key("received").Time(e.received);
-  w.Key("event").String(e.event);
-  w.Key("source").String(e.source);
-  w.Key("command_id");
-  WriteOptionalInt(w, e.command_id);
-  w.Key("state").String(e.state);
-  w.Key("body").RawJson(e.json);
-  w.EndObject();
-}
-
-void WriteCommandInfo(JsonWriter& w, const QueuedCommandInfo& c) {
-  w.StartObject();
-  w.Key("command_id").Int(c.command_id);
-  w.Key("kind").String(c.kind);
-  w.Key("summary").String(c.summary);
-  w.EndObject();
-}
-
-void WritePrinter(JsonWriter& w, const PrinterInfo& p) {
-  w.Key("fingerprint").String(p.fingerprint);
-  w.Key("sn").String(p.sn);
-  w.Key("type").String(p.printer_type);
-  w.Key("firmware").String(p.firmware);
-  w.Key("token").String(p.token);
-  w.Key("registered").Time(p.registered);
-  w.Key("telemetry_count").Int(p.telemetry_count);
-  w.Key("telemetry_with_command_id").Int(p.telemetry_with_command_id);
-  w.Key("last_telemetry_command_id");
-  WriteOptionalInt(w, p.last_telemetry_command_id);
-  w.Key("last_telemetry").RawJson(p.last_telemetry);
-  w.Key("last_telemetry_timestamp").String(p.last_telemetry_timestamp);
-  w.Key("event_count").Int(p.event_count);
-  w.Key("events_dropped").Int(p.events_dropped);
-  w.Key("queued_commands").StartArray();
-  for (const QueuedCommandInfo& c : p.queued_commands) WriteCommandInfo(w, c);
-  w.EndArray();
-  w.Key("delivered_commands").StartArray();
-  for (const DeliveredCommand& c : p.delivered_commands) {
-    w.StartObject();
-    w.Key("command_id").Int(c.command.command_id);
-    w.Key("kind").String(c.command.kind);
-    w.Key("summary").String(c.command.summary);
-    w.Key("delivered").Time(c.delivered);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("protocol_error_count").Int(p.protocol_error_count);
-  w.Key("protocol_errors").StartArray();
-  for (const std::string& e : p.protocol_errors) w.String(e);
-  w.EndArray();
-  w.Key("clock_adjusted_count").Int(p.clock_adjusted_count);
-  w.Key("request_count").Int(p.request_count);
-  w.Key("last_seen").Time(p.last_seen);
-}
-
-void WriteCode(JsonWriter& w, const RegistrationCodeInfo& c) {
-  w.StartObject();
-  w.Key("code").String(c.code);
-  w.Key("sn").String(c.sn);
-  w.Key("fingerprint").String(c.fingerprint);
-  w.Key("printer_type").String(c.printer_type);
-  w.Key("firmware").String(c.firmware);
-  w.Key("created").Time(c.created);
-  w.Key("state").String(c.approved ? "approved" : c.expired ? "expired" : "pending");
-  if (c.approved) {
-    w.Key("token").String(c.token);
-  } else {
-    w.Key("token").Null();
-  }
-  w.EndObject();
-}
-
-void WriteFault(JsonWriter& w, const FaultInfo& f) {
-  const FaultRule& r = f.rule;
-  w.StartObject();
-  w.Key("id").Int(f.id);
-  w.Key("kind").String(FaultKindName(r.kind));
-  w.Key("path").String(r.path_prefix);
-  w.Key("method").String(r.method);
-  w.Key("token").String(r.token);
-  w.Key("fingerprint").String(r.fingerprint);
-  w.Key("count");
-  WriteOptionalInt(w, r.count);
-  w.Key("hits").Int(f.hits);
-  w.Key("start_after_ms").Double(absl::ToDoubleMilliseconds(r.start_after));
-  if (r.duration == absl::InfiniteDuration()) {
-    w.Key("duration_ms").Null();
-  } else {
-    w.Key("duration_ms").Double(absl::ToDoubleMilliseconds(r.duration));
-  }
-  w.Key("status").Int(r.status);
-  w.Key("body").String(r.body);
-  w.Key("headers");
-  WriteHeaders(w, r.headers);
-  w.Key("delay_ms").Double(absl::ToDoubleMilliseconds(r.delay));
-  w.Key("process_first").Bool(r.process_first);
-  w.EndObject();
-}
-
-void WriteLogEntry(JsonWriter& w, const RequestLogEntry& e) {
-  w.StartObject();
-  w.Key("seq").Uint(e.seq);
-  w.Key("time").Time(e.time);
-  w.Key("latency_ms").Double(absl::ToDoubleMilliseconds(e.latency));
-  w.Key("connection_id").Uint(e.connection_id);
-  w.Key("request_index").Uint(e.request_index);
-  w.Key("method").String(e.method);
-  w.Key("path").String(e.target);
-  w.Key("headers");
-  WriteHeaders(w, e.headers);
-  w.Key("body").String(e.body);
-  w.Key("body_size").Uint(e.body_size);
-  w.Key("status").Int(e.status);
-  w.Key("response_headers");
-  WriteHeaders(w, e.response_headers);
-  w.Key("response_body").String(e.response_body);
-  w.Key("fault").String(e.fault);
-  w.EndObject();
-}
-
-void WriteFile(JsonWriter& w, const FileInfo& f) {
-  w.StartObject();
-  w.Key("team_id").Int(f.spec.team_id);
-  w.Key("hash").String(f.spec.hash);
-  w.Key("path").String(f.spec.path);
-  w.Key("size").Uint(f.spec.size);
-  w.Key("content_type").String(f.spec.content_type);
-  w.Key("omit_content_length").Bool(f.spec.omit_content_length);
-  w.Key("throttle_bytes_per_sec").Uint(f.spec.throttle_bytes_per_sec);
-  w.Key("stall_after_bytes");
-  if (f.spec.stall_after_bytes.has_value()) {
-    w.Uint(*f.spec.stall_after_bytes);
-  } else {
-    w.Null();
-  }
-  w.Key("requests").Int(f.requests);
-  w.EndObject();
-}
-
-void WriteCamera(JsonWriter& w, const CameraInfo& c) {
-  w.StartObject();
-  w.Key("fingerprint").String(c.fingerprint);
-  w.Key("token").String(c.token);
-  w.Key("printer_fingerprint").String(c.printer_fingerprint);
-  // A standalone camera (POST /api/cameras) was never registered.
-  if (c.registration_json.empty()) {
-    w.Key("registration").Null();
-  } else {
-    w.Key("registration").RawJson(c.registration_json);
-  }
-  w.Key("registrations").Int(c.registrations);
-  w.Key("snapshot_count").Int(c.snapshot_count);
-  w.Key("last_snapshot_size").Uint(c.last_snapshot_size);
-  w.Key("last_content_type").String(c.last_content_type);
-  w.Key("last_timestamp").String(c.last_timestamp);
-  w.Key("last_printer_uuid").String(c.last_printer_uuid);
-  w.EndObject();
-}
-
-void WriteProtocolError(JsonWriter& w, const ProtocolError& e) {
-  w.StartObject();
-  w.Key("seq").Uint(e.seq);
-  w.Key("time").Time(e.time);
-  w.Key("fingerprint").String(e.fingerprint);
-  w.Key("method").String(e.method);
-  w.Key("path").String(e.path);
-  w.Key("message").String(e.message);
-  w.EndObject();
-}
-
-absl::StatusOr<Command> ParseCommand(const rapidjson::Value& v) {
-  if (!v.IsObject()) return absl::InvalidArgumentError("body must be a JSON object");
-  Fields f(v);
-  Command c;
-  int64_t id = 0;
-  bool has_id = f.Int("command_id", &id);
-  if (auto raw = v.FindMember("raw"); raw != v.MemberEnd()) {
-    if (!raw->value.IsObject()) return absl::InvalidArgumentError("raw must be an object");
-    Fields rf(raw->value);
-    c.kind = Command::Kind::kRaw;
-    int64_t status = 200;
-    rf.Int("status", &status);
-    c.raw.status = static_cast<int>(status);
-    rf.Headers("headers", &c.raw.headers);
-    rf.String("body", &c.raw.body);
-    int64_t body_size = 0;
-    if (rf.Int("body_size", &body_size)) {
-      if (body_size < 0 || body_size > (256 << 20)) {
-        return absl::InvalidArgumentError("body_size out of range");
-      }
-      c.raw.body.assign(static_cast<size_t>(body_size), 'x');
-    }
-    if (!rf.ok()) return absl::InvalidArgumentError(absl::StrCat("raw.", rf.error()));
-    if (c.raw.status < 100 || c.raw.status > 999) return absl::InvalidArgumentError("bad status");
-  } else if (f.String("gcode", &c.gcode)) {
-    c.kind = Command::Kind::kGcode;
-    f.Bool("force", &c.force);
-  } else if (f.String("command", &c.command)) {
-    c.kind = Command::Kind::kJson;
-    if (auto args = v.FindMember("args"); args != v.MemberEnd() && !args->value.IsNull()) {
-      if (!args->value.IsArray()) return absl::InvalidArgumentError("args must be an array");
-      c.args_json = ToJson(args->value);
-    }
-    if (auto kwargs = v.FindMember("kwargs"); kwargs != v.MemberEnd() && !kwargs->value.IsNull()) {
-      if (!kwargs->value.IsObject()) return absl::InvalidArgumentError("kwargs must be an object");
-      c.kwargs_json = ToJson(kwargs->value);
-    }
-  } else {
-    return absl::InvalidArgumentError(f.ok() ? std::string("expected one of command, gcode or raw")
-                                             : f.error());
-  }
-  if (!f.ok()) return absl::InvalidArgumentError(f.error());
-  if (has_id) c.command_id = id;
-  return c;
 }
 
 std::string FormatAge(absl::Duration d) {
@@ -451,10 +121,10 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
   if (StartsWith(path, "/approve/")) {
     if (method != "POST") return JsonError(405, "use POST");
     std::string code = UrlDecode(path.substr(9), false);
-    absl::StatusOr<std::string> token = ApproveCode(code);
+    StatusOr<std::string> token = ApproveCode(code);
     if (!token.ok()) {
       return HttpResponse::Html(
-          token.status().code() == absl::StatusCode::kNotFound ? 404 : 410,
+          token.status().code() == StatusCode::kNotFound ? 404 : 410,
           absl::StrCat("<!DOCTYPE html><html><body><p>", HtmlEscape(SV(token.status().message())),
                        "</p><p><a href=\"/\">Back</a></p></body></html>"));
     }
@@ -493,7 +163,7 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
       f.String("printer_type", &type);
       f.String("token", &token);
       if (!f.ok()) return JsonError(400, f.error());
-      absl::StatusOr<std::string> t = PreregisterPrinter(fingerprint, sn, type, token);
+      StatusOr<std::string> t = PreregisterPrinter(fingerprint, sn, type, token);
       if (!t.ok()) return StatusToResponse(t.status());
       JsonWriter w;
       w.StartObject().Key("token").String(*t).EndObject();
@@ -555,10 +225,10 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
       if (method != "POST") return JsonError(405, "use POST");
       rapidjson::Document doc;
       if (!body_json(&doc)) return JsonError(400, "body must be JSON");
-      absl::StatusOr<Command> command = ParseCommand(doc);
+      StatusOr<Command> command = ParseCommand(doc);
       if (!command.ok()) return StatusToResponse(command.status());
       bool raw = command->kind == Command::Kind::kRaw;
-      absl::StatusOr<int64_t> id = QueueCommand(fingerprint, *std::move(command));
+      StatusOr<int64_t> id = QueueCommand(fingerprint, *std::move(command));
       if (!id.ok()) return StatusToResponse(id.status());
       JsonWriter w;
       w.StartObject().Key("command_id");
@@ -583,7 +253,7 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
   }
   if (parts.size() == 3 && parts[0] == "codes" && parts[2] == "approve") {
     if (method != "POST") return JsonError(405, "use POST");
-    absl::StatusOr<std::string> token = ApproveCode(UrlDecode(parts[1], false));
+    StatusOr<std::string> token = ApproveCode(UrlDecode(parts[1], false));
     if (!token.ok()) return StatusToResponse(token.status());
     JsonWriter w;
     w.StartObject().Key("token").String(*token).EndObject();
@@ -620,7 +290,7 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
       spec.stall_after_bytes = static_cast<uint64_t>(num);
     }
     if (!f.ok()) return JsonError(400, f.error());
-    absl::Status status = AddFile(std::move(spec));
+    Status status = AddFile(std::move(spec));
     if (!status.ok()) return StatusToResponse(status);
     return HttpResponse::Json(200, "{}");
   }
@@ -681,12 +351,12 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
     std::vector<FaultRule> rules;
     if (list->IsArray()) {
       for (const rapidjson::Value& v : list->GetArray()) {
-        absl::StatusOr<FaultRule> rule = ParseFaultRule(v);
+        StatusOr<FaultRule> rule = ParseFaultRule(v);
         if (!rule.ok()) return StatusToResponse(rule.status());
         rules.push_back(*std::move(rule));
       }
     } else {
-      absl::StatusOr<FaultRule> rule = ParseFaultRule(*list);
+      StatusOr<FaultRule> rule = ParseFaultRule(*list);
       if (!rule.ok()) return StatusToResponse(rule.status());
       rules.push_back(*std::move(rule));
     }
@@ -794,7 +464,7 @@ HttpResponse Emulator::Impl::HandleControl(const HttpRequest& request) {
       return HttpResponse::Json(200, "{}");
     }
     if (parts[1] == "resume") {
-      absl::Status status = ResumeListening();
+      Status status = ResumeListening();
       if (!status.ok()) return JsonError(409, SV(status.message()));
       return HttpResponse::Json(200, "{}");
     }

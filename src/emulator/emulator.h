@@ -33,10 +33,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "emulator/http_server.h"
+#include "prusaconnect/status.h"
 
 namespace prusaconnect::emulator {
 
@@ -313,7 +312,7 @@ class Emulator {
   Emulator& operator=(const Emulator&) = delete;
 
   // Binds and starts serving on a background thread.
-  absl::Status Start();
+  Status Start();
   // Stops serving; state stays readable.  Idempotent.
   void Stop();
 
@@ -328,21 +327,21 @@ class Emulator {
   // Approves a pending code; returns the printer token (the same token if
   // already approved).  NotFound for unknown codes, FailedPrecondition for
   // expired ones.
-  absl::StatusOr<std::string> ApproveCode(std::string_view code);
+  StatusOr<std::string> ApproveCode(std::string_view code);
   // Creates (or replaces) a printer with a given token, skipping
   // registration.  An empty token generates one.  Returns the token.
-  absl::StatusOr<std::string> PreregisterPrinter(std::string_view fingerprint, std::string_view sn,
-                                                 std::string_view printer_type,
-                                                 std::string_view token = {});
+  StatusOr<std::string> PreregisterPrinter(std::string_view fingerprint, std::string_view sn,
+                                           std::string_view printer_type,
+                                           std::string_view token = {});
 
   // ---- Commands ----
   // Queues `command` for the printer; returns its command id (kRaw: the
   // numeric Command-Id header, or 0).  NotFound for unknown printers,
   // InvalidArgument for malformed args/kwargs.
-  absl::StatusOr<int64_t> QueueCommand(std::string_view fingerprint, Command command);
+  StatusOr<int64_t> QueueCommand(std::string_view fingerprint, Command command);
 
   // ---- Files ----
-  absl::Status AddFile(FileSpec spec);
+  Status AddFile(FileSpec spec);
   std::vector<FileInfo> Files() const;
 
   // ---- Faults ----
@@ -354,7 +353,7 @@ class Emulator {
   std::vector<FaultInfo> Faults() const;
   // Direct listener control (see HttpServer::PauseListening).
   void PauseListening();
-  absl::Status ResumeListening();
+  Status ResumeListening();
   bool listening() const;
 
   // ---- Inspection ----

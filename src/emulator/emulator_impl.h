@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "emulator/emulator.h"
 #include "emulator/http_server.h"
 
@@ -36,7 +37,7 @@ class Emulator::Impl {
   explicit Impl(EmulatorOptions options);
   ~Impl();
 
-  absl::Status Start();
+  Status Start();
   void Stop();
   uint16_t port() const;
   std::string url() const;
@@ -48,19 +49,18 @@ class Emulator::Impl {
 
   // ---- C++ API (any thread) ----
   std::vector<RegistrationCodeInfo> Codes() const;
-  absl::StatusOr<std::string> ApproveCode(std::string_view code);
-  absl::StatusOr<std::string> PreregisterPrinter(std::string_view fingerprint, std::string_view sn,
-                                                 std::string_view printer_type,
-                                                 std::string_view token);
-  absl::StatusOr<int64_t> QueueCommand(std::string_view fingerprint, Command command);
-  absl::Status AddFile(FileSpec spec);
+  StatusOr<std::string> ApproveCode(std::string_view code);
+  StatusOr<std::string> PreregisterPrinter(std::string_view fingerprint, std::string_view sn,
+                                           std::string_view printer_type, std::string_view token);
+  StatusOr<int64_t> QueueCommand(std::string_view fingerprint, Command command);
+  Status AddFile(FileSpec spec);
   std::vector<FileInfo> Files() const;
   std::vector<int64_t> AddFaults(std::vector<FaultRule> rules);
   bool RemoveFault(int64_t id);
   void ClearFaults();
   std::vector<FaultInfo> Faults() const;
   void PauseListening();
-  absl::Status ResumeListening();
+  Status ResumeListening();
   bool listening() const;
   std::vector<PrinterInfo> Printers() const;
   std::optional<PrinterInfo> GetPrinter(std::string_view fingerprint) const;
@@ -162,8 +162,8 @@ class Emulator::Impl {
   PrinterRecord& UpsertPrinter(std::string_view fingerprint, std::string_view sn,
                                std::string_view printer_type, std::string_view firmware,
                                std::string token);
-  absl::StatusOr<std::string> ApproveLocked(std::string_view code);
-  absl::StatusOr<int64_t> QueueLocked(PrinterRecord& printer, Command command);
+  StatusOr<std::string> ApproveLocked(std::string_view code);
+  StatusOr<int64_t> QueueLocked(PrinterRecord& printer, Command command);
   void AddProtocolError(PrinterRecord* printer, std::string_view fingerprint,
                         const HttpRequest& request, std::string message);
   PrinterInfo ToInfo(const PrinterRecord& p) const;

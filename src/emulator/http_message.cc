@@ -9,7 +9,6 @@
 #include <cstring>
 #include <limits>
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "emulator/str_util.h"
 
@@ -73,12 +72,12 @@ class FileBody final : public BodySource {
   uint64_t size() const override { return size_; }
   int fd() const override { return fd_; }
 
-  absl::StatusOr<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+  StatusOr<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
     for (;;) {
       ssize_t n = ::pread(fd_, buf, len, static_cast<off_t>(offset));
       if (n > 0) return static_cast<size_t>(n);
-      if (n == 0) return absl::OutOfRangeError("file shrank while being served");
-      if (errno != EINTR) return absl::ErrnoToStatus(errno, "pread");
+      if (n == 0) return OutOfRangeError("file shrank while being served");
+      if (errno != EINTR) return ErrnoToStatus(errno, "pread");
     }
   }
 
@@ -94,7 +93,7 @@ class FunctionBody final : public BodySource {
 
   uint64_t size() const override { return size_; }
 
-  absl::StatusOr<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+  StatusOr<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
     size_t n = static_cast<size_t>(std::min<uint64_t>(len, size_ - offset));
     fill_(offset, buf, n);
     return n;
@@ -107,20 +106,21 @@ class FunctionBody final : public BodySource {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<BodySource>> OpenFileBody(const std::string& path) {
+StatusOr<std::shared_ptr<BodySource>> OpenFileBody(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return absl::ErrnoToStatus(err, absl::StrCat("fstat ", path));
+    return ErrnoToStatus(err, absl::StrCat("fstat ", path));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+    return FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
   }
-  return std::make_shared<FileBody>(fd, static_cast<uint64_t>(st.st_size));
+  return std::shared_ptr<BodySource>(
+      std::make_shared<FileBody>(fd, static_cast<uint64_t>(st.st_size)));
 }
 
 std::shared_ptr<BodySource> GeneratedBody(
@@ -332,6 +332,39 @@ HttpResponse MakeBodyResponse(const HttpRequest& request, std::shared_ptr<BodySo
   }
   r.source = std::move(source);
   return r;
+}
+
+Status ErrnoToStatus(int err, std::string_view what) {
+  std::string message = std::string(what) + ": " + std::strerror(err);  // NOLINT
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return NotFoundError(std::move(message));
+    case EEXIST:
+      return AlreadyExistsError(std::move(message));
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return PermissionDeniedError(std::move(message));
+    case EINVAL:
+    case ENAMETOOLONG:
+      return InvalidArgumentError(std::move(message));
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case ENOSPC:
+      return ResourceExhaustedError(std::move(message));
+    case ETIMEDOUT:
+      return DeadlineExceededError(std::move(message));
+    case EADDRINUSE:
+    case EADDRNOTAVAIL:
+    case EAGAIN:
+    case ECONNREFUSED:
+    case EINTR:
+      return UnavailableError(std::move(message));
+    default:
+      return Status(StatusCode::kUnknown, std::move(message));
+  }
 }
 
 }  // namespace prusaconnect::emulator

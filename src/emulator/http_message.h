@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "prusaconnect/status.h"
 
 namespace prusaconnect::emulator {
 
@@ -84,14 +84,19 @@ class BodySource {
   // REQUIRES: offset < size(), len > 0.
   // Returns the number of bytes copied (> 0), or an error, which aborts the
   // connection (the client sees a truncated body).
-  virtual absl::StatusOr<size_t> ReadAt(uint64_t offset, char* buf, size_t len) = 0;
+  virtual StatusOr<size_t> ReadAt(uint64_t offset, char* buf, size_t len) = 0;
 
   // A file descriptor the server may sendfile(2) from at any offset, or -1.
   virtual int fd() const { return -1; }
 };
 
 // A source reading a regular file (kept open until the source is destroyed).
-absl::StatusOr<std::shared_ptr<BodySource>> OpenFileBody(const std::string& path);
+StatusOr<std::shared_ptr<BodySource>> OpenFileBody(const std::string& path);
+
+// A Status for the errno `err` of `what` ("bind 127.0.0.1:80: Address already
+// in use"), its code chosen as absl::ErrnoToStatus does (ENOENT: NotFound,
+// EADDRINUSE: Unavailable, EMFILE: ResourceExhausted...).
+Status ErrnoToStatus(int err, std::string_view what);
 
 // A source of `size` bytes produced by `fill(offset, buf, len)`, which must
 // write exactly `len` bytes.  Used for deterministic generated downloads.

@@ -31,9 +31,9 @@
 #include <memory>
 #include <string>
 
-#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "emulator/http_message.h"
+#include "prusaconnect/status.h"
 
 namespace prusaconnect::emulator {
 
@@ -111,7 +111,7 @@ class HttpServer {
   // Raises RLIMIT_NOFILE to its hard limit, binds, listens and starts the
   // loop thread.  Fails if the address cannot be bound.
   // REQUIRES: not started.
-  absl::Status Start();
+  Status Start();
 
   // Closes every connection and the listener, drops pending timers and
   // tasks, and joins the loop thread.  Idempotent.
@@ -135,7 +135,7 @@ class HttpServer {
   // Reopens the listening socket on the same port (SO_REUSEADDR).  Runs
   // inline on the loop thread, otherwise blocks until done.  OK if already
   // listening.
-  absl::Status ResumeListening();
+  Status ResumeListening();
 
   bool listening() const;
 

@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Emulator emulator(options);
-  absl::Status status = emulator.Start();
+  prusaconnect::Status status = emulator.Start();
   if (!status.ok()) {
     std::fprintf(stderr, "prusaconnect-emulator: %s\n", status.ToString().c_str());
     return 1;

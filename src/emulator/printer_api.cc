@@ -253,7 +253,7 @@ HttpResponse Emulator::Impl::PostRegister(const HttpRequest& request) {
   record.info.created = Now();
   std::string code = record.info.code;
   codes_.emplace(code, std::move(record));
-  if (options_.auto_approve) ApproveLocked(code).IgnoreError();
+  if (options_.auto_approve) (void)ApproveLocked(code);  // a fresh code: cannot fail
   if (++registrations_since_gc_ >= 1024) {
     registrations_since_gc_ = 0;
     CollectCodes();
@@ -573,7 +573,7 @@ HttpResponse Emulator::Impl::GetFile(const HttpRequest& request) {
       for (size_t i = 0; i < len; ++i) buf[i] = static_cast<char>(GeneratedFileByte(offset + i));
     });
   } else {
-    absl::StatusOr<std::shared_ptr<BodySource>> file = OpenFileBody(spec.path);
+    StatusOr<std::shared_ptr<BodySource>> file = OpenFileBody(spec.path);
     if (!file.ok()) return HttpResponse::Text(404, "File not found");
     source = *std::move(file);
   }

@@ -214,7 +214,7 @@ HttpResponse Emulator::Impl::HandleUserApi(const HttpRequest& request) {
       return UserError(400, "BAD_REQUEST", s.message());
     }
     std::string kwargs_text = kwargs.size() > 0 ? kwargs.Dump() : "";
-    absl::StatusOr<int64_t> id = QueueLocked(*p, Command::Json(name, "", kwargs_text));
+    StatusOr<int64_t> id = QueueLocked(*p, Command::Json(name, "", kwargs_text));
     if (!id.ok()) return UserError(500, "INTERNAL", std::string(id.status().message()));
     Notify();
     Json created = Json::MakeObject({{"id", *id},

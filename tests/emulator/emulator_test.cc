@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "emulator/str_util.h"
 #include "emulator/text_util.h"
 #include "gmock/gmock.h"
@@ -86,7 +87,8 @@ class EmulatorTest : public ::testing::Test {
   }
 
   void Preregister() {
-    absl::StatusOr<std::string> t = emulator_->PreregisterPrinter(kFp, "SN001", "1.3.1", kToken);
+    prusaconnect::StatusOr<std::string> t =
+        emulator_->PreregisterPrinter(kFp, "SN001", "1.3.1", kToken);
     ASSERT_TRUE(t.ok());
   }
 
@@ -112,7 +114,7 @@ TEST_F(EmulatorTest, RegistrationIsPendingUntilApprovedThenYieldsAToken) {
   EXPECT_EQ(codes[0].printer_type, "1.3.1");
   EXPECT_EQ(codes[0].firmware, "4.7.0");
 
-  absl::StatusOr<std::string> token = emulator_->ApproveCode(code);
+  prusaconnect::StatusOr<std::string> token = emulator_->ApproveCode(code);
   ASSERT_TRUE(token.ok());
   EXPECT_EQ(token->size(), 20u);
   CurlResult approved = Get("/p/register", poll);
@@ -156,7 +158,7 @@ TEST_F(EmulatorTest, UnknownAndExpiredCodes) {
   Advance(absl::Minutes(30));
   EXPECT_EQ(Get("/p/register", poll).response.status, 410);
   EXPECT_FALSE(emulator_->ApproveCode(code).ok());
-  EXPECT_EQ(emulator_->ApproveCode("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(emulator_->ApproveCode("nope").status().code(), prusaconnect::StatusCode::kNotFound);
 }
 
 TEST_F(EmulatorTest, RegistrationRejectsBadBodiesWithATextReason) {
@@ -228,9 +230,9 @@ TEST_F(EmulatorTest, TelemetryWithoutACommandGets204AndIsRecorded) {
 
 TEST_F(EmulatorTest, QueuedJsonCommandIsDeliveredExactlyOnce) {
   Preregister();
-  absl::StatusOr<int64_t> id1 = emulator_->QueueCommand(
+  prusaconnect::StatusOr<int64_t> id1 = emulator_->QueueCommand(
       kFp, Command::Json("START_PRINT", R"(["/usb/a.gcode"])", R"({"path":"/usb/a.gcode"})"));
-  absl::StatusOr<int64_t> id2 = emulator_->QueueCommand(kFp, Command::Json("SEND_INFO"));
+  prusaconnect::StatusOr<int64_t> id2 = emulator_->QueueCommand(kFp, Command::Json("SEND_INFO"));
   ASSERT_TRUE(id1.ok());
   ASSERT_TRUE(id2.ok());
   EXPECT_EQ(*id1, 1);
@@ -262,7 +264,7 @@ TEST_F(EmulatorTest, QueuedJsonCommandIsDeliveredExactlyOnce) {
   EXPECT_FALSE(emulator_->QueueCommand(kFp, Command::Json("X", "{}")).ok());
   EXPECT_FALSE(emulator_->QueueCommand(kFp, Command::Json("X", "", "[]")).ok());
   EXPECT_EQ(emulator_->QueueCommand("nobody", Command::Json("X")).status().code(),
-            absl::StatusCode::kNotFound);
+            prusaconnect::StatusCode::kNotFound);
 }
 
 TEST_F(EmulatorTest, GcodeCommandsUseTheGcodeContentTypeAndForce) {
@@ -294,7 +296,7 @@ TEST_F(EmulatorTest, RawResponsesAreSentVerbatim) {
   RawResponse huge;
   huge.headers = {{"Command-Id", "abc"}, {"Content-Type", "application/json"}};
   huge.body = std::string(10 * 1024 * 1024, '[');
-  emulator_->QueueCommand(kFp, Command::Raw(huge)).IgnoreError();
+  (void)emulator_->QueueCommand(kFp, Command::Raw(huge));
 
   CurlResult a = Telemetry();
   EXPECT_EQ(a.response.status, 200);
@@ -611,7 +613,7 @@ TEST_F(EmulatorTest, DropAndResetFaultsCloseWithoutAnAnswer) {
 
 TEST_F(EmulatorTest, SlowFaultDelaysTheAnswer) {
   Preregister();
-  emulator_->QueueCommand(kFp, Command::Json("SEND_INFO")).IgnoreError();
+  (void)emulator_->QueueCommand(kFp, Command::Json("SEND_INFO"));
   FaultRule slow;
   slow.kind = FaultKind::kSlow;
   slow.delay = absl::Milliseconds(300);

@@ -406,7 +406,7 @@ TEST_F(HttpServerTest, StreamsAFileWithRanges) {
   const std::string contents = Pattern(3 * 1024 * 1024 + 17);
   TempFile file(contents);
   StartServer([&](const HttpRequest& r, HttpResponder responder) {
-    absl::StatusOr<std::shared_ptr<BodySource>> source = OpenFileBody(file.path());
+    prusaconnect::StatusOr<std::shared_ptr<BodySource>> source = OpenFileBody(file.path());
     ASSERT_TRUE(source.ok());
     responder.Respond(MakeBodyResponse(r, *source, "application/octet-stream"));
   });

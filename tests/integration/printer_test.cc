@@ -111,7 +111,7 @@ TEST_F(PrinterIntegrationTest, RegistrationEndToEnd) {
         return false;
       },
       kWait));
-  absl::StatusOr<std::string> issued = emulator_->ApproveCode(*code);
+  prusaconnect::StatusOr<std::string> issued = emulator_->ApproveCode(*code);
   ASSERT_TRUE(issued.ok());
   ASSERT_TRUE(token.Wait(30000));
   EXPECT_EQ(token.value, *issued);

@@ -378,7 +378,7 @@ void Soak::CommandStep(PrinterState* p, int64_t now_ms, bool generate) {
   if (dup) {
     // Connect re-sends the id it saw no answer for: same id, same command.
     emu::Command c = emu::Command::Json(p->last_name, "", "", p->last_new_id);
-    absl::StatusOr<int64_t> id = emulator_->QueueCommand(p->fp, c);
+    prusaconnect::StatusOr<int64_t> id = emulator_->QueueCommand(p->fp, c);
     if (!id.ok()) {
       Violation("QueueCommand failed: " + std::string(id.status().message()));
       return;
@@ -391,7 +391,7 @@ void Soak::CommandStep(PrinterState* p, int64_t now_ms, bool generate) {
   const char* name = kNames[p->commands_kind++ % 4];
   emu::Command c =
       std::strcmp(name, "GCODE") == 0 ? emu::Command::Gcode("M117 soak") : emu::Command::Json(name);
-  absl::StatusOr<int64_t> id = emulator_->QueueCommand(p->fp, c);
+  prusaconnect::StatusOr<int64_t> id = emulator_->QueueCommand(p->fp, c);
   if (!id.ok()) {
     Violation("QueueCommand failed: " + std::string(id.status().message()));
     return;
@@ -481,7 +481,7 @@ int Soak::Run() {
   eo.delivered_history_per_printer = 4;
   eo.max_protocol_errors = 64;
   emulator_ = std::make_unique<emu::Emulator>(eo);
-  absl::Status started = emulator_->Start();
+  prusaconnect::Status started = emulator_->Start();
   if (!started.ok()) {
     std::fprintf(stderr, "fault_soak: emulator: %s\n", started.ToString().c_str());
     return 2;
@@ -493,7 +493,7 @@ int Soak::Run() {
     auto p = std::make_unique<PrinterState>();
     std::string sn = "SOAK" + std::to_string(100000 + i);
     p->fp = prusaconnect::FingerprintFromSerial(sn);
-    absl::StatusOr<std::string> token = emulator_->PreregisterPrinter(p->fp, sn, "1.3.1");
+    prusaconnect::StatusOr<std::string> token = emulator_->PreregisterPrinter(p->fp, sn, "1.3.1");
     if (!token.ok()) {
       std::fprintf(stderr, "fault_soak: preregister: %s\n", token.status().ToString().c_str());
       return 2;
