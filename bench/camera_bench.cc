@@ -28,11 +28,11 @@
 #include <utility>
 
 #include "camera/camera_set.h"
-#include "camera/http_client.h"
 #include "camera/image.h"
 #include "emulator/emulator.h"
 #include "emulator/http_server.h"
 #include "prusaconnect/prusaconnect.h"
+#include "transport/http_client.h"
 #include "util/clock.h"
 
 namespace {
@@ -143,7 +143,7 @@ World& TheWorld() {
 
 void RunUploads(benchmark::State& state, CameraDriver& driver) {
   World& world = TheWorld();
-  std::unique_ptr<internal::CameraHttp> http = internal::MakeCurlCameraHttp();
+  std::unique_ptr<internal::HttpClient> http = internal::MakeCurlHttpClient();
   CameraOptions options;
   internal::SnapshotTarget target = world.target;
   for (auto _ : state) {

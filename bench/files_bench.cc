@@ -36,6 +36,7 @@
 #include <sstream>
 #include <string>
 
+#include "facade/printer_session.h"
 #include "files/commands.h"
 #include "files/paths.h"
 #include "files/storage.h"
@@ -237,7 +238,7 @@ void BM_SendInfoEventBody(benchmark::State& state) {
 BENCHMARK(BM_SendInfoEventBody)->Unit(benchmark::kMillisecond);
 
 void BM_SendInfoAnswer(benchmark::State& state) {
-  auto session = std::make_shared<prusaconnect::internal::Session>(
+  auto session = std::make_shared<prusaconnect::internal::PrinterSession>(
       prusaconnect::PrinterType::I3MK3S, "SN-BENCH", "fp", prusaconnect::PrinterOptions{},
       prusaconnect::internal::RealClock());
   auto fs = std::make_shared<Filesystem>(nullptr);

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "bench_common.h"
+#include "facade/printer_session.h"
 #include "protocol/http_types.h"
 #include "protocol/render.h"
 #include "protocol/session.h"
@@ -42,6 +43,7 @@ using prusaconnect::Telemetry;
 using prusaconnect::bench::TypicalSample;
 using prusaconnect::internal::FakeClock;
 using prusaconnect::internal::HttpResponse;
+using prusaconnect::internal::PrinterSession;
 using prusaconnect::internal::Session;
 
 const char kCommandBody[] =
@@ -91,9 +93,9 @@ void BM_RenderEvent(benchmark::State& state) {
 }
 BENCHMARK(BM_RenderEvent);
 
-std::shared_ptr<Session> MakeSession(FakeClock* clock) {
-  auto s = std::make_shared<Session>(PrinterType::I3MK3S, "SN0000000000000001",
-                                     "bench-fingerprint-0001", PrinterOptions(), clock);
+std::shared_ptr<PrinterSession> MakeSession(FakeClock* clock) {
+  auto s = std::make_shared<PrinterSession>(PrinterType::I3MK3S, "SN0000000000000001",
+                                            "bench-fingerprint-0001", PrinterOptions(), clock);
   s->set_firmware("3.14.1");
   s->set_connection("http://127.0.0.1:8000", "bench-token-0001");
   return s;
@@ -101,7 +103,7 @@ std::shared_ptr<Session> MakeSession(FakeClock* clock) {
 
 void BM_SessionTelemetryCycle(benchmark::State& state) {
   FakeClock clock;
-  std::shared_ptr<Session> s = MakeSession(&clock);
+  std::shared_ptr<PrinterSession> s = MakeSession(&clock);
   Json fields = TypicalSample().ToJson();
   HttpResponse no_content;
   no_content.status = 204;
@@ -127,7 +129,7 @@ BENCHMARK(BM_SessionTelemetryCycle);
 // send that event, then finish the command (FINISHED event) and send it.
 void BM_SessionCommandCycle(benchmark::State& state) {
   FakeClock clock;
-  std::shared_ptr<Session> s = MakeSession(&clock);
+  std::shared_ptr<PrinterSession> s = MakeSession(&clock);
   s->set_handler(prusaconnect::Command::START_PRINT, [](const prusaconnect::CommandRequest&) {
     return prusaconnect::StatusOr<prusaconnect::CommandResult>(prusaconnect::CommandResult{});
   });

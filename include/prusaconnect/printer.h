@@ -52,7 +52,7 @@
 namespace prusaconnect {
 
 namespace internal {
-class Session;
+class PrinterSession;
 class TransferManager;
 }  // namespace internal
 
@@ -298,7 +298,7 @@ class PRUSACONNECT_API Printer {
   void set_request_observer(RequestObserver observer);
 
  private:
-  std::shared_ptr<internal::Session> session_;
+  std::shared_ptr<internal::PrinterSession> session_;
   std::shared_ptr<Filesystem> fs_;
   std::shared_ptr<internal::TransferManager> transfers_;
   // Declared last: destroyed first, while the session is still attached.

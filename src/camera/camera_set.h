@@ -24,8 +24,8 @@
 #include <thread>
 #include <vector>
 
-#include "camera/http_client.h"
 #include "prusaconnect/camera.h"
+#include "transport/http_client.h"
 #include "util/clock.h"
 #include "util/cond_var.h"
 
@@ -71,7 +71,7 @@ struct SnapshotOutcome {
 // One snapshot, start to end, in the calling thread: capture with the
 // driver, convert to JPEG, check the size, PUT /c/snapshot (spec §8.6).
 // The camera worker's step, and what bench/camera_bench.cc measures.
-SnapshotOutcome TakeSnapshot(CameraDriver& driver, CameraHttp* http, const SnapshotTarget& target,
+SnapshotOutcome TakeSnapshot(CameraDriver& driver, HttpClient* http, const SnapshotTarget& target,
                              const CameraOptions& options);
 
 class CameraSet {
@@ -80,7 +80,7 @@ class CameraSet {
     std::shared_ptr<Session> session;
     const Clock* clock = nullptr;
     // Makes each camera's upload client; default libcurl.
-    CameraHttpFactory http_factory;
+    HttpClientFactory http_factory;
     // Runs the ticker thread (tests drive Tick() instead).
     bool run_ticker = true;
   };

@@ -18,9 +18,9 @@
 #include <utility>
 #include <vector>
 
-#include "camera/http_client.h"
-#include "files/paths.h"
 #include "prusaconnect/camera.h"
+#include "transport/http_client.h"
+#include "util/posix.h"
 #include "util/str_cat.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration)
@@ -28,7 +28,7 @@ extern char** environ;  // NOLINT(readability-redundant-declaration)
 namespace prusaconnect {
 namespace {
 
-using internal::CameraHttp;
+using internal::HttpClient;
 using internal::HttpRequest;
 using internal::HttpResponse;
 using internal::TransportError;
@@ -48,7 +48,7 @@ class HttpSnapshotDriver : public CameraDriver {
  public:
   explicit HttpSnapshotDriver(HttpSnapshotOptions o)
       : options_(std::move(o)),
-        http_(internal::MakeCurlCameraHttp(
+        http_(internal::MakeCurlHttpClient(
             options_.username.empty() ? "" : options_.username + ":" + options_.password)) {}
 
   StatusOr<std::string> Capture() override {
@@ -89,7 +89,7 @@ class HttpSnapshotDriver : public CameraDriver {
  private:
   const HttpSnapshotOptions options_;
   std::mutex mu_;
-  std::unique_ptr<CameraHttp> http_;
+  std::unique_ptr<HttpClient> http_;
 };
 
 class CommandDriver : public CameraDriver {

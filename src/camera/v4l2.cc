@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "camera/image.h"
-#include "files/paths.h"
 #include "prusaconnect/camera.h"
+#include "util/posix.h"
 #include "util/str_cat.h"
 
 namespace prusaconnect {

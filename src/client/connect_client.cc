@@ -13,6 +13,7 @@
 #include "transport/fetch.h"
 #include "util/clock.h"
 #include "util/str_cat.h"
+#include "util/url.h"
 
 namespace prusaconnect {
 namespace {

@@ -1,11 +1,11 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
-// Printer and Network: thin facades over the protocol Session and the
-// transport Engine.
+// Printer and Network: thin facades over the printer's session (the
+// protocol core behind a lock, printer_session.h) and the transport Engine.
 #include "prusaconnect/printer.h"
 
+#include "facade/printer_session.h"
 #include "files/commands.h"
-#include "protocol/session.h"
 #include "transfer/transfer.h"
 #include "transport/engine.h"
 #include "util/clock.h"
@@ -30,8 +30,8 @@ size_t Network::printer_count() const { return engine_->printer_count(); }
 // ---------------------------------------------------------------- Printer
 
 namespace {
-internal::Engine* EngineOf(const internal::Session& s) {
-  const std::shared_ptr<Network>& n = s.options().network;
+internal::Engine* EngineOf(const internal::PrinterSession& s) {
+  const std::shared_ptr<Network>& n = s.printer_options().network;
   return n->engine();
 }
 PrinterOptions WithNetwork(PrinterOptions o) {
@@ -42,18 +42,18 @@ PrinterOptions WithNetwork(PrinterOptions o) {
 
 Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
                  const std::string& fingerprint, PrinterOptions options)
-    : session_(std::make_shared<internal::Session>(
+    : session_(std::make_shared<internal::PrinterSession>(
           type, sn, fingerprint, WithNetwork(std::move(options)), internal::RealClock())) {
   // The storages' events go out as this printer's events (source WUI).
-  std::weak_ptr<internal::Session> weak = session_;
+  std::weak_ptr<internal::PrinterSession> weak = session_;
   fs_ = std::make_shared<Filesystem>(
       [weak](Event event, const Json& data) {
         if (auto s = weak.lock()) s->event_cb(event, Source::WUI, {}, data);
       },
-      session_->options().files);
+      session_->printer_options().files);
   internal::InstallFileCommands(session_.get(), fs_);
-  transfers_ =
-      std::make_shared<internal::TransferManager>(session_, fs_, session_->options().transfer);
+  transfers_ = std::make_shared<internal::TransferManager>(session_, fs_,
+                                                           session_->printer_options().transfer);
   internal::InstallTransferCommands(session_.get(), transfers_);
   cameras_ = std::make_unique<CameraController>(session_);
 }

@@ -17,15 +17,11 @@
 #include <string>
 #include <string_view>
 
+#include "files/pytext.h"  // PyFloat, PyInt
 #include "prusaconnect/files.h"
 #include "prusaconnect/json.h"
 
 namespace prusaconnect::internal {
-
-// Python's float(str) and int(str) for the text forms slicers write:
-// surrounding whitespace, a sign, "_" between digits, inf/nan (float).
-std::optional<double> PyFloat(std::string_view text);
-std::optional<int64_t> PyInt(std::string_view text);
 
 // gcode-metadata's extract_data(filename) for the keys it keeps: the
 // nozzle ("0.4n"), layer height ("0.2mm"), material, printer model and

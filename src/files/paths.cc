@@ -170,23 +170,6 @@ bool SameOrAncestor(const VirtualPath& a, const VirtualPath& b) {
 
 // ---------------------------------------------------------------- disk
 
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) close(fd_);
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = o.release();
-  }
-  return *this;
-}
-
-std::string ErrnoText(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof buf);  // the GNU variant: returns the text
-}
-
 Status ErrnoStatus(int err, const std::string& what) {
   std::string msg = StrCat(what, ": ", ErrnoText(err));
   switch (err) {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "prusaconnect/status.h"
+#include "util/posix.h"  // UniqueFd, ErrnoText
 #include "util/str_cat.h"
 
 namespace prusaconnect::internal {
@@ -70,28 +71,6 @@ StatusOr<VirtualPath> ParseVirtualPath(std::string_view path, NameUse use);
 bool SameOrAncestor(const VirtualPath& a, const VirtualPath& b);
 
 // ---- the disk ----
-// An owned file descriptor.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd();
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
-
 // The canonical absolute path of `path` (realpath), or an error.
 StatusOr<std::string> RealPath(const std::string& path);
 // The canonical path of an open file descriptor.
@@ -125,8 +104,6 @@ inline bool ModeReadOnly(const struct stat& st, bool readonly_mount) {
 
 // A message for an errno from operating on `shown` ("Permission denied").
 Status ErrnoStatus(int err, const std::string& what);
-// strerror(), thread-safe.
-std::string ErrnoText(int err);
 
 }  // namespace prusaconnect::internal
 

@@ -13,6 +13,7 @@
 #include "protocol/session.h"
 #include "transfer/transfer.h"
 #include "transport/fetch.h"
+#include "util/url.h"
 
 namespace prusaconnect::internal {
 namespace {

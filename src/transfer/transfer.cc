@@ -56,8 +56,6 @@ namespace {
 constexpr char kComponent[] = "transfer";
 constexpr int kMaxRedirects = 5;
 
-int64_t NowMono() { return RealClock()->MonoMicros(); }
-
 uint32_t NewTransferId() {
   static std::mutex mu;
   static std::mt19937 rng{std::random_device{}()};
@@ -119,10 +117,13 @@ struct TransferManager::Job {
 };
 
 TransferManager::TransferManager(std::shared_ptr<Session> session, std::shared_ptr<Filesystem> fs,
-                                 TransferOptions options)
+                                 TransferOptions options, HttpClientFactory http,
+                                 const Clock* clock)
     : session_(std::move(session)),
       fs_(std::move(fs)),
       options_(std::move(options)),
+      http_(http ? std::move(http) : HttpClientFactory([] { return MakeCurlHttpClient(); })),
+      clock_(clock != nullptr ? clock : RealClock()),
       rate_limit_(options_.max_bytes_per_second) {}
 
 TransferManager::~TransferManager() { Shutdown(); }
@@ -184,7 +185,7 @@ StatusOr<TransferInfo> TransferManager::Start(const StartRequest& request) {
     info_.hash = request.hash;
     info_.team_id = request.team_id;
     written_.store(0);
-    start_mono_us_ = NowMono();
+    start_mono_us_ = clock_->MonoMicros();
     begin_mono_us_ = 0;
     stop_ = false;
     info = InfoLocked();
@@ -218,7 +219,7 @@ TransferInfo TransferManager::InfoLocked() const {
   TransferInfo i = info_;
   i.transferred = written_.load();
   if (i.in_progress) {
-    int64_t now = NowMono();
+    int64_t now = clock_->MonoMicros();
     i.time_transferring = (now - start_mono_us_) / 1000000;
     if (stop_) {
       i.time_remaining = 0;
@@ -314,6 +315,7 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
     return shutdown_;
   };
 
+  std::unique_ptr<HttpClient> http = http_();
   std::string url = job->request.url;
   int redirects = 0;
   int failures = 0;
@@ -431,7 +433,7 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         info_.size = size;
-        if (begin_mono_us_ == 0) begin_mono_us_ = NowMono();
+        if (begin_mono_us_ == 0) begin_mono_us_ = clock_->MonoMicros();
       }
       if (!announced) {
         announced = true;
@@ -439,7 +441,7 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
         data.erase("transfer_id");
         Emit(Event::TRANSFER_INFO, Source::WUI, data, std::nullopt);
       }
-      window_us = NowMono();
+      window_us = clock_->MonoMicros();
       window_bytes = 0;
       return true;
     };
@@ -463,12 +465,12 @@ void TransferManager::Run(const std::shared_ptr<Job>& job) {
       if (limit > 0) {
         window_bytes += static_cast<int64_t>(len);
         int64_t due_us = window_us + window_bytes * 1000000 / limit;
-        int64_t wait_ms = (due_us - NowMono()) / 1000;
+        int64_t wait_ms = (due_us - clock_->MonoMicros()) / 1000;
         if (wait_ms > 0 && !SleepFor(wait_ms)) return false;
       }
       return true;
     };
-    FetchResult r = Fetch(fr, cb);
+    FetchResult r = http->Stream(fr, cb);
     if (!fatal.empty()) {
       failure = fatal;
       break;

@@ -5,7 +5,8 @@
 //
 // A transfer is validated completely in Start() — destination, URL — before
 // it is marked in progress; then it runs on its own thread with its own
-// connection (transport/fetch.h), writing to a hidden ".<name>.part" beside
+// connection (an HttpClient from the factory it was given, transport/
+// http_client.h, libcurl by default), writing to a hidden ".<name>.part" beside
 // the destination (or a staging file for a host-provided storage), resuming
 // with Range requests after a lost connection, and reports through the
 // printer's session: TRANSFER_INFO when the response arrives, then one of
@@ -31,6 +32,8 @@
 #include "prusaconnect/files.h"
 #include "prusaconnect/status.h"
 #include "prusaconnect/transfer.h"
+#include "transport/http_client.h"
+#include "util/clock.h"
 #include "util/cond_var.h"
 
 namespace prusaconnect::internal {
@@ -51,9 +54,12 @@ class TransferManager {
   };
 
   // `session` and `fs` must outlive the manager's transfers: Shutdown()
-  // (called by the destructor) stops and joins them.
+  // (called by the destructor) stops and joins them. Each download gets a
+  // client from `http` (default: libcurl); `clock` (default: the real one,
+  // must outlive the manager) times progress and the rate limit.
   TransferManager(std::shared_ptr<Session> session, std::shared_ptr<Filesystem> fs,
-                  TransferOptions options);
+                  TransferOptions options, HttpClientFactory http = nullptr,
+                  const Clock* clock = nullptr);
   ~TransferManager();
   TransferManager(const TransferManager&) = delete;
   TransferManager& operator=(const TransferManager&) = delete;
@@ -89,6 +95,8 @@ class TransferManager {
   const std::shared_ptr<Session> session_;
   const std::shared_ptr<Filesystem> fs_;
   const TransferOptions options_;
+  const HttpClientFactory http_;
+  const Clock* const clock_;
   std::atomic<int64_t> rate_limit_;
 
   mutable std::mutex mu_;

@@ -1,5 +1,10 @@
 // Copyright 2026 The libprusaconnect Authors.
-#include "camera/http_client.h"
+//
+// The libcurl HttpClient (http_client.h): one easy handle per client, reset
+// between requests so its connection stays alive (a camera's snapshots never
+// share the printer's connection nor its network thread, spec Q48); streams
+// go through Fetch().
+#include "transport/http_client.h"
 
 #include <curl/curl.h>
 
@@ -35,17 +40,17 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
-class CurlCameraHttp : public CameraHttp {
+class CurlHttpClient : public HttpClient {
  public:
-  explicit CurlCameraHttp(std::string userpwd) : userpwd_(std::move(userpwd)) {
+  explicit CurlHttpClient(std::string userpwd) : userpwd_(std::move(userpwd)) {
     GlobalInit();  // curl_easy_init would do it, but not thread-safely
     easy_ = curl_easy_init();
   }
-  ~CurlCameraHttp() override {
+  ~CurlHttpClient() override {
     if (easy_ != nullptr) curl_easy_cleanup(easy_);
   }
-  CurlCameraHttp(const CurlCameraHttp&) = delete;
-  CurlCameraHttp& operator=(const CurlCameraHttp&) = delete;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
   HttpResponse Send(const HttpRequest& r) override {
     Exchange x;
@@ -106,6 +111,10 @@ class CurlCameraHttp : public CameraHttp {
     return std::move(x.response);
   }
 
+  FetchResult Stream(const FetchRequest& request, FetchCallbacks& callbacks) override {
+    return Fetch(request, callbacks);
+  }
+
  private:
   std::string userpwd_;
   CURL* easy_ = nullptr;
@@ -113,8 +122,8 @@ class CurlCameraHttp : public CameraHttp {
 
 }  // namespace
 
-std::unique_ptr<CameraHttp> MakeCurlCameraHttp(std::string userpwd) {
-  return std::make_unique<CurlCameraHttp>(std::move(userpwd));
+std::unique_ptr<HttpClient> MakeCurlHttpClient(std::string userpwd) {
+  return std::make_unique<CurlHttpClient>(std::move(userpwd));
 }
 
 }  // namespace prusaconnect::internal

@@ -12,7 +12,8 @@
 //
 // Host code runs on a separate pool of handler threads (Post()).
 //
-// This is the only file that includes <curl/curl.h> (with engine.cc).
+// libcurl is included only by the transport layer (engine, curl_common,
+// fetch, curl_http_client; cmake/CheckLayers.cmake enforces it).
 //
 // Thread safety: all public methods are safe from any thread. Detach() and
 // Execute() block until the network thread has acted and must not be called

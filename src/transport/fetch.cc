@@ -140,22 +140,6 @@ std::string UrlForLog(const std::string& url) {
   return Part(u.get(), CURLUPART_URL);
 }
 
-std::string PercentEncode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 FetchResult Fetch(const FetchRequest& request, FetchCallbacks& callbacks) {
   GlobalInit();
   FetchResult result;

@@ -27,9 +27,6 @@ std::optional<std::string> UrlOrigin(const std::string& url);
 // `url` with its user name, password, query and fragment left out (for logs).
 std::string UrlForLog(const std::string& url);
 
-// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string PercentEncode(const std::string& text);
-
 struct FetchRequest {
   std::string url;
   std::string method = "GET";  // GET, or POST with `body`

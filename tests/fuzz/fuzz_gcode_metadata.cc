@@ -1,6 +1,6 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
-// libFuzzer target: the print-file metadata readers (src/files/metadata.cc,
+// libFuzzer target: the print-file metadata readers (src/files/metadata*.cc,
 // zip.cc) — the G-code comment/thumbnail parser over its head and tail
 // windows, and the SL1 archive reader — on a file in memory (a memfd), the
 // way ReadGcodeMetadata reads a file from a storage. The first input byte

@@ -1,7 +1,7 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
 // libFuzzer target: the telemetry-response / command parser of the sans-IO
-// core (Session::Complete → HandleCommandResponseLocked and the command
+// core (PrinterSession::Complete → SessionCore::HandleCommandResponse and the command
 // lifecycle behind it), driven with canned HttpResponses and a fake clock,
 // exactly as the transport drives it — no I/O.
 //
@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "facade/printer_session.h"
 #include "protocol/session.h"
 #include "prusaconnect/log.h"
 #include "util/clock.h"
@@ -116,8 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pi::FakeClock clock;
   pc::PrinterOptions options;
   options.event_buffer_size = 64;
-  auto s = std::make_shared<pi::Session>(pc::PrinterType::I3MK3S, "SN001002XP003",
-                                         "__fingerprint__", options, &clock);
+  auto s = std::make_shared<pi::PrinterSession>(pc::PrinterType::I3MK3S, "SN001002XP003",
+                                                "__fingerprint__", options, &clock);
   s->set_connection("http://server:8000", "a44b552a12d96d3155cb");
   s->set_software("0.8.1");
   s->set_state(pc::State::IDLE, pc::Source::WUI, std::nullopt, pc::EventFields{}, pc::Json());

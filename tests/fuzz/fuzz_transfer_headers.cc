@@ -16,6 +16,7 @@
 
 #include "transfer/headers.h"
 #include "transport/fetch.h"
+#include "util/url.h"
 
 namespace {
 

@@ -27,6 +27,7 @@
 
 #include "camera/camera_set.h"
 #include "camera/image.h"
+#include "facade/printer_session.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/session.h"
@@ -212,13 +213,19 @@ struct FakeHttpHub {
   }
 };
 
-class FakeHttp : public CameraHttp {
+class FakeHttp : public HttpClient {
  public:
   explicit FakeHttp(FakeHttpHub* hub) : hub_(hub) {}
   HttpResponse Send(const HttpRequest& r) override {
     std::lock_guard<std::mutex> l(hub_->mu);
     hub_->requests.push_back(r);
     return hub_->answer(r);
+  }
+  FetchResult Stream(const FetchRequest& r, FetchCallbacks&) override {
+    ADD_FAILURE() << "cameras do not stream: " << r.url;
+    FetchResult result;
+    result.error = TransportError::kOther;
+    return result;
   }
 
  private:
@@ -235,8 +242,8 @@ const std::string* Header(const HttpRequest& r, const std::string& name) {
 class CameraSetTest : public ::testing::Test {
  protected:
   CameraSetTest() {
-    session_ = std::make_shared<Session>(PrinterType::I3MK3S, "SN0001", "printerfp",
-                                         PrinterOptions{}, &clock_);
+    session_ = std::make_shared<PrinterSession>(PrinterType::I3MK3S, "SN0001", "printerfp",
+                                                PrinterOptions{}, &clock_);
     session_->set_connection("http://connect.test", "printertoken");
     session_->set_software("0.8.1");
     CameraSet::Deps deps;
@@ -282,7 +289,7 @@ class CameraSetTest : public ::testing::Test {
 
   FakeClock clock_;
   FakeHttpHub hub_;
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<PrinterSession> session_;
   std::vector<std::shared_ptr<FakeDriver>> drivers_;
   std::unique_ptr<CameraSet> set_;
 };

@@ -4,6 +4,7 @@
 // printer's token), percent-encoding of START_CONNECT_DOWNLOAD's URL parts,
 // log-safe URLs, and TransferInfo's wire form.
 #include "transport/fetch.h"
+#include "util/url.h"
 
 #include "gtest/gtest.h"
 #include "prusaconnect/transfer.h"

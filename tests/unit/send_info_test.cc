@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "facade/printer_session.h"
 #include "files/commands.h"
 #include "files_test_util.h"
 #include "gtest/gtest.h"
@@ -86,7 +87,7 @@ TEST_F(SendInfoTest, EmptyFilesystemToo) {
 }
 
 // The session's answer to SEND_INFO command `id`, as it goes on the wire.
-std::string SendInfoAnswer(internal::Session* s, internal::FakeClock* clock, int id) {
+std::string SendInfoAnswer(internal::PrinterSession* s, internal::FakeClock* clock, int id) {
   auto drain = [&] {
     std::vector<std::string> events;
     for (;;) {
@@ -119,8 +120,8 @@ std::string SendInfoAnswer(internal::Session* s, internal::FakeClock* clock, int
 
 TEST_F(SendInfoTest, BuiltinAnswerIsTheRenderedGetInfo) {
   internal::FakeClock clock;
-  auto s = std::make_shared<internal::Session>(PrinterType::I3MK3S, "SN001", "fp", PrinterOptions{},
-                                               &clock);
+  auto s = std::make_shared<internal::PrinterSession>(PrinterType::I3MK3S, "SN001", "fp",
+                                                      PrinterOptions{}, &clock);
   s->set_connection(kServer, "token");
   s->set_info_extra(Json::MakeObject({{"extra_key", "v"}, {"gone", Json()}, {"files", "not me"}}));
   s->set_api_key("key");

@@ -1,11 +1,13 @@
 // Copyright 2026 The libprusaconnect Authors.
 //
-// The sans-IO protocol core against the reference SDK's behaviour, driven
+// The printer's session (the protocol core, core.h, behind the facade's lock:
+// facade/printer_session.h) against the reference SDK's behaviour, driven
 // with a fake clock and canned responses: every wire sequence of sdk-spec
 // §3.3 and the scenarios of the SDK's test_printer, test_command,
 // test_events, test_telemetry and test_clock (§12), plus what we add
 // (retries with backoff, bounded buffer, coalescing, conditions per printer).
 #include "protocol/session.h"
+#include "facade/printer_session.h"
 
 #include <atomic>
 #include <cerrno>
@@ -63,7 +65,7 @@ class SessionTest : public ::testing::Test {
 
   void Make(std::optional<PrinterType> type, std::string sn, std::string fp,
             PrinterOptions options = {}) {
-    s_ = std::make_shared<Session>(type, sn, fp, options, &clock_);
+    s_ = std::make_shared<PrinterSession>(type, sn, fp, options, &clock_);
     s_->set_connection(kServer, kToken);
     s_->set_software("0.8.1");
   }
@@ -133,7 +135,7 @@ class SessionTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::shared_ptr<Session> s_;
+  std::shared_ptr<PrinterSession> s_;
 };
 
 // ---------------------------------------------------------------- test_printer
@@ -213,7 +215,7 @@ TEST_F(SessionTest, LastCommandStateFollowsTheLifecycle) {
 }
 
 TEST_F(SessionTest, UnsetTypeAndVersionAreSentAsNone) {
-  s_ = std::make_shared<Session>(std::nullopt, "SN", "fp", PrinterOptions{}, &clock_);
+  s_ = std::make_shared<PrinterSession>(std::nullopt, "SN", "fp", PrinterOptions{}, &clock_);
   s_->set_connection(kServer, kToken);
   s_->event_cb(Event::INFO, Source::WUI, {}, Json());
   Session::Outgoing out = Take();
@@ -492,7 +494,7 @@ TEST_F(SessionTest, RegisterBodyAndHeaders) {
 }
 
 TEST_F(SessionTest, RegisterBodyKeepsNulls) {
-  s_ = std::make_shared<Session>(std::nullopt, "", "", PrinterOptions{}, &clock_);
+  s_ = std::make_shared<PrinterSession>(std::nullopt, "", "", PrinterOptions{}, &clock_);
   s_->set_connection(kServer, "");
   EXPECT_EQ(s_->MakeRegisterRequest()->body,
             R"({"sn":null,"fingerprint":null,"printer_type":"None","firmware":null})");

@@ -1,0 +1,3 @@
+// The files layer does not link libcurl.
+#include <curl/curl.h>
+#include "util/posix.h"

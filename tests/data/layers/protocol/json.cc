@@ -1,0 +1,3 @@
+// Only util may use RapidJSON.
+#include "prusaconnect/json.h"
+#include "rapidjson/document.h"
