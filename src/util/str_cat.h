@@ -3,7 +3,8 @@
 // StrCat / StrAppend: concatenation of strings and numbers for messages and
 // paths, without streams and without a runtime dependency (the shared library
 // links only libcurl, OpenSSL, libjpeg and libpng; Abseil stays a test and
-// emulator dependency — see docs/PERFORMANCE.md, "#2: RSS of one printer").
+// emulator dependency — see docs/performance-history.md, "#2, 2026-11-23: the
+// library without Abseil").
 //
 //   std::string m = StrCat("size ", size, " exceeds ", limit, " bytes");
 //
