@@ -30,30 +30,26 @@ size_t Network::printer_count() const { return engine_->printer_count(); }
 // ---------------------------------------------------------------- Printer
 
 namespace {
-internal::Engine* EngineOf(const internal::PrinterSession& s) {
-  const std::shared_ptr<Network>& n = s.printer_options().network;
-  return n->engine();
-}
-PrinterOptions WithNetwork(PrinterOptions o) {
-  if (!o.network) o.network = Network::Default();
-  return o;
-}
+internal::Engine* EngineOf(const internal::PrinterSession& s) { return s.network()->engine(); }
 }  // namespace
 
 Printer::Printer(std::optional<PrinterType> type, const std::string& sn,
-                 const std::string& fingerprint, PrinterOptions options)
-    : session_(std::make_shared<internal::PrinterSession>(
-          type, sn, fingerprint, WithNetwork(std::move(options)), internal::RealClock())) {
+                 const std::string& fingerprint, PrinterOptions options) {
+  if (!options.network) options.network = Network::Default();
+  // The session keeps what it needs of the options; the storages and the
+  // transfers keep theirs.
+  session_ = std::make_shared<internal::PrinterSession>(type, sn, fingerprint, options,
+                                                        internal::RealClock());
   // The storages' events go out as this printer's events (source WUI).
   std::weak_ptr<internal::PrinterSession> weak = session_;
   fs_ = std::make_shared<Filesystem>(
       [weak](Event event, const Json& data) {
         if (auto s = weak.lock()) s->event_cb(event, Source::WUI, {}, data);
       },
-      session_->printer_options().files);
+      options.files);
   internal::InstallFileCommands(session_.get(), fs_);
-  transfers_ = std::make_shared<internal::TransferManager>(session_, fs_,
-                                                           session_->printer_options().transfer);
+  transfers_ =
+      std::make_shared<internal::TransferManager>(session_, fs_, std::move(options.transfer));
   internal::InstallTransferCommands(session_.get(), transfers_);
   cameras_ = std::make_unique<CameraController>(session_);
 }

@@ -31,7 +31,7 @@ class SessionGuard {
     if (e.empty()) return;  // unlocks
     std::vector<std::function<void()>> work;
     if (e.preempted && s_->stop_cb_) work.push_back(s_->stop_cb_);
-    if (e.accepted && s_->options_.background_handlers) {
+    if (e.accepted && s_->background_handlers_) {
       std::weak_ptr<PrinterSession> weak = s_->weak_from_this();
       work.push_back([weak] {
         if (auto self = weak.lock()) self->RunCommand();
@@ -86,10 +86,11 @@ CoreOptions PrinterSession::CoreOptionsOf(const PrinterOptions& o) {
 }
 
 PrinterSession::PrinterSession(std::optional<PrinterType> type, std::string sn,
-                               std::string fingerprint, PrinterOptions options, const Clock* clock,
-                               RandomSource random)
-    : options_(std::move(options)),
-      core_(type, std::move(sn), std::move(fingerprint), CoreOptionsOf(options_), clock,
+                               std::string fingerprint, const PrinterOptions& options,
+                               const Clock* clock, RandomSource random)
+    : network_(options.network),
+      background_handlers_(options.background_handlers),
+      core_(type, std::move(sn), std::move(fingerprint), CoreOptionsOf(options), clock,
             random ? std::move(random) : SeededRandom()) {}
 
 PrinterSession::~PrinterSession() = default;

@@ -38,15 +38,18 @@ class PrinterSession final : public Session, public std::enable_shared_from_this
  public:
   // `clock` must outlive the session. `random` jitters the backoff
   // (default: seeded from std::random_device).
+  // Of `options` it keeps the core's part, the network and
+  // background_handlers (the storages and transfers take theirs).
   PrinterSession(std::optional<PrinterType> type, std::string sn, std::string fingerprint,
-                 PrinterOptions options, const Clock* clock, RandomSource random = nullptr);
+                 const PrinterOptions& options, const Clock* clock, RandomSource random = nullptr);
   ~PrinterSession() override;
   PrinterSession(const PrinterSession&) = delete;
   PrinterSession& operator=(const PrinterSession&) = delete;
 
   // The core's options as given (PrinterOptions without the facade's).
   static CoreOptions CoreOptionsOf(const PrinterOptions& options);
-  const PrinterOptions& printer_options() const { return options_; }
+  // The network the printer sends through (null: none given).
+  const std::shared_ptr<Network>& network() const { return network_; }
 
   // ---- Session ----
   void SetExecutor(Executor executor) override;
@@ -168,7 +171,8 @@ class PrinterSession final : public Session, public std::enable_shared_from_this
   CommandHandler BuiltinHandler(Command c);
   Condition* Node(CondNode node);
 
-  const PrinterOptions options_;
+  const std::shared_ptr<Network> network_;
+  const bool background_handlers_;
   Conditions conditions_;
 
   mutable std::mutex mu_;
