@@ -118,7 +118,17 @@ struct CameraSet::Camera {
 };
 
 // No thread until the first camera: constructing printers starts none.
-CameraSet::CameraSet(Deps deps) : deps_(std::move(deps)) {}
+namespace {
+
+// Deps with the default upload client (libcurl) filled in.
+CameraSet::Deps WithDefaultHttp(CameraSet::Deps deps) {
+  if (!deps.http_factory) deps.http_factory = [] { return MakeCurlHttpClient(); };
+  return deps;
+}
+
+}  // namespace
+
+CameraSet::CameraSet(Deps deps) : deps_(WithDefaultHttp(std::move(deps))) {}
 
 CameraSet::~CameraSet() {
   std::map<std::string, std::shared_ptr<Camera>> cams;
@@ -166,7 +176,7 @@ Status CameraSet::Add(const CameraConfig& config) {
   if (cam->config.fingerprint.empty()) {
     cam->config.fingerprint = DefaultCameraFingerprint(deps_.session->fingerprint(), config.id);
   }
-  cam->http = deps_.http_factory ? deps_.http_factory() : MakeCurlHttpClient();
+  cam->http = deps_.http_factory();
   CameraStatus& st = cam->status;
   st.id = cam->config.id;
   st.name = cam->config.name;
@@ -251,8 +261,7 @@ StatusOr<std::string> CameraSet::Register(const std::string& id) {
   req->content_type = "application/json";
   req->body = RenderCameraRegistration(config, config.fingerprint, config.token);
   req->timeout_ms = options.upload_timeout_ms;
-  std::unique_ptr<HttpClient> http =
-      deps_.http_factory ? deps_.http_factory() : MakeCurlHttpClient();
+  std::unique_ptr<HttpClient> http = deps_.http_factory();
   HttpResponse resp = http->Send(*req);
   if (resp.error != TransportError::kNone) {
     return UnavailableError(internal::StrCat("camera registration: ", resp.error_message));

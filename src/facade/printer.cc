@@ -162,14 +162,7 @@ std::optional<CommandRequest> Printer::current_command() const {
 }
 
 Status Printer::finish_command(const CommandResult& result, std::optional<int64_t> command_id) {
-  EventFields f;
-  f.reason = result.reason;
-  f.state = result.state;
-  f.job_id = result.job_id;
-  f.transfer_id = result.transfer_id;
-  f.dialog_id = result.dialog_id;
-  return session_->EndCommand(command_id, result.event.value_or(Event::FINISHED), result.source, f,
-                              result.data);
+  return session_->FinishCommand(result, command_id);
 }
 
 Status Printer::fail_command(Source source, const std::string& reason, const Json& data,

@@ -288,13 +288,19 @@ void PrinterSession::RunCommand() {
     EndCommand(req.command_id, Event::FAILED, Source::WUI, f, Json::MakeObject({{"error", error}}));
     return;
   }
-  const CommandResult& res = **result;
-  f.reason = res.reason;
-  f.state = res.state;
-  f.job_id = res.job_id;
-  f.transfer_id = res.transfer_id;
-  f.dialog_id = res.dialog_id;
-  EndCommand(req.command_id, res.event.value_or(Event::FINISHED), res.source, f, res.data);
+  FinishCommand(**result, req.command_id);
+}
+
+Status PrinterSession::FinishCommand(const CommandResult& result,
+                                     std::optional<int64_t> command_id) {
+  EventFields f;
+  f.reason = result.reason;
+  f.state = result.state;
+  f.job_id = result.job_id;
+  f.transfer_id = result.transfer_id;
+  f.dialog_id = result.dialog_id;
+  return EndCommand(command_id, result.event.value_or(Event::FINISHED), result.source, f,
+                    result.data);
 }
 
 bool PrinterSession::WaitCommandEnded(int64_t command_id, int64_t timeout_ms) {

@@ -143,6 +143,9 @@ class PrinterSession final : public Session, public std::enable_shared_from_this
   // rendered.
   Status EndCommand(std::optional<int64_t> command_id, Event event, Source source,
                     const EventFields& fields, const Json& data, std::string* head = nullptr);
+  // Ends a command with a handler's result (event, source, reason, state,
+  // ids, data).
+  Status FinishCommand(const CommandResult& result, std::optional<int64_t> command_id);
   void set_stop_cb(std::function<void()> cb);
 
   bool Flush(int64_t timeout_ms);

@@ -105,10 +105,6 @@ std::string_view WithoutNewline(std::string_view line) {
   return line;
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
 // Python's repr() of a float (shortest round-trip digits, exponent outside
 // 1e-4 <= |x| < 1e16), for str() of numbers in an SL config.
 std::string PyFloatRepr(double d) {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "prusaconnect/json.h"
+#include "util/ascii.h"  // StartsWith
 
 namespace prusaconnect::internal {
 
@@ -27,7 +28,6 @@ inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsWordCodePoint(uint32_t cp);
 bool IsWordAt(std::string_view s, size_t i, size_t* len);
 std::string_view WithoutNewline(std::string_view line);
-bool StartsWith(std::string_view s, std::string_view prefix);
 // repr() of a float and of a JSON value (str() of an SL config value).
 std::string PyFloatRepr(double d);
 std::string PyRepr(const Json& v);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "protocol/render.h"
+#include "util/ascii.h"
 #include "util/logging.h"
 #include "util/str_cat.h"
 
@@ -14,10 +15,6 @@ namespace {
 constexpr char kComponent[] = "printer";
 constexpr char kNotInitialised[] = "Printer has not been initialized properly";
 constexpr int64_t kNever = INT64_MAX;
-
-bool StartsWith(const std::string& s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
 
 // Statuses after which a request is worth repeating later.
 bool Retryable(int status) {
@@ -306,7 +303,6 @@ void SessionCore::Complete(const Outgoing& out, const HttpResponse& r, int64_t n
       const std::string* header = r.header("token");
       std::string token = header != nullptr ? *header : std::string();
       bool has_token = !token.empty();
-      std::string code = registration_.code();
       switch (registration_.Answered(status, has_token, Retryable(status), now_us)) {
         case Registration::Outcome::kToken:
           token_ = std::move(token);
@@ -323,7 +319,8 @@ void SessionCore::Complete(const Outgoing& out, const HttpResponse& r, int64_t n
           break;
         case Registration::Outcome::kEnded:
           PC_LOG(kWarning, kComponent)
-              << "registration ended: Connect answered HTTP " << status << " for code " << code;
+              << "registration ended: Connect answered HTTP " << status << " for code "
+              << registration_.code();  // kept when polling ends
           break;
       }
       break;

@@ -3,7 +3,7 @@
 // ASCII helpers for protocol text, independent of the host's locale:
 // case folding (header values, URL schemes and hosts, INI keys, file
 // extensions: only A-Z change, every other byte — UTF-8 included — stays as
-// it is) and plain decimal numbers.
+// it is), prefixes and plain decimal numbers.
 #ifndef PRUSACONNECT_UTIL_ASCII_H_
 #define PRUSACONNECT_UTIL_ASCII_H_
 
@@ -21,6 +21,10 @@ inline std::string AsciiLower(std::string_view s) {
   std::string result(s);
   for (char& c : result) c = AsciiLower(c);
   return result;
+}
+
+inline bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
 // A plain decimal number: 1 to `max_digits` ASCII digits and nothing else
