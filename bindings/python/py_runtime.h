@@ -175,9 +175,9 @@ bool ToJson(PyObject* value, Json* out);
 // nullptr with an exception set. REQUIRES the GIL.
 PyObject* FromJson(const Json& value);
 
-// ---- the Python object that owns a facade object ----
-// Facade objects (NativePrinter) reference their Python owner weakly and
-// call back into it by method name.
+// ---- the Python object that owns a PythonPrinter ----
+// PythonPrinter (py_printer.h) references its Python owner weakly and
+// calls back into it by method name.
 
 // A weak reference to `owner`; InvalidArgument Error when it cannot be
 // weakly referenced. REQUIRES the GIL.

@@ -207,12 +207,9 @@ class PythonStorage : public StorageProvider {
 
 }  // namespace
 
-void NativePrinter::attach_storage(const std::string& name, bool can_store) {
-  ThrowIfError(printer_.attach_storage(std::make_shared<PythonStorage>(owner_, name, can_store)));
-}
-
-void NativePrinter::refresh_storage(const std::string& name) {
-  ThrowIfError(printer_.fs().Refresh(name));
+std::shared_ptr<StorageProvider> MakePythonStorage(std::shared_ptr<PyRef> owner,
+                                                   const std::string& name, bool can_store) {
+  return std::make_shared<PythonStorage>(std::move(owner), name, can_store);
 }
 
 }  // namespace prusaconnect::python

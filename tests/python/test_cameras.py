@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from conftest import wait_for
-from prusaconnect import const
+from prusaconnect import _prusaconnect, const
 from prusaconnect.camera import (CameraState, CommandDriver, Driver, FileDriver,
                                  HttpSnapshotDriver, UploadPolicy)
 
@@ -202,18 +202,25 @@ def test_bad_settings_and_unknown_ids(make_printer):
         cameras.add_camera("c", object())
     with pytest.raises(TypeError):
         cameras.add_camera("c", CommandDriver("cat snapshot.jpg"))
-    # The facade checks the types of what it is given, too.
-    native = printer._native  # pylint: disable=protected-access
-    with pytest.raises(ValueError, match="id must be a str"):
-        native.camera_add({"id": 5}, {"kind": "python"})
-    with pytest.raises(ValueError, match="rotation must be an int"):
-        native.camera_add({"id": "x", "rotation": "90"}, {"kind": "python"})
-    with pytest.raises(ValueError, match="resolution must be a"):
-        native.camera_add({"id": "x", "resolution": [640]}, {"kind": "python"})
-    with pytest.raises(ValueError, match="unknown camera driver kind"):
-        native.camera_add({"id": "x"}, {"kind": "telepathy"})
     with pytest.raises(ValueError, match="argv must be"):
-        native.camera_add({"id": "x"}, {"kind": "command", "argv": []})
+        cameras.add_camera("c", CommandDriver([]))
+    with pytest.raises(ValueError, match="resolution must be a positive"):
+        cameras.add_camera("c", Frames(), resolution=(640,))
+    # The wrapped library types check what they are given, too.
+    config = _prusaconnect.CameraConfig()
+    with pytest.raises(TypeError, match="std::string"):
+        config.id = 5
+    with pytest.raises(TypeError, match="of type 'int'"):
+        config.rotation = "90"
+    with pytest.raises(TypeError, match="Resolution or None"):
+        config.resolution = [640]
+    with pytest.raises(ValueError, match="unknown TriggerScheme: 'SOMETIMES'"):
+        config.trigger_scheme = "SOMETIMES"
+    with pytest.raises(ValueError, match="unknown CapabilityType"):
+        config.capabilities = ["telepathy"]
+    config.id = "x"
+    with pytest.raises(ValueError, match="driver"):  # no driver: refused by the library
+        printer._native.cameras().add_camera(config)  # pylint: disable=protected-access
     assert cameras.camera_ids == []
     assert cameras._drivers == {}  # pylint: disable=protected-access
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from . import _prusaconnect as _lib
 from .const import CapabilityType, TriggerScheme
 
 __all__ = ["CameraController", "CameraOptions", "CameraState", "CameraStatus",
@@ -82,10 +83,17 @@ class HttpSnapshotDriver:
     verify_tls: bool = True
     max_bytes: int = 32 * _MIB
 
-    def _spec(self) -> Dict[str, Any]:
-        return {"kind": "http", "url": str(self.url), "username": str(self.username),
-                "password": str(self.password), "timeout_ms": _ms(self.timeout, "timeout"),
-                "verify_tls": bool(self.verify_tls), "max_bytes": int(self.max_bytes)}
+    def _make(self):
+        if not self.url:
+            raise ValueError("url must be a snapshot URL")
+        options = _lib.HttpSnapshotOptions()
+        options.url = str(self.url)
+        options.username = str(self.username)
+        options.password = str(self.password)
+        options.timeout_ms = _ms(self.timeout, "timeout")
+        options.verify_tls = bool(self.verify_tls)
+        options.max_bytes = _size(self.max_bytes, "max_bytes")
+        return _lib.MakeHttpSnapshotDriver(options)
 
 
 @dataclass(frozen=True)
@@ -97,11 +105,16 @@ class CommandDriver:
     timeout: float = 10.0
     max_bytes: int = 32 * _MIB
 
-    def _spec(self) -> Dict[str, Any]:
+    def _make(self):
         if isinstance(self.argv, (str, bytes)):
             raise TypeError("argv must be a list of str, not a string")
-        return {"kind": "command", "argv": [str(arg) for arg in self.argv],
-                "timeout_ms": _ms(self.timeout, "timeout"), "max_bytes": int(self.max_bytes)}
+        if not self.argv:
+            raise ValueError("argv must be a non-empty list of str")
+        options = _lib.CommandOptions()
+        options.argv = [str(arg) for arg in self.argv]
+        options.timeout_ms = _ms(self.timeout, "timeout")
+        options.max_bytes = _size(self.max_bytes, "max_bytes")
+        return _lib.MakeCommandDriver(options)
 
 
 @dataclass(frozen=True)
@@ -109,8 +122,10 @@ class FileDriver:
     """A JPEG or PNG file, read at every capture."""
     path: str
 
-    def _spec(self) -> Dict[str, Any]:
-        return {"kind": "file", "path": str(self.path)}
+    def _make(self):
+        if not self.path:
+            raise ValueError("path must be a file path")
+        return _lib.MakeFileDriver(str(self.path))
 
 
 @dataclass(frozen=True)
@@ -122,10 +137,14 @@ class V4L2Driver:
     timeout: float = 5.0
     skip_frames: int = 2
 
-    def _spec(self) -> Dict[str, Any]:
-        return {"kind": "v4l2", "device": str(self.device), "width": int(self.width),
-                "height": int(self.height), "timeout_ms": _ms(self.timeout, "timeout"),
-                "skip_frames": int(self.skip_frames)}
+    def _make(self):
+        options = _lib.V4L2Options()
+        options.device = str(self.device)
+        options.width = int(self.width)
+        options.height = int(self.height)
+        options.timeout_ms = _ms(self.timeout, "timeout")
+        options.skip_frames = int(self.skip_frames)
+        return _lib.MakeV4L2Driver(options)
 
 
 @dataclass(frozen=True)
@@ -166,6 +185,13 @@ def _ms(seconds: float, what: str) -> int:
     return max(1, int(round(value * 1000)))
 
 
+def _size(value, what: str) -> int:
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"{what} must be a non-negative int")
+    return value
+
+
 def _scheme(value) -> str:
     if isinstance(value, TriggerScheme):
         return value.name
@@ -180,16 +206,26 @@ def _capability(value) -> str:
     return CapabilityType(value).value
 
 
-def _resolution(value) -> Tuple[int, int]:
-    width, height = value
-    return (int(width), int(height))
+def _resolution(value, what: str):
+    """A library Resolution of (width, height)."""
+    try:
+        width, height = value
+        width, height = int(width), int(height)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a positive (width, height)") from None
+    if width <= 0 or height <= 0:
+        raise ValueError(f"{what} must be a positive (width, height)")
+    out = _lib.Resolution()
+    out.width, out.height = width, height
+    return out
 
 
-def _status(raw: Dict[str, Any]) -> CameraStatus:
-    raw = dict(raw)
-    raw["trigger_scheme"] = TriggerScheme[raw["trigger_scheme"]]
-    raw["state"] = CameraState[raw["state"]]
-    return CameraStatus(**raw)
+def _status(raw) -> CameraStatus:
+    """The library's CameraStatus as the package's."""
+    values = {f.name: getattr(raw, f.name) for f in fields(CameraStatus)}
+    values["trigger_scheme"] = TriggerScheme[values["trigger_scheme"]]
+    values["state"] = CameraState[values["state"]]
+    return CameraStatus(**values)
 
 
 def _unknown(camera_id: str, error: Exception) -> KeyError:
@@ -211,11 +247,15 @@ class CameraController:
         self._drivers: Dict[str, Driver] = {}
         self.__token_cb: Optional[Callable[[str, str, str], Any]] = None
 
-    def _native(self):
+    def _printer_native(self):
         printer = self._printer()
         if printer is None:
             raise RuntimeError("the printer is gone")
         return printer._native  # pylint: disable=protected-access
+
+    def _native(self):
+        """The library's CameraController of the printer (camera.h)."""
+        return self._printer_native().cameras()
 
     # ---- cameras ----
     def add_camera(self, camera_id: str, driver, *, name: Optional[str] = None,
@@ -238,31 +278,36 @@ class CameraController:
         FileExistsError for a known id."""
         if not isinstance(camera_id, str):
             raise TypeError("camera_id must be a str")
-        config: Dict[str, Any] = {
-            "id": camera_id, "name": name or "", "fingerprint": fingerprint or "",
-            "token": token or "", "trigger_scheme": _scheme(trigger_scheme),
-            "rotation": int(rotation), "exposure": float(exposure), "focus": float(focus),
-            "printer_uuid": printer_uuid or ""}
+        config = _lib.CameraConfig()
+        config.id = camera_id
+        config.name = name or ""
+        config.fingerprint = fingerprint or ""
+        config.token = token or ""
+        config.trigger_scheme = _scheme(trigger_scheme)
+        config.rotation = int(rotation)
+        config.exposure = float(exposure)
+        config.focus = float(focus)
+        config.printer_uuid = printer_uuid or ""
         if capabilities is not None:
-            config["capabilities"] = [_capability(c) for c in capabilities]
+            config.capabilities = [_capability(c) for c in capabilities]
         if resolutions is not None:
-            config["resolutions"] = [list(_resolution(r)) for r in resolutions]
+            config.resolutions = [_resolution(r, "resolutions") for r in resolutions]
         if resolution is not None:
-            config["resolution"] = list(_resolution(resolution))
+            config.resolution = _resolution(resolution, "resolution")
+        printer_native = self._printer_native()
         if isinstance(driver, Driver):
-            spec: Dict[str, Any] = {"kind": "python"}
-        elif hasattr(driver, "_spec"):
-            spec = driver._spec()  # pylint: disable=protected-access
+            config.driver = printer_native.python_camera_driver(camera_id)
+        elif hasattr(driver, "_make"):
+            config.driver = driver._make()  # pylint: disable=protected-access
         else:
             raise TypeError(f"not a camera driver: {driver!r}")
-        native = self._native()
         # Known before the library can call it (a registered camera captures
         # at once); forgotten again if the library refuses the camera.
         previous = self._drivers.get(camera_id)
         if isinstance(driver, Driver) and previous is None:
             self._drivers[camera_id] = driver
         try:
-            native.camera_add(config, spec)
+            printer_native.cameras().add_camera(config)
         except BaseException:
             if previous is None:
                 self._drivers.pop(camera_id, None)
@@ -272,7 +317,7 @@ class CameraController:
         """Stops and removes a camera, waiting for its capture in progress.
         KeyError for an unknown id."""
         try:
-            self._native().camera_remove(camera_id)
+            self._native().remove_camera(camera_id)
         except FileNotFoundError as error:
             raise _unknown(camera_id, error) from None
         self._drivers.pop(camera_id, None)
@@ -285,12 +330,12 @@ class CameraController:
     def status(self, camera_id: str) -> CameraStatus:
         """KeyError for an unknown id."""
         try:
-            return _status(self._native().camera_status(camera_id))
+            return _status(self._native().status(camera_id))
         except FileNotFoundError as error:
             raise _unknown(camera_id, error) from None
 
     def statuses(self) -> List[CameraStatus]:
-        return [_status(raw) for raw in self._native().camera_statuses()]
+        return [_status(raw) for raw in self._native().statuses()]
 
     def register_camera(self, camera_id: str) -> str:
         """Registers the camera with Connect (``POST /p/camera`` with the
@@ -300,41 +345,41 @@ class CameraController:
         when the printer has no server or token, ConnectionError when Connect
         cannot be reached, PermissionError when it refuses the printer."""
         try:
-            return self._native().camera_register(camera_id)
+            return self._native().register_camera(camera_id)
         except FileNotFoundError as error:
             raise _unknown(camera_id, error) from None
 
     def set_trigger_scheme(self, camera_id: str, scheme: TriggerScheme) -> None:
         try:
-            self._native().camera_set_trigger_scheme(camera_id, _scheme(scheme))
+            self._native().set_trigger_scheme(camera_id, _scheme(scheme))
         except FileNotFoundError as error:
             raise _unknown(camera_id, error) from None
 
     def layer_trigger(self) -> None:
         """The host's layer change (the SDK's name): EACH_LAYER cameras take
         a picture, FIFTH_LAYER cameras on every fifth call."""
-        self._native().camera_layer_changed()
+        self._native().layer_changed()
 
     def trigger(self, camera_id: Optional[str] = None) -> None:
         """A picture now from one camera (every camera when None), whatever
         its scheme and the upload policy. KeyError for an unknown id."""
         try:
-            self._native().camera_trigger(camera_id or "")
+            self._native().trigger_manual(camera_id or "")
         except FileNotFoundError as error:
             raise _unknown(camera_id or "", error) from None
 
     # ---- settings ----
     @property
     def options(self) -> CameraOptions:
-        raw = self._native().camera_options()
+        raw = self._native().options()
         return CameraOptions(
-            upload_policy=UploadPolicy(raw["upload_policy"]),
-            max_image_bytes=raw["max_image_bytes"],
-            upload_timeout=raw["upload_timeout_ms"] / 1000,
-            backoff_min=raw["backoff_min_ms"] / 1000,
-            backoff_max=raw["backoff_max_ms"] / 1000,
-            jpeg_quality=raw["jpeg_quality"],
-            busy_timeout=raw["busy_timeout_ms"] / 1000)
+            upload_policy=UploadPolicy(raw.policy),
+            max_image_bytes=raw.max_image_bytes,
+            upload_timeout=raw.upload_timeout_ms / 1000,
+            backoff_min=raw.backoff_min_ms / 1000,
+            backoff_max=raw.backoff_max_ms / 1000,
+            jpeg_quality=raw.jpeg_quality,
+            busy_timeout=raw.busy_timeout_ms / 1000)
 
     def set_options(self, **changes: Any) -> None:
         """Changes some of :class:`CameraOptions`, e.g.
@@ -344,15 +389,18 @@ class CameraController:
         unknown = sorted(set(changes) - known)
         if unknown:
             raise TypeError(f"unknown camera options: {', '.join(unknown)}")
-        raw: Dict[str, Any] = {}
+        native = self._native()
+        raw = native.options()
         for key, value in changes.items():
             if key == "upload_policy":
-                raw[key] = UploadPolicy(value).value
-            elif key in ("max_image_bytes", "jpeg_quality"):
-                raw[key] = int(value)
+                raw.policy = UploadPolicy(value).value
+            elif key == "max_image_bytes":
+                raw.max_image_bytes = _size(value, key)
+            elif key == "jpeg_quality":
+                raw.jpeg_quality = int(value)
             else:
-                raw[key + "_ms"] = _ms(value, key)
-        self._native().camera_set_options(raw)
+                setattr(raw, key + "_ms", _ms(value, key))
+        native.set_options(raw)
 
     @property
     def upload_policy(self) -> UploadPolicy:
@@ -374,7 +422,7 @@ class CameraController:
     @token_cb.setter
     def token_cb(self, value: Optional[Callable[[str, str, str], Any]]) -> None:
         self.__token_cb = value
-        self._native().camera_watch_tokens(value is not None)
+        self._printer_native().watch_camera_tokens(value is not None)
 
     # ---- called by the library (through the Printer) ----
     def _capture(self, camera_id: str):

@@ -22,6 +22,7 @@ import threading
 from typing import Any, Dict, Optional
 
 from . import const
+from ._prusaconnect import CommandResult
 
 log = logging.getLogger("connect-printer")
 
@@ -73,6 +74,26 @@ def event_parts(event, source, kwargs):
             int_id(kwargs.pop("transfer_id", None), "transfer_id"),
             int_id(kwargs.pop("dialog_id", None), "dialog_id"),
             kwargs)
+
+
+def command_result(parts):
+    """The library's CommandResult of ``event_parts()``."""
+    event, source, reason, state, job_id, transfer_id, dialog_id, data = parts
+    result = CommandResult()
+    result.event = event
+    result.source = source
+    if reason:
+        result.reason = reason
+    if state:
+        result.state = state
+    if job_id:
+        result.job_id = job_id
+    if transfer_id:
+        result.transfer_id = transfer_id
+    if dialog_id:
+        result.dialog_id = dialog_id
+    result.data = data if isinstance(data, dict) else {}
+    return result
 
 
 class _Handlers(dict):
@@ -154,10 +175,9 @@ class Command:
 
     # ---- what the library knows ----
     def _current(self):
-        cur = self._printer._native.current_command()
-        if cur is not None and cur["command_id"] != self._last[0]:
-            self._last = (cur["command_id"], cur["command_name"], cur["args"],
-                          cur["kwargs"], cur["force"])
+        cur = self._printer._native.current_command()  # a CommandRequest or None
+        if cur is not None and cur.command_id != self._last[0]:
+            self._last = (cur.command_id, cur.command_name, cur.args, cur.kwargs, cur.force)
         return cur
 
     @property
@@ -207,9 +227,11 @@ class Command:
 
     # ---- ending a command ----
     def _end(self, parts, command_id):
-        ok = self._printer._native.end_command(*parts, command_id is not None,
-                                               int_id(command_id, "command_id"))
-        if not ok:
+        try:
+            self._printer._native.finish_command(
+                command_result(parts),
+                None if command_id is None else int_id(command_id, "command_id"))
+        except RuntimeError:
             log.warning("%s %s: no such command is running", parts[0],
                         command_id if command_id is not None else "")
 

@@ -38,7 +38,34 @@ class CondState(Enum):
 
 Handler = Callable[["Condition", CondState], None]
 
-_STATES = (CondState.UNKNOWN, CondState.OK, CondState.NOK)  # library order
+_STATES = (CondState.UNKNOWN, CondState.OK, CondState.NOK)
+# The printer's chain in the library (conditions.h Conditions), by node index.
+_NODES = ("INTERNET", "HTTP", "TOKEN", "API")
+
+
+def _node(native, index):
+    """The library's Condition of a printer's chain."""
+    return getattr(native.conditions(), _NODES[index])
+
+
+def _name(native, index) -> str:
+    """The library's name of a node ("Internet", "HTTP", "Token", "API")."""
+    return _node(native, index).name()
+
+
+def _index(native, condition) -> Optional[int]:
+    if condition is None:
+        return None
+    name = condition.name()
+    return next(i for i in range(len(_NODES)) if _name(native, i) == name)
+
+
+def _info(native, index) -> dict:
+    condition = _node(native, index)
+    return {"name": condition.name(), "long_msg": condition.long_msg(),
+            "short_msg": condition.short_msg(), "priority": condition.priority(),
+            "parent": _index(native, condition.parent()),
+            "children": [_index(native, c) for c in condition.children()]}
 
 
 # pylint: disable=too-many-arguments
@@ -245,13 +272,13 @@ class PrinterCondition:
 
     @property
     def state(self) -> CondState:
-        return _STATES[self._native().cond_state(self._node)]
+        return CondState[_node(self._native(), self._node).state()]
 
     @state.setter
     def state(self, state: CondState):
         if state == CondState.UNKNOWN or state not in _STATES:
             raise ValueError("Can't reset a condition to unknown")
-        self._native().cond_set_state(self._node, _STATES.index(state))
+        _node(self._native(), self._node).set_state(state.name)
 
     @property
     def reason(self) -> str:
@@ -259,7 +286,7 @@ class PrinterCondition:
         "Connect answered HTTP 503"); "" when it is not NOK or broke only
         because its parent did (libprusaconnect's; the SDK has no such
         attribute)."""
-        return self._native().cond_reason(self._node)
+        return _node(self._native(), self._node).reason()
 
     @property
     def priority(self) -> int:
@@ -303,7 +330,8 @@ class PrinterCondition:
             self.state = CondState.OK
 
     def _watch(self):
-        self._native().cond_watch(self._node)
+        native = self._native()
+        native.watch_condition(_name(native, self._node))
 
     def add_broke_handler(self, handler: Handler):
         with cond_lock:
@@ -362,8 +390,9 @@ class PrinterTracker:
         return {c for c in self._owner.nodes if c.state is CondState.NOK}
 
     def get_worst(self):
-        index = self._owner._printer()._native.worst_condition()  # pylint: disable=protected-access
-        return self._owner.nodes[index] if index >= 0 else None
+        native = self._owner._printer()._native  # pylint: disable=protected-access
+        index = _index(native, native.conditions().tracker.get_worst())
+        return self._owner.nodes[index] if index is not None else None
 
     def is_tracked(self, condition):
         return condition in self._owner.nodes
@@ -376,14 +405,15 @@ class PrinterConditions:
         self._printer = weakref.ref(printer)
         native = printer._native  # pylint: disable=protected-access
         self.nodes: List[PrinterCondition] = [
-            PrinterCondition(self, i, native.cond_info(i)) for i in range(4)
+            PrinterCondition(self, i, _info(native, i)) for i in range(4)
         ]
         self.INTERNET, self.HTTP, self.TOKEN, self.API = self.nodes  # pylint: disable=invalid-name
         self.tracker = PrinterTracker(self)
 
-    def _changed(self, node: int, ok: bool, old: int):
+    def _changed(self, name: str, ok: bool, old: str):
         """Called by the printer from the callback thread."""
-        old_state = _STATES[old]
+        node = next(i for i, n in enumerate(self.nodes) if n.name == name)
+        old_state = CondState[old]
         self.nodes[node]._changed(ok, old_state)  # pylint: disable=protected-access
         if _DEFAULT.get("printer") is self._printer:
             _MODULE_NODES[node]._changed(ok, old_state)  # pylint: disable=protected-access
@@ -404,7 +434,7 @@ def _bind_default(printer) -> None:
         watched = [bool(n._broke_cb or n._fixed_cb) for n in _MODULE_NODES]  # pylint: disable=protected-access
     for node, watch in enumerate(watched):
         if watch:
-            printer._native.cond_watch(node)  # pylint: disable=protected-access
+            printer._native.watch_condition(_name(printer._native, node))  # pylint: disable=protected-access
 
 
 class _ModuleCondition(PrinterCondition):
@@ -437,7 +467,7 @@ class _ModuleCondition(PrinterCondition):
         native = self._printer_native()
         if native is None:
             return CondState.UNKNOWN
-        return _STATES[native.cond_state(self._node)]
+        return CondState[_node(native, self._node).state()]
 
     @state.setter
     def state(self, state: CondState):
@@ -446,7 +476,7 @@ class _ModuleCondition(PrinterCondition):
     @property
     def reason(self) -> str:
         native = self._printer_native()
-        return native.cond_reason(self._node) if native is not None else ""
+        return _node(native, self._node).reason() if native is not None else ""
 
     def _node_at(self, index):
         return _MODULE_NODES[index]
@@ -454,7 +484,7 @@ class _ModuleCondition(PrinterCondition):
     def _watch(self):
         native = self._printer_native()
         if native is not None:
-            native.cond_watch(self._node)
+            native.watch_condition(_name(native, self._node))
 
 
 class _ModuleTracker(ConditionTracker):

@@ -108,6 +108,20 @@ def _team_id(value):
         return value or None
 
 
+_TRANSFER_FIELDS = ("type", "in_progress", "path", "url", "os_path", "to_print", "to_select",
+                    "start_cmd_id", "hash", "team_id", "size", "transferred",
+                    "time_transferring", "time_remaining", "outcome", "reason")
+
+
+def transfer_dict(info) -> Dict[str, Any]:
+    """The library's TransferInfo (transfer.h) as a dict: every field, None
+    for unset ones, plus ``progress`` (percent)."""
+    out = {name: getattr(info, name) for name in _TRANSFER_FIELDS}
+    out["transfer_id"] = info.transfer_id or None
+    out["progress"] = info.progress()
+    return out
+
+
 class Transfer:
     """The running transfer, else the last one.
 
@@ -126,7 +140,7 @@ class Transfer:
         printer = self._printer() if self._printer is not None else None
         if printer is None:
             return {"type": "NO_TRANSFER", "in_progress": False}
-        return printer._native.transfer_info()  # pylint: disable=protected-access
+        return transfer_dict(printer._native.transfer_info())  # pylint: disable=protected-access
 
     @property
     def in_progress(self) -> bool:
@@ -222,7 +236,7 @@ class Transfer:
         nothing when none runs."""
         printer = self._printer() if self._printer is not None else None
         if printer is not None:
-            printer._native.stop_transfer(0)  # pylint: disable=protected-access
+            printer._native.stop_transfer(None)  # pylint: disable=protected-access
 
     def to_dict(self) -> Dict[str, Any]:
         """The SDK's ``Transfer.to_dict()`` (TRANSFER_INFO's data):
@@ -303,7 +317,7 @@ class DownloadMgr:
         _check_names(str(path))
         try:
             started = self._native().start_download(type_text, str(path), url or "",
-                                          bool(to_print), bool(to_select))
+                                                    bool(to_print), bool(to_select))
         except FileExistsError as err:
             if str(err) != _ALREADY_RUNNING:
                 raise
@@ -312,7 +326,10 @@ class DownloadMgr:
                 "source": Source.CONNECT,
                 "reason": _ALREADY_RUNNING,
             }
-        retval = _to_dict(started)  # as it started, whatever arrived since
+        except FileNotFoundError as err:
+            # An unknown storage is the SDK's ValueError("Invalid storage ...").
+            raise ValueError(str(err)) from None
+        retval = _to_dict(transfer_dict(started))  # as it started, whatever arrived since
         retval["event"] = Event.TRANSFER_INFO
         retval["source"] = Source.WUI
         return retval
@@ -320,7 +337,7 @@ class DownloadMgr:
     def stop(self) -> None:
         """Stops the running transfer, if any (libprusaconnect; the SDK
         does it with ``transfer.stop()``)."""
-        self._native().stop_transfer(0)
+        self._native().stop_transfer(None)
 
     def info(self) -> Dict[str, Any]:
         """TRANSFER_INFO's data: ``transfer.to_dict()``."""

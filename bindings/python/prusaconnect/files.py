@@ -147,6 +147,19 @@ class StorageProvider:
         raise NotImplementedError("not supported by this storage")
 
 
+def _node_dict(node) -> Dict[str, Any]:
+    """A library Node as a dict: name, type, size, m_timestamp and
+    read_only when known, and the children of a folder."""
+    out: Dict[str, Any] = {"name": node.name, "type": node.type, "size": node.size}
+    if node.m_timestamp is not None:
+        out["m_timestamp"] = node.m_timestamp
+    if node.read_only is not None:
+        out["read_only"] = node.read_only
+    if node.is_dir:
+        out["children"] = [_node_dict(child) for child in node.children]
+    return out
+
+
 class Filesystem:
     """The storages of one printer."""
 
@@ -154,7 +167,8 @@ class Filesystem:
         self._printer = weakref.ref(printer)
 
     def _native(self):
-        return self._printer()._native  # pylint: disable=protected-access
+        """The library's Filesystem of the printer (files.h)."""
+        return self._printer()._native.fs()  # pylint: disable=protected-access
 
     @property
     def storages(self) -> List[str]:
@@ -167,29 +181,32 @@ class Filesystem:
         """The node at a virtual path ("/usb/a.gcode", or as the SDK also
         takes it "usb/a.gcode/"), or None."""
         abs_path = "/" + str(abs_path).strip("/")
-        node = self._native().fs_get(abs_path, depth)
-        return File(node, abs_path) if node is not None else None
+        node = self._native().Get(abs_path, depth)
+        return File(_node_dict(node), abs_path) if node is not None else None
 
     def to_dict_legacy(self) -> Dict[str, Any]:
         """SEND_INFO's "files" tree."""
-        return self._native().fs_to_dict_legacy()
+        return self._native().ToDictLegacy()
 
     def file_info(self, abs_path: str) -> Dict[str, Any]:
         """SEND_FILE_INFO's data (attributes, metadata, preview)."""
-        return self._native().fs_file_info(abs_path)
+        return self._native().FileInfo(abs_path)
 
     def get_os_path(self, abs_path: str) -> str:
         """The OS path of a virtual path in a local storage."""
-        return self._native().fs_os_path(abs_path)
+        return self._native().OsPath(abs_path)
 
     def wait_until_path(self, abs_path: str, timeout: float = 10.0,
                         exists: bool = True) -> bool:
         """Waits until the path exists (or no longer does)."""
-        return self._native().fs_wait_until_path(abs_path, int(timeout * 1000), exists)
+        return self._native().WaitUntilPath(abs_path, int(timeout * 1000), exists)
 
     def space(self, storage: str) -> Dict[str, int]:
         """{"free_space", "total_space"} when known."""
-        return self._native().fs_space(storage)
+        space = self._native().Space(storage)
+        return {key: value for key, value in (("free_space", space.free_space),
+                                              ("total_space", space.total_space))
+                if value is not None}
 
     def attach(self, storage: str, folder: str):
         self._printer().attach(folder, storage)

@@ -9,17 +9,19 @@ thread, shared by all printers), retries and answers Connect; see
 docs/PYTHON.md for the few differences.
 """
 import dataclasses
+import json
 import logging
 import threading
 import urllib.parse
 from typing import Any, Callable, Dict, List, Optional
 
 from . import const
-from ._prusaconnect import NativeConfig, NativePrinter, standard_command_definitions
+from ._prusaconnect import (EventFields, NetworkInfo, PrinterOptions, PythonPrinter,
+                            SheetSettings, standard_command_definitions)
 from .camera import CameraController
 from .command import Command, CommandFailed, enum_value, event_parts, int_id
 from .conditions import PrinterConditions, _bind_default
-from .download import DownloadMgr, Transfer
+from .download import DownloadMgr, Transfer, transfer_dict
 from .files import (Filesystem, StorageInUseError, StorageProvider, UnknownStorageError)
 
 log = logging.getLogger("connect-printer")
@@ -35,6 +37,10 @@ _INFO_KEYS = ("type", "version", "subversion", "firmware", "sdk",
 _STATES = const.State._value2member_map_
 _TYPES = {str(t): t for t in const.PrinterType}
 _REGISTRATION = const.RegistrationStatus._value2member_map_
+_STATS = ("events_queued", "events_sent", "events_dropped_overflow",
+          "events_dropped_rejected", "events_retried", "telemetry_queued",
+          "telemetry_sent", "telemetry_coalesced", "requests_failed",
+          "commands_received", "events_buffered")
 # Built-in handlers the library runs itself (fast, no Python involved).
 _NATIVE_BUILTINS = (const.Command.SEND_INFO, const.Command.SEND_STATE_INFO,
                     const.Command.SEND_FILE_INFO, const.Command.CREATE_FOLDER,
@@ -62,6 +68,33 @@ def _text(value):
     return value if value else None
 
 
+def _info_text(value) -> str:
+    """A network_info value as SEND_INFO carries it ("" = not set)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _event_fields(timestamp, command_id, job_id, transfer_id, dialog_id, reason):
+    """The library's EventFields (falsy values are absent, as in the SDK)."""
+    fields = EventFields()
+    if timestamp:
+        fields.timestamp = float(timestamp)
+    if command_id:
+        fields.command_id = int_id(command_id, "command_id")
+    if job_id:
+        fields.job_id = int_id(job_id, "job_id")
+    if transfer_id:
+        fields.transfer_id = int_id(transfer_id, "transfer_id")
+    if dialog_id:
+        fields.dialog_id = int_id(dialog_id, "dialog_id")
+    if reason:
+        fields.reason = str(reason)
+    return fields
+
+
 class _NetworkInfo(dict):
     """``Printer.network_info``: a dict whose changes reach SEND_INFO."""
 
@@ -70,7 +103,10 @@ class _NetworkInfo(dict):
         self._printer = printer
 
     def _push(self):
-        self._printer._native.set_network_info(self)  # pylint: disable=protected-access
+        info = NetworkInfo()
+        for key in _NETWORK_INFO_KEYS:
+            setattr(info, key, _info_text(self.get(key)))
+        self._printer._native.set_network_info(info)  # pylint: disable=protected-access
 
     def __setitem__(self, key, value):
         dict.__setitem__(self, key, value)
@@ -119,6 +155,21 @@ def _definition_dict(definition: Any) -> Dict[str, Any]:
         return dataclasses.asdict(definition)
     raise TypeError(f"a command definition is a dict or a CommandDefinition, not {definition!r}")
 
+def _sheet(value) -> SheetSettings:
+    """One of Printer.sheet_settings: {"name": str, "z_offset": float}."""
+    sheet = SheetSettings()
+    try:
+        name, z_offset = value["name"], value.get("z_offset", 0.0)
+        if not isinstance(name, str) or isinstance(z_offset, bool):
+            raise TypeError
+        sheet.name = name
+        sheet.z_offset = float(z_offset)
+    except (TypeError, KeyError, AttributeError, ValueError):
+        raise ValueError(
+            "sheet_settings must be a list of {'name': str, 'z_offset': float}") from None
+    return sheet
+
+
 class Printer:
     """A printer connected to Prusa Connect."""
     # pylint: disable=too-many-public-methods,too-many-instance-attributes
@@ -156,27 +207,30 @@ class Printer:
         (size and rate limits in bytes and bytes/s, 0 = none); times are in
         seconds."""
         # pylint: disable=too-many-arguments,too-many-locals,unused-argument
-        config = NativeConfig()
-        config.mmu_supported = bool(mmu_supported)
-        config.background_handlers = bool(background_handlers)
-        config.verify_tls = bool(verify_tls)
-        config.ca_file = ca_file or ""
-        config.event_buffer_size = int(event_buffer_size)
-        config.request_timeout_ms = int(request_timeout * 1000)
-        config.register_poll_interval_ms = int(register_poll_interval * 1000)
-        config.backoff_min_ms = int(backoff_min * 1000)
-        config.backoff_max_ms = int(backoff_max * 1000)
-        config.transfer_max_size = max(0, int(transfer_max_size))
-        config.transfer_rate_limit = max(0, int(transfer_rate_limit))
-        config.transfer_max_retries = max(0, int(transfer_max_retries))
-        config.transfer_backoff_min_ms = int(transfer_backoff_min * 1000)
-        config.transfer_backoff_max_ms = int(transfer_backoff_max * 1000)
-        config.transfer_connect_timeout_ms = int(transfer_connect_timeout * 1000)
-        config.transfer_stall_timeout_ms = int(transfer_stall_timeout * 1000)
-        config.transfer_staging_dir = str(transfer_staging_dir or "")
+        options = PrinterOptions()
+        options.mmu_supported = bool(mmu_supported)
+        options.background_handlers = bool(background_handlers)
+        options.verify_tls = bool(verify_tls)
+        options.ca_file = ca_file or ""
+        options.event_buffer_size = max(1, int(event_buffer_size))
+        options.request_timeout_ms = int(request_timeout * 1000)
+        options.register_poll_interval_ms = int(register_poll_interval * 1000)
+        options.backoff_min_ms = int(backoff_min * 1000)
+        options.backoff_max_ms = int(backoff_max * 1000)
+        transfer = options.transfer
+        transfer.max_size = max(0, int(transfer_max_size))
+        transfer.max_bytes_per_second = max(0, int(transfer_rate_limit))
+        transfer.max_retries = max(0, int(transfer_max_retries))
+        transfer.retry_backoff_min_ms = int(transfer_backoff_min * 1000)
+        transfer.retry_backoff_max_ms = int(transfer_backoff_max * 1000)
+        transfer.connect_timeout_ms = int(transfer_connect_timeout * 1000)
+        transfer.stall_timeout_ms = int(transfer_stall_timeout * 1000)
+        transfer.staging_dir = str(transfer_staging_dir or "")
+        options.transfer = transfer
         self.__mmu_supported = bool(mmu_supported)
-        self._native = NativePrinter(self, self._type_text(type_), sn or "",
-                                     fingerprint or "", config)
+        self._native = PythonPrinter(self, self._type_text(type_) or None, sn or "",
+                                     fingerprint or "", options)
+        self.__loop_stop = threading.Event()
         self.__network_info = _NetworkInfo(
             self, {key: None for key in _NETWORK_INFO_KEYS})
         self.__api_key: Optional[str] = None
@@ -197,7 +251,7 @@ class Printer:
         self._storages: Dict[str, StorageProvider] = {}
         self.__storage_lock = threading.Lock()
         self.transfer = Transfer(self)
-        self.download_mgr = DownloadMgr(self, config.transfer_rate_limit)
+        self.download_mgr = DownloadMgr(self, transfer.max_bytes_per_second)
         self.camera_controller = CameraController(self)
 
         self.command = Command(self)
@@ -247,7 +301,7 @@ class Printer:
         >>> Printer.connect_url('connect', False, 8000)
         'http://connect:8000'
         """
-        return NativePrinter.connect_url(host, bool(tls), int(port or 0))
+        return PythonPrinter.connect_url(host, bool(tls), int(port or 0))
 
     # ------------------------------------------------------------ identity
     @property
@@ -322,8 +376,15 @@ class Printer:
 
     @mbl.setter
     def mbl(self, value):
-        if value is not None or self.__mbl is not None:
-            self._native.set_mbl(value)  # None unsets it
+        if value is None:
+            if self.__mbl is not None:
+                self._native.clear_mbl()
+        else:
+            try:
+                values = [float(v) for v in value]
+            except (TypeError, ValueError):
+                raise ValueError("mbl must be a list of numbers or None") from None
+            self._native.set_mbl(values)
         self.__mbl = value
 
     @property
@@ -332,8 +393,11 @@ class Printer:
 
     @sheet_settings.setter
     def sheet_settings(self, value):
-        if value is not None or self.__sheet_settings is not None:
-            self._native.set_sheet_settings(value)
+        if value is None:
+            if self.__sheet_settings is not None:
+                self._native.clear_sheet_settings()
+        else:
+            self._native.set_sheet_settings([_sheet(v) for v in value])
         self.__sheet_settings = value
 
     @property
@@ -356,7 +420,7 @@ class Printer:
         refused value leaves the printer as it was."""
         self._native.set_mmu(
             bool(enabled), fw or "",
-            enum_value(mmu_type, const.MMUType, "mmu_type") if mmu_type else "")
+            enum_value(mmu_type, const.MMUType, "mmu_type") if mmu_type else None)
         self.__mmu_enabled, self.__mmu_fw, self.__mmu_type = enabled, fw, mmu_type
 
     @property
@@ -474,9 +538,19 @@ class Printer:
         """Registers the printer with Connect and returns the temporary code
         to type into Connect's "Add printer" form. The library then polls
         for the token and calls ``register_handler(token)``.
-        RuntimeError when Connect refuses (or no server is set),
-        ConnectionError when it cannot be reached."""
-        return self._native.register_printer()
+        RuntimeError when Connect refuses (or no server is set), with the
+        answer's text as the SDK's; ConnectionError when it cannot be
+        reached."""
+        try:
+            return self._native.register_printer()
+        except ConnectionError as err:
+            if str(err).startswith("cannot reach"):
+                raise
+            raise RuntimeError(str(err)) from None
+        except RuntimeError:
+            raise
+        except Exception as err:  # pylint: disable=broad-except
+            raise RuntimeError(str(err)) from None
 
     def _on_register(self, token):
         """Called by the library (callback thread) with the new token."""
@@ -503,18 +577,13 @@ class Printer:
         if "state" in kwargs:
             raise TypeError(
                 "set_state() got multiple values for keyword argument 'state'")
-        timestamp = kwargs.pop("timestamp", None)
-        command_id = kwargs.pop("command_id", None)
-        reason = kwargs.pop("reason", None)
+        fields = _event_fields(kwargs.pop("timestamp", None), kwargs.pop("command_id", None),
+                               kwargs.pop("job_id", None), kwargs.pop("transfer_id", None),
+                               kwargs.pop("dialog_id", None), kwargs.pop("reason", None))
         self._native.set_state(
             enum_value(state, const.State, "state"),
             enum_value(source, const.Source, "source"),
-            -1 if ready is None else int(bool(ready)), float(timestamp or 0),
-            int_id(command_id, "command_id"),
-            int_id(kwargs.pop("job_id", None), "job_id"),
-            int_id(kwargs.pop("transfer_id", None), "transfer_id"),
-            int_id(kwargs.pop("dialog_id", None), "dialog_id"),
-            str(reason) if reason else "", kwargs)
+            None if ready is None else bool(ready), fields, kwargs)
 
     def event_cb(self,
                  event: const.Event,
@@ -525,22 +594,20 @@ class Printer:
         """Queues an event; keywords other than job_id, transfer_id,
         reason, state and dialog_id go into its data. Dropped without a
         token, as in the SDK."""
-        reason = kwargs.pop("reason", None)
+        fields = _event_fields(timestamp, command_id, kwargs.pop("job_id", None),
+                               kwargs.pop("transfer_id", None), kwargs.pop("dialog_id", None),
+                               kwargs.pop("reason", None))
         # As the SDK: without a "state" keyword the printer's state is sent;
         # an explicit state=None sends no "state" key at all.
         if "state" in kwargs:
             state = kwargs.pop("state")
-            event_state = None if state is None else enum_value(state, const.State, "state")
-        else:
-            event_state = ""
+            if state is None:
+                fields.omit_state = True
+            else:
+                fields.state = enum_value(state, const.State, "state")
         self._native.event_cb(
             enum_value(event, const.Event, "event"),
-            enum_value(source, const.Source, "source"), float(timestamp or 0),
-            int_id(command_id, "command_id"),
-            int_id(kwargs.pop("job_id", None), "job_id"),
-            int_id(kwargs.pop("transfer_id", None), "transfer_id"),
-            int_id(kwargs.pop("dialog_id", None), "dialog_id"),
-            str(reason) if reason else "", event_state, kwargs)
+            enum_value(source, const.Source, "source"), fields, kwargs)
 
     def telemetry(self,
                   state: Optional[const.State] = None,
@@ -552,7 +619,7 @@ class Printer:
         if state is not None and not self.__warned_state:
             self.__warned_state = True
             log.warning("State argument is deprecated. Use set_state method.")
-        self._native.telemetry(kwargs, float(timestamp or 0))
+        self._native.telemetry(kwargs, float(timestamp) if timestamp and timestamp > 0 else None)
 
     # ------------------------------------------------------------ handlers
     def set_handler(self, command: const.Command,
@@ -590,9 +657,9 @@ class Printer:
         except Exception:  # pylint: disable=broad-except
             log.exception("stop_cb failed")
 
-    def _on_condition(self, node, ok, old):
+    def _on_condition(self, name, ok, old):
         try:
-            self.conditions._changed(node, ok, old)  # pylint: disable=protected-access
+            self.conditions._changed(name, ok, old)  # pylint: disable=protected-access
         except Exception:  # pylint: disable=broad-except
             log.exception("condition handler failed")
 
@@ -645,26 +712,26 @@ class Printer:
         if not caller.kwargs or "path" not in caller.kwargs:
             raise ValueError("SEND_FILE_INFO requires kwargs")
         info: Dict[str, Any] = {"source": const.Source.CONNECT, "event": const.Event.FILE_INFO}
-        info.update(self._native.fs_file_info(caller.kwargs["path"]))
+        info.update(self._native.fs().FileInfo(caller.kwargs["path"]))
         return info
 
     def create_folder(self, caller: Command) -> Dict[str, Any]:
         if not caller.kwargs or "path" not in caller.kwargs:
             raise ValueError(f"{caller.command_name} requires kwargs")
-        self._native.fs_create_folder(caller.kwargs["path"])
+        self._native.fs().CreateFolder(caller.kwargs["path"])
         return {"source": const.Source.CONNECT}
 
     def delete_file(self, caller: Command) -> Dict[str, Any]:
         if not caller.kwargs or "path" not in caller.kwargs:
             raise ValueError(f"{caller.command_name} requires kwargs")
-        self._native.fs_delete_file(caller.kwargs["path"])
+        self._native.fs().DeleteFile(caller.kwargs["path"])
         return {"source": const.Source.CONNECT}
 
     def delete_folder(self, caller: Command) -> Dict[str, Any]:
         if not caller.kwargs or "path" not in caller.kwargs:
             raise ValueError(f"{caller.command_name} requires kwargs")
-        self._native.fs_delete_folder(caller.kwargs["path"],
-                                      bool(caller.kwargs.get("force", False)))
+        self._native.fs().DeleteFolder(caller.kwargs["path"],
+                                       bool(caller.kwargs.get("force", False)))
         return {"source": const.Source.CONNECT}
 
     # ------------------------------------------------------------ files
@@ -674,7 +741,7 @@ class Printer:
         (FILE_CHANGED is queued when it returns), as the SDK's loop calls
         it. The library watches by itself, so calling it is never needed;
         it is cheap and safe from any thread at any rate. Releases the GIL."""
-        self._native.fs_process_pending()
+        self._native.fs().ProcessPendingChanges()
 
     def attach_storage(self, provider: StorageProvider) -> None:
         """Attaches a storage the host keeps (a StorageProvider): lists it
@@ -691,7 +758,7 @@ class Printer:
                 raise StorageInUseError(f"`{name}` is already used")
             self._storages[name] = provider
         try:
-            self._native.attach_storage(name, can_store)
+            self._native.attach_python_storage(name, can_store)
         except FileExistsError as err:
             with self.__storage_lock:
                 self._storages.pop(name, None)
@@ -704,7 +771,7 @@ class Printer:
     def refresh_storage(self, name: str) -> None:
         """Lists a provider's storage again; every difference from before
         goes to Connect as FILE_CHANGED. Releases the GIL."""
-        self._native.refresh_storage(str(name))
+        self._native.fs().Refresh(str(name))
 
     def _storage_call(self, name, method, args):
         """Called by the library (a library thread, with the GIL) to run a
@@ -764,7 +831,7 @@ class Printer:
     @printed_file_cb.setter
     def printed_file_cb(self, value):
         self.__printed_file_cb = value
-        self._native.set_printed_file_cb(value is not None)
+        self._native.watch_printed_file(value is not None)
 
     def _printed_file(self):
         try:
@@ -789,7 +856,7 @@ class Printer:
         if value is not None and not callable(value):
             raise TypeError(f"download_finished_cb must be callable, not {value!r}")
         self.__download_finished_cb = value
-        self._native.set_download_finished_cb(value is not None)
+        self._native.watch_downloads(value is not None)
 
     def _camera_capture(self, camera_id):
         """Called by the library (a camera's thread, with the GIL) for an
@@ -809,7 +876,7 @@ class Printer:
         if callback is None:
             return
         try:
-            callback(Transfer(info=info))
+            callback(Transfer(info=transfer_dict(info)))
         except Exception:  # pylint: disable=broad-except
             log.exception("download_finished_cb failed")
 
@@ -886,14 +953,15 @@ class Printer:
         The GIL is released while waiting."""
         self.__running_loop = True
         native = self._native
-        native.loop_begin()
+        stop = self.__loop_stop
+        stop.clear()
         native.start()
         try:
             if threading.current_thread() is threading.main_thread():
-                while not native.loop_wait(_MAIN_THREAD_LOOP_SLICE_MS):
+                while not stop.wait(_MAIN_THREAD_LOOP_SLICE_MS / 1000):
                     pass  # lets KeyboardInterrupt through
             else:
-                native.loop_wait(-1)
+                stop.wait()
         finally:
             self.__running_loop = False
             native.stop()
@@ -901,7 +969,7 @@ class Printer:
     def stop_loop(self):
         """Ends :meth:`loop` (from any thread or a handler)."""
         self.__running_loop = False
-        self._native.stop_loop()
+        self.__loop_stop.set()
 
     def start(self):
         """Starts sending without blocking (libprusaconnect)."""
@@ -917,7 +985,8 @@ class Printer:
 
     def stats(self) -> Dict[str, int]:
         """Traffic counters (events/telemetry queued, sent, dropped...)."""
-        return self._native.stats()
+        stats = self._native.stats()
+        return {name: getattr(stats, name) for name in _STATS}
 
 
 _BUILTINS = {
