@@ -18,7 +18,7 @@ Measured in each process over the window:
 * messages: the telemetry the emulator received from those printers
   (its control API, after a grace period); CPU per message = CPU / messages;
 * the cost of one telemetry() call alone (printer not sending), CPU time
-  over --calls calls.
+  over --calls calls; the same for event_cb() and set_state().
 
 --sdk names a checkout of prusa-connect-sdk-printer 0.8.1; without it (or
 with a path that does not hold the SDK) the reference run is reported as
@@ -227,21 +227,29 @@ def worker(a):
         if d > 0.0005:
             per_thread[name] = round(d, 3)
 
-    # The call alone: a printer that is not sending.
-    q = Printer(const.PrinterType.I3MK3S, "SN-CALL", "fp-call")
+    # The calls alone: a printer that is not sending (and holds every event).
+    extra = {"event_buffer_size": 2 * a.calls + 5000} if a.worker == "prusaconnect" else {}
+    q = Printer(const.PrinterType.I3MK3S, "SN-CALL", "fp-call", **extra)
     q.set_connection(server, "tk-not-sending")
-    for _ in range(1000):
-        q.telemetry(**FIELDS)
-    spent = 0.0
-    batch = max(1, a.calls // 10)
-    for _ in range(10):
-        if a.worker == "sdk":
-            q.queue.queue.clear()  # nobody sends: keep the queue small
-        cc0 = time.process_time()
-        for _ in range(batch):
-            q.telemetry(**FIELDS)
-        spent += time.process_time() - cc0
-    call_us = spent * 1e6 / (batch * 10)
+
+    def per_call(call):
+        for _ in range(1000):
+            call()
+        spent = 0.0
+        batch = max(1, a.calls // 10)
+        for _ in range(10):
+            if a.worker == "sdk":
+                q.queue.queue.clear()  # nobody sends: keep the queue small
+            cc0 = time.process_time()
+            for _ in range(batch):
+                call()
+            spent += time.process_time() - cc0
+        return spent * 1e6 / (batch * 10)
+
+    call_us = per_call(lambda: q.telemetry(**FIELDS))
+    event_us = per_call(lambda: q.event_cb(const.Event.INFO, const.Source.USER, job_id=3,
+                                           reason="bench"))
+    state_us = per_call(lambda: q.set_state(const.State.IDLE, const.Source.USER, job_id=3))
 
     out = {
         "tool": "python_bindings_bench", "impl": a.worker, "version": version,
@@ -253,7 +261,8 @@ def worker(a):
         "driver_us_per_message": round(driver_us, 2),
         "cpu_per_message_net_ms":
             round(cpu * 1000 / delivered - driver_us / 1000, 5) if delivered else None,
-        "telemetry_call_us": round(call_us, 3), "calls": a.calls,
+        "telemetry_call_us": round(call_us, 3), "event_cb_call_us": round(event_us, 3),
+        "set_state_call_us": round(state_us, 3), "calls": a.calls,
     }
     print(json.dumps(out), flush=True)
     for p in printers:
@@ -345,6 +354,8 @@ def main():
         print(f"  {'':14} net of the driver's own {r['driver_us_per_message']:.1f} us/message: "
               f"{r['cpu_per_message_net_ms'] * 1000:.1f} us/message")
         print(f"  {'':14} by thread: {threads}")
+        print(f"  {'':14} event_cb() call {r['event_cb_call_us']:.2f} us, "
+              f"set_state() call {r['set_state_call_us']:.2f} us")
     if ref.get("skipped"):
         print(f"  reference SDK  SKIPPED ({ref['reason']})")
     else:

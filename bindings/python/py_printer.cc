@@ -1,9 +1,19 @@
 // Copyright 2026 The libprusaconnect Authors.
+//
+// PythonPrinter: every call from the library into Python, but for the
+// storage provider (py_storage.cc). Hand-written C API because SWIG's
+// directors and callbacks take the GIL wherever they are called from; these
+// follow py_runtime.h's rules instead: nothing from the network thread or
+// under a library lock touches Python directly (Dispatch() hands it to the
+// callback thread), handlers, the printed-file question and camera drivers
+// take the GIL on the library thread that needs them (PythonCall), and the
+// owner is reached through a weak reference.
 #include "py_printer.h"
 
 #include <utility>
 #include <vector>
 
+#include "prusaconnect/camera.h"
 #include "prusaconnect/conditions.h"
 #include "prusaconnect/const.h"
 #include "prusaconnect/log.h"
@@ -112,6 +122,47 @@ StatusOr<CommandResult> RunPythonHandler(const std::shared_ptr<PyRef>& weak,
 }
 
 
+// A camera driver written in Python: Capture() asks the printer's owner
+// (the package's Printer) for an image with owner._camera_capture(id).
+class PythonDriver : public CameraDriver {
+ public:
+  PythonDriver(std::shared_ptr<PyRef> owner, std::string id)
+      : owner_(std::move(owner)), id_(std::move(id)) {}
+
+  StatusOr<std::string> Capture() override {
+    PythonCall call;
+    if (!call.ok()) return UnavailableError("Python is shutting down");
+    PyObject* self = OwnerOf(owner_);
+    if (self == nullptr) return UnavailableError("the printer object is gone");
+    StatusOr<std::string> image = InternalError("no image");
+    PyObject* result = PyObject_CallMethod(self, "_camera_capture", "s#", id_.data(),
+                                           static_cast<Py_ssize_t>(id_.size()));
+    if (result == nullptr) {
+      image = UnavailableError("take_a_photo() raised " + CurrentErrorRepr());
+    } else if (PyObject_CheckBuffer(result)) {
+      Py_buffer view;
+      if (PyObject_GetBuffer(result, &view, PyBUF_SIMPLE) == 0) {
+        image = std::string(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+        PyBuffer_Release(&view);
+      } else {
+        image = InvalidArgumentError("take_a_photo() returned an unreadable buffer: " +
+                                     CurrentErrorRepr());
+      }
+    } else {
+      image = InvalidArgumentError("take_a_photo() must return bytes, not " + Repr(result));
+    }
+    Py_XDECREF(result);
+    ReleaseOwnerLater(self);
+    return image;
+  }
+
+  std::string Describe() const override { return "Python driver of camera " + id_; }
+
+ private:
+  std::shared_ptr<PyRef> owner_;
+  std::string id_;
+};
+
 template <typename E>
 Json NamesOf() {
   Json out = Json::MakeArray();
@@ -213,6 +264,24 @@ void PythonPrinter::watch_condition(const std::string& name) {
   };
   c->add_fixed_callback(report(true));
   c->add_broke_callback(report(false));
+}
+
+std::shared_ptr<CameraDriver> PythonPrinter::python_camera_driver(const std::string& camera_id) {
+  return std::make_shared<PythonDriver>(owner_, camera_id);
+}
+
+void PythonPrinter::watch_camera_tokens(bool enabled) {
+  if (!enabled) {
+    cameras().set_token_cb(nullptr);
+    return;
+  }
+  std::shared_ptr<PyRef> weak = owner_;
+  cameras().set_token_cb(
+      [weak](const std::string& id, const std::string& fingerprint, const std::string& token) {
+        CallOwnerLater(weak, "_on_camera_token", [id, fingerprint, token] {
+          return Py_BuildValue("(NNN)", PyText(id), PyText(fingerprint), PyText(token));
+        });
+      });
 }
 
 Status PythonPrinter::attach_python_storage(const std::string& name, bool can_store) {

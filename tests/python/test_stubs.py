@@ -1,6 +1,7 @@
-"""The type hints (.pyi) describe the package as it is: every name a stub
-declares exists, and every public name of the modules and classes is in
-its stub (a small stubtest; mypy is not available from Debian here).
+"""The type hints (.pyi, or inline as printer.py's) describe the package as
+it is: every name a stub declares exists, and every public name of the
+modules and classes is in its stub (a small stubtest; mypy is not available
+from Debian here).
 
 The compiled module `_prusaconnect` has a partial stub (everything Any):
 its surface is the library's public headers, which SWIG wraps as they are;
@@ -23,7 +24,11 @@ HEADERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 
 
 def stub(module):
-    with open(os.path.join(PKG, module + ".pyi")) as f:
+    """The module's .pyi, or the module itself when its hints are inline."""
+    path = os.path.join(PKG, module + ".pyi")
+    if not os.path.exists(path):
+        path = os.path.join(PKG, module + ".py")
+    with open(path) as f:
         return ast.parse(f.read())
 
 

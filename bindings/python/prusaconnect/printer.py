@@ -23,10 +23,14 @@ from .command import Command, CommandFailed, enum_value, event_parts, int_id
 from .conditions import PrinterConditions, _bind_default
 from .download import DownloadMgr, Transfer, transfer_dict
 from .files import (Filesystem, StorageInUseError, StorageProvider, UnknownStorageError)
+from .models import Sheet
 
 log = logging.getLogger("connect-printer")
 
 __all__ = ["Printer", "default_register_handler"]
+
+# A command handler: gets printer.command, returns the kwargs of Command.finish.
+Handler = Callable[[Command], Dict[str, Any]]
 
 _NETWORK_INFO_KEYS = ("lan_mac", "lan_ipv4", "lan_ipv6", "wifi_mac",
                       "wifi_ipv4", "wifi_ipv6", "wifi_ssid", "hostname",
@@ -54,7 +58,7 @@ _NATIVE_BUILTINS = (const.Command.SEND_INFO, const.Command.SEND_STATE_INFO,
 _MAIN_THREAD_LOOP_SLICE_MS = 200
 
 
-def default_register_handler(token):
+def default_register_handler(token: str) -> None:
     """The SDK's default: just checks that a token came."""
     assert token
 
@@ -174,7 +178,14 @@ class Printer:
     """A printer connected to Prusa Connect."""
     # pylint: disable=too-many-public-methods,too-many-instance-attributes
 
-    NOT_INITIALISED_MSG = "Printer has not been initialized properly"
+    NOT_INITIALISED_MSG: str = "Printer has not been initialized properly"
+    command: Command
+    conditions: PrinterConditions
+    fs: Filesystem
+    transfer: Transfer
+    download_mgr: DownloadMgr
+    camera_controller: CameraController
+    register_handler: Callable[[str], Any]
 
     def __init__(self,
                  type_: Optional[const.PrinterType] = None,
@@ -198,7 +209,7 @@ class Printer:
                  transfer_backoff_max: float = 15.0,
                  transfer_connect_timeout: float = 10.0,
                  transfer_stall_timeout: float = 30.0,
-                 transfer_staging_dir: Optional[str] = None):
+                 transfer_staging_dir: Optional[str] = None) -> None:
         """``max_retries`` is accepted for compatibility: every request is
         retried with backoff anyway. The keyword-only arguments are
         libprusaconnect's (PrinterOptions): ``background_handlers`` runs
@@ -242,7 +253,7 @@ class Printer:
         self.__mmu_type: Optional[const.MMUType] = None
         self.__running_loop = False
         self.__warned_state = False
-        self.register_handler: Callable[[str], Any] = default_register_handler
+        self.register_handler = default_register_handler
         self.__printed_file_cb: Callable[[], Optional[str]] = lambda: None
         self.__download_finished_cb: Optional[Callable[[Transfer], Any]] = None
         self.download_finished_cb = lambda transfer: None
@@ -293,7 +304,7 @@ class Printer:
                 and getattr(handler, "__func__", None) is _BUILTINS.get(cmd))
 
     @staticmethod
-    def connect_url(host: str, tls: bool, port: int = 0):
+    def connect_url(host: str, tls: bool, port: int = 0) -> str:
         """Format url from settings value.
 
         >>> Printer.connect_url('connect', True)
@@ -309,7 +320,7 @@ class Printer:
         return _text(self._native.fingerprint())
 
     @fingerprint.setter
-    def fingerprint(self, value):
+    def fingerprint(self, value: str) -> None:
         self._native.set_fingerprint(value or "")
 
     @property
@@ -317,7 +328,7 @@ class Printer:
         return _text(self._native.sn())
 
     @sn.setter
-    def sn(self, value):
+    def sn(self, value: str) -> None:
         self._native.set_sn(value or "")
 
     @property
@@ -326,7 +337,7 @@ class Printer:
         return _TYPES.get(text) if text else None
 
     @type.setter
-    def type(self, value):
+    def type(self, value: const.PrinterType) -> None:
         if value is None:
             raise TypeError("a printer type is required")
         self._native.set_type(self._type_text(value))
@@ -341,7 +352,7 @@ class Printer:
         return _text(self._native.firmware())
 
     @firmware.setter
-    def firmware(self, value):
+    def firmware(self, value: Optional[str]) -> None:
         self._native.set_firmware(str(value) if value is not None else "")
 
     @property
@@ -349,7 +360,7 @@ class Printer:
         return _text(self._native.software())
 
     @software.setter
-    def software(self, value):
+    def software(self, value: Optional[str]) -> None:
         self._native.set_software(str(value) if value is not None else "")
 
     @property
@@ -357,7 +368,7 @@ class Printer:
         return self.__network_info
 
     @network_info.setter
-    def network_info(self, value):
+    def network_info(self, value: Dict[str, Optional[str]]) -> None:
         self.__network_info = _NetworkInfo(self, value)
         self.__network_info._push()  # pylint: disable=protected-access
 
@@ -366,7 +377,7 @@ class Printer:
         return self.__api_key
 
     @api_key.setter
-    def api_key(self, value):
+    def api_key(self, value: Optional[str]) -> None:
         self.__api_key = value
         self._native.set_api_key(str(value) if value is not None else "")
 
@@ -375,7 +386,7 @@ class Printer:
         return self.__mbl
 
     @mbl.setter
-    def mbl(self, value):
+    def mbl(self, value: Optional[List[float]]) -> None:
         if value is None:
             if self.__mbl is not None:
                 self._native.clear_mbl()
@@ -388,11 +399,11 @@ class Printer:
         self.__mbl = value
 
     @property
-    def sheet_settings(self):
+    def sheet_settings(self) -> Optional[List[Sheet]]:
         return self.__sheet_settings
 
     @sheet_settings.setter
-    def sheet_settings(self, value):
+    def sheet_settings(self, value: Optional[List[Sheet]]) -> None:
         if value is None:
             if self.__sheet_settings is not None:
                 self._native.clear_sheet_settings()
@@ -405,7 +416,7 @@ class Printer:
         return self.__active_sheet
 
     @active_sheet.setter
-    def active_sheet(self, value):
+    def active_sheet(self, value: Optional[int]) -> None:
         self._native.set_active_sheet(
             None if value is None else int_id(value, "active_sheet"))
         self.__active_sheet = value
@@ -428,7 +439,7 @@ class Printer:
         return self.__mmu_enabled
 
     @mmu_enabled.setter
-    def mmu_enabled(self, value):
+    def mmu_enabled(self, value: bool) -> None:
         self._push_mmu(value, self.__mmu_fw, self.__mmu_type)
 
     @property
@@ -436,7 +447,7 @@ class Printer:
         return self.__mmu_fw
 
     @mmu_fw.setter
-    def mmu_fw(self, value):
+    def mmu_fw(self, value: Optional[str]) -> None:
         self._push_mmu(self.__mmu_enabled, value, self.__mmu_type)
 
     @property
@@ -444,7 +455,7 @@ class Printer:
         return self.__mmu_type
 
     @mmu_type.setter
-    def mmu_type(self, value):
+    def mmu_type(self, value: Optional[const.MMUType]) -> None:
         self._push_mmu(self.__mmu_enabled, self.__mmu_fw, value)
 
     @property
@@ -452,7 +463,7 @@ class Printer:
         return self._native.job_id()
 
     @job_id.setter
-    def job_id(self, value):
+    def job_id(self, value: Optional[int]) -> None:
         self._native.set_job_id(None if value is None else int_id(value, "job_id") or None)
 
     def set_supported_commands(self, definitions: Optional[List[Any]] = None) -> None:
@@ -501,7 +512,7 @@ class Printer:
         return _text(self._native.server())
 
     @server.setter
-    def server(self, value):
+    def server(self, value: Optional[str]) -> None:
         self._native.set_connection(value or "", self._native.token())
 
     @property
@@ -509,7 +520,7 @@ class Printer:
         return _text(self._native.token())
 
     @token.setter
-    def token(self, value):
+    def token(self, value: Optional[str]) -> None:
         self._native.set_connection(self._native.server(), value or "")
 
     @property
@@ -521,11 +532,11 @@ class Printer:
     def registration_status(self) -> const.RegistrationStatus:
         return _REGISTRATION[self._native.registration_status()]
 
-    def set_connection(self, server, token):
+    def set_connection(self, server: Optional[str], token: Optional[str]) -> None:
         """Sets the server URL and the printer's token."""
         self._native.set_connection(server or "", token or "")
 
-    def connection_from_config(self, path: str):
+    def connection_from_config(self, path: str) -> None:
         """Reads [service::connect] of a prusa_printer_settings.ini."""
         try:
             self._native.connection_from_config(str(path))
@@ -534,7 +545,7 @@ class Printer:
                 raise KeyError(str(err)) from None
             raise
 
-    def register(self):
+    def register(self) -> str:
         """Registers the printer with Connect and returns the temporary code
         to type into Connect's "Add printer" form. The library then polls
         for the token and calls ``register_handler(token)``.
@@ -572,7 +583,7 @@ class Printer:
                   state: const.State,
                   source: const.Source,
                   ready: Optional[bool] = None,
-                  **kwargs):
+                  **kwargs: Any) -> None:
         """Sets the state and emits STATE_CHANGED (PRINTING clears ready)."""
         if "state" in kwargs:
             raise TypeError(
@@ -590,7 +601,7 @@ class Printer:
                  source: const.Source,
                  timestamp: Optional[float] = None,
                  command_id: Optional[int] = None,
-                 **kwargs) -> None:
+                 **kwargs: Any) -> None:
         """Queues an event; keywords other than job_id, transfer_id,
         reason, state and dialog_id go into its data. Dropped without a
         token, as in the SDK."""
@@ -612,7 +623,7 @@ class Printer:
     def telemetry(self,
                   state: Optional[const.State] = None,
                   timestamp: Optional[float] = None,
-                  **kwargs) -> None:
+                  **kwargs: Any) -> None:
         """Queues telemetry (send it at least once a second). None values
         are dropped; the printer's state, command_id and job_id are added.
         ``state`` is ignored (deprecated in the SDK; use set_state)."""
@@ -622,16 +633,15 @@ class Printer:
         self._native.telemetry(kwargs, float(timestamp) if timestamp and timestamp > 0 else None)
 
     # ------------------------------------------------------------ handlers
-    def set_handler(self, command: const.Command,
-                    handler: Callable[[Command], Dict[str, Any]]):
+    def set_handler(self, command: const.Command, handler: Handler) -> None:
         """Sets the handler of ``command``: it receives ``printer.command``
         and returns the kwargs of ``Command.finish`` (``source`` at least)."""
         self.command.handlers[command] = handler
 
-    def handler(self, command: const.Command):
+    def handler(self, command: const.Command) -> Callable[[Handler], Handler]:
         """Decorator form of :meth:`set_handler`."""
 
-        def wrapper(handler: Callable[[Command], Dict[str, Any]]):
+        def wrapper(handler: Handler) -> Handler:
             self.set_handler(command, handler)
             return handler
 
@@ -800,7 +810,7 @@ class Printer:
             log.exception("storage %r: %s() failed", name, method)
             return ("INTERNAL", f"{method}() raised {err!r}")
 
-    def attach(self, folderpath: str, storage: str):
+    def attach(self, folderpath: str, storage: str) -> None:
         """Lists `folderpath` and attaches it as `storage` ("/<storage>/..."
         in Connect), watching it for changes; emits MEDIUM_INSERTED.
         ValueError for a bad name, InvalidStorageError (a ValueError, also a
@@ -811,7 +821,7 @@ class Printer:
         except FileExistsError as err:
             raise StorageInUseError(str(err)) from None
 
-    def detach(self, storage: str):
+    def detach(self, storage: str) -> None:
         """Detaches `storage` (a folder or a provider); emits MEDIUM_EJECTED.
         InvalidStorageError (a ValueError) for a name not attached."""
         try:
@@ -829,7 +839,7 @@ class Printer:
         return self.__printed_file_cb
 
     @printed_file_cb.setter
-    def printed_file_cb(self, value):
+    def printed_file_cb(self, value: Callable[[], Optional[str]]) -> None:
         self.__printed_file_cb = value
         self._native.watch_printed_file(value is not None)
 
@@ -852,7 +862,7 @@ class Printer:
         return self.__download_finished_cb
 
     @download_finished_cb.setter
-    def download_finished_cb(self, value):
+    def download_finished_cb(self, value: Optional[Callable[[Transfer], Any]]) -> None:
         if value is not None and not callable(value):
             raise TypeError(f"download_finished_cb must be callable, not {value!r}")
         self.__download_finished_cb = value
@@ -947,7 +957,7 @@ class Printer:
     def running_loop(self) -> bool:
         return self.__running_loop
 
-    def loop(self):
+    def loop(self) -> None:
         """Sends until :meth:`stop_loop` (the traffic itself flows on the
         library's network thread; this only keeps the printer attached).
         The GIL is released while waiting."""
@@ -966,16 +976,16 @@ class Printer:
             self.__running_loop = False
             native.stop()
 
-    def stop_loop(self):
+    def stop_loop(self) -> None:
         """Ends :meth:`loop` (from any thread or a handler)."""
         self.__running_loop = False
         self.__loop_stop.set()
 
-    def start(self):
+    def start(self) -> None:
         """Starts sending without blocking (libprusaconnect)."""
         self._native.start()
 
-    def stop(self):
+    def stop(self) -> None:
         """Stops sending; unsent events stay buffered (libprusaconnect)."""
         self._native.stop()
 
