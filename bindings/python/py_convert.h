@@ -61,10 +61,10 @@ const char* EnumName();
 // ---- C++ → Python ----
 inline PyObject* ToPy(bool v) { return PyBool_FromLong(v ? 1 : 0); }
 inline PyObject* ToPy(int v) { return PyLong_FromLong(v); }
-inline PyObject* ToPy(long v) { return PyLong_FromLong(v); }                // NOLINT(runtime/int)
-inline PyObject* ToPy(long long v) { return PyLong_FromLongLong(v); }       // NOLINT(runtime/int)
-inline PyObject* ToPy(unsigned v) { return PyLong_FromUnsignedLong(v); }    // NOLINT(runtime/int)
-inline PyObject* ToPy(unsigned long v) { return PyLong_FromUnsignedLong(v); }  // NOLINT
+inline PyObject* ToPy(long v) { return PyLong_FromLong(v); }              // NOLINT(runtime/int)
+inline PyObject* ToPy(long long v) { return PyLong_FromLongLong(v); }     // NOLINT(runtime/int)
+inline PyObject* ToPy(unsigned v) { return PyLong_FromUnsignedLong(v); }  // NOLINT(runtime/int)
+inline PyObject* ToPy(unsigned long v) { return PyLong_FromUnsignedLong(v); }           // NOLINT
 inline PyObject* ToPy(unsigned long long v) { return PyLong_FromUnsignedLongLong(v); }  // NOLINT
 inline PyObject* ToPy(double v) { return PyFloat_FromDouble(v); }
 inline PyObject* ToPy(const std::string& v) { return PyText(v); }

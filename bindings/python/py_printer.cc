@@ -121,7 +121,6 @@ StatusOr<CommandResult> RunPythonHandler(const std::shared_ptr<PyRef>& weak,
   return outcome;
 }
 
-
 // A camera driver written in Python: Capture() asks the printer's owner
 // (the package's Printer) for an image with owner._camera_capture(id).
 class PythonDriver : public CameraDriver {
@@ -169,7 +168,6 @@ Json NamesOf() {
   for (E v : AllValues<E>()) out.push_back(ToString(v));
   return out;
 }
-
 
 }  // namespace
 
