@@ -84,7 +84,7 @@ struct PRUSACONNECT_API HttpSnapshotOptions {
   int64_t timeout_ms = 5000;
   bool verify_tls = true;
   // Bigger answers are an error (a stream URL instead of a snapshot URL).
-  size_t max_bytes = 32 * 1024 * 1024;
+  size_t max_bytes = static_cast<size_t>(32) * 1024 * 1024;
 };
 // GETs the URL; any status but 200 is an error.
 PRUSACONNECT_API std::shared_ptr<CameraDriver> MakeHttpSnapshotDriver(
@@ -96,7 +96,7 @@ struct PRUSACONNECT_API CommandOptions {
   std::vector<std::string> argv;
   // The command is killed (SIGKILL) when it runs longer.
   int64_t timeout_ms = 10000;
-  size_t max_bytes = 32 * 1024 * 1024;
+  size_t max_bytes = static_cast<size_t>(32) * 1024 * 1024;
 };
 // Runs the command; its stdout is the image. A non-zero exit is an error.
 PRUSACONNECT_API std::shared_ptr<CameraDriver> MakeCommandDriver(const CommandOptions& options);
@@ -177,7 +177,7 @@ struct PRUSACONNECT_API CameraOptions {
   // A driver whose Capture() has not returned after this long (monotonic
   // clock) is abandoned: the camera becomes STUCK (spec Q34,
   // CAMERA_BUSY_TIMEOUT).
-  int64_t busy_timeout_ms = CAMERA_BUSY_TIMEOUT * 1000;
+  int64_t busy_timeout_ms = static_cast<int64_t>(CAMERA_BUSY_TIMEOUT) * 1000;
 };
 
 enum class CameraState {

@@ -66,10 +66,10 @@ struct PRUSACONNECT_API PrinterOptions {
   int64_t backoff_min_ms = 100;
   int64_t backoff_max_ms = 60000;
   // Timeout of every request (the SDK's CONNECTION_TIMEOUT).
-  int64_t request_timeout_ms = CONNECTION_TIMEOUT * 1000;
+  int64_t request_timeout_ms = static_cast<int64_t>(CONNECTION_TIMEOUT) * 1000;
   // Registration polling interval and lifetime of a code.
   int64_t register_poll_interval_ms = 1000;
-  int64_t register_timeout_ms = CODE_TIMEOUT * 1000;
+  int64_t register_timeout_ms = static_cast<int64_t>(CODE_TIMEOUT) * 1000;
   // TLS: certificates are verified against the system store (or `ca_file`)
   // unless verify_tls is false — only for local servers with self-signed
   // certificates.
