@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Optional
 
 from .const import (FILENAME_LENGTH, FORBIDDEN_CHARACTERS, MAX_NAME_LENGTH, Event, Source,
                     TransferType)
+from .util import _struct_dict
 
 __all__ = ["Transfer", "DownloadMgr", "TransferRunningError",
            "TransferAbortedError", "TransferStoppedError", "ForbiddenCharactersError",
@@ -108,15 +109,11 @@ def _team_id(value):
         return value or None
 
 
-_TRANSFER_FIELDS = ("type", "in_progress", "path", "url", "os_path", "to_print", "to_select",
-                    "start_cmd_id", "hash", "team_id", "size", "transferred",
-                    "time_transferring", "time_remaining", "outcome", "reason")
-
-
 def transfer_dict(info) -> Dict[str, Any]:
-    """The library's TransferInfo (transfer.h) as a dict: every field, None
-    for unset ones, plus ``progress`` (percent)."""
-    out = {name: getattr(info, name) for name in _TRANSFER_FIELDS}
+    """The library's TransferInfo (transfer.h) as a dict: every field (None
+    for unset ones; transfer_id None before the first), plus ``progress``
+    (percent)."""
+    out = _struct_dict(info)
     out["transfer_id"] = info.transfer_id or None
     out["progress"] = info.progress()
     return out

@@ -24,6 +24,7 @@ from .conditions import PrinterConditions, _bind_default
 from .download import DownloadMgr, Transfer, transfer_dict
 from .files import (Filesystem, StorageInUseError, StorageProvider, UnknownStorageError)
 from .models import Sheet
+from .util import _struct_dict
 
 log = logging.getLogger("connect-printer")
 
@@ -41,10 +42,6 @@ _INFO_KEYS = ("type", "version", "subversion", "firmware", "sdk",
 _STATES = const.State._value2member_map_
 _TYPES = {str(t): t for t in const.PrinterType}
 _REGISTRATION = const.RegistrationStatus._value2member_map_
-_STATS = ("events_queued", "events_sent", "events_dropped_overflow",
-          "events_dropped_rejected", "events_retried", "telemetry_queued",
-          "telemetry_sent", "telemetry_coalesced", "requests_failed",
-          "commands_received", "events_buffered")
 # Built-in handlers the library runs itself (fast, no Python involved).
 _NATIVE_BUILTINS = (const.Command.SEND_INFO, const.Command.SEND_STATE_INFO,
                     const.Command.SEND_FILE_INFO, const.Command.CREATE_FOLDER,
@@ -995,8 +992,7 @@ class Printer:
 
     def stats(self) -> Dict[str, int]:
         """Traffic counters (events/telemetry queued, sent, dropped...)."""
-        stats = self._native.stats()
-        return {name: getattr(stats, name) for name in _STATS}
+        return _struct_dict(self._native.stats())
 
 
 _BUILTINS = {

@@ -1,6 +1,6 @@
 """Small helpers of the SDK's ``util`` module."""
 from time import time
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from . import const
 from ._prusaconnect import fingerprint_from_serial
@@ -17,3 +17,11 @@ def make_fingerprint(identifier: str) -> str:
     """The SHA-256 hex digest of ``identifier`` (the fingerprint Prusa
     printers derive from their serial number)."""
     return fingerprint_from_serial(identifier)
+
+
+def _struct_dict(value) -> Dict[str, Any]:
+    """A struct the compiled module wraps (PrinterStats, TransferInfo...) as
+    a dict of its fields, sorted by name."""
+    return {name: getattr(value, name) for name, attr in sorted(vars(type(value)).items())
+            if type(attr).__name__ == "getset_descriptor" and not name.startswith("_")
+            and name not in ("this", "thisown")}
