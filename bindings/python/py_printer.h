@@ -60,7 +60,7 @@ class PythonPrinter : public Printer {
   // A camera driver whose Capture() calls owner._camera_capture(camera_id)
   // with the GIL on the camera's thread (bytes, or an exception).
   std::shared_ptr<CameraDriver> python_camera_driver(const std::string& camera_id);
-  // Attaches a storage kept by a Python provider (py_storage.cc):
+  // Attaches a storage kept by a Python provider:
   // owner._storage_call(name, method, args) runs its methods. `can_store`:
   // it accepts downloads (store_file). MEDIUM_INSERTED as attach().
   Status attach_python_storage(const std::string& name, bool can_store);
@@ -72,10 +72,6 @@ class PythonPrinter : public Printer {
 };
 
 #ifndef SWIG
-// A StorageProvider whose methods run owner._storage_call(name, method,
-// args) with the GIL (py_storage.cc).
-std::shared_ptr<StorageProvider> MakePythonStorage(std::shared_ptr<PyRef> owner,
-                                                   const std::string& name, bool can_store);
 // A new wrapped TransferInfo (the SWIG wrapper defines it). REQUIRES the GIL.
 PyObject* NewTransferInfoObject(const TransferInfo& info);
 #endif
