@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "py_convert.h"
+
 namespace prusaconnect::python {
 namespace {
 
@@ -498,20 +500,8 @@ PyObject* FromJson(const Json& value) {
       const std::string& s = value.as_string();
       return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
     }
-    case Json::Type::kArray: {
-      const Json::Array& items = value.as_array();
-      PyObject* list = PyList_New(static_cast<Py_ssize_t>(items.size()));
-      if (list == nullptr) return nullptr;
-      for (size_t i = 0; i < items.size(); ++i) {
-        PyObject* item = FromJson(items[i]);
-        if (item == nullptr) {
-          Py_DECREF(list);
-          return nullptr;
-        }
-        PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
-      }
-      return list;
-    }
+    case Json::Type::kArray:
+      return ToPy(value.as_array());  // each item back through FromJson()
     case Json::Type::kObject: {
       PyObject* dict = PyDict_New();
       if (dict == nullptr) return nullptr;
