@@ -244,10 +244,6 @@ bool ToJsonImpl(PyObject* o, Json* out, int depth) {
 
 // ---------------------------------------------------------------- errors
 
-void ThrowIfError(const Status& status) {
-  if (!status.ok()) throw Error(status);
-}
-
 PyObject* ExceptionClass(StatusCode code) {
   switch (code) {
     case StatusCode::kInvalidArgument:

@@ -32,8 +32,8 @@
 
 namespace prusaconnect::python {
 
-// A failed call of the facade: the SWIG %exception block turns it into the
-// Python exception that ExceptionClass(code) names.
+// A failed call of PythonPrinter: the SWIG %exception block (and StatusToPy)
+// turns it into the Python exception that ExceptionClass(code) names.
 class Error : public std::exception {
  public:
   Error(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -46,23 +46,10 @@ class Error : public std::exception {
   std::string message_;
 };
 
-// Throws Error unless `status` is OK.
-void ThrowIfError(const Status& status);
-
 // The Python exception class of a status code (borrowed reference):
 // InvalidArgument → ValueError, NotFound → FileNotFoundError,
 // FailedPrecondition → RuntimeError, Unavailable → ConnectionError, ...
 PyObject* ExceptionClass(StatusCode code);
-// The enumerator whose wire text is `text` (prusaconnect::Parse), or an
-// InvalidArgument Error "unknown <what>: '<text>'".
-template <typename E>
-E ParseOrThrow(const std::string& text, const char* what) {
-  E value{};
-  if (!Parse(text, &value)) {
-    throw Error(StatusCode::kInvalidArgument, std::string("unknown ") + what + ": '" + text + "'");
-  }
-  return value;
-}
 
 // Sets the Python error indicator from an Error.
 void SetPythonError(const Error& error);
