@@ -189,6 +189,13 @@ PyObject* NewTransferInfoObject(const TransferInfo& info) {
   static swig_type_info* type = SWIG_TypeQuery("prusaconnect::TransferInfo *");
   return SWIG_Python_NewPointerObj(nullptr, new TransferInfo(info), type, SWIG_POINTER_OWN);
 }
+bool CommandResultOf(PyObject* object, CommandResult* out) {
+  static swig_type_info* type = SWIG_TypeQuery("prusaconnect::CommandResult *");
+  void* ptr = nullptr;
+  if (!SWIG_IsOK(SWIG_ConvertPtr(object, &ptr, type, 0)) || ptr == nullptr) return false;
+  *out = *static_cast<CommandResult*>(ptr);
+  return true;
+}
 // None, or a new wrapped copy of the value.
 template <typename T>
 PyObject* OptionalObject(const std::optional<T>& value, swig_type_info* type) {

@@ -24,53 +24,19 @@ namespace prusaconnect::python {
 namespace {
 
 // Turns what the owner's _run_handler returned into the command's outcome:
-// a str is the repr() of the exception the handler raised; a tuple is
-// (event, source, reason, state, job_id, transfer_id, dialog_id, data).
+// a str is the repr() of the exception the handler raised, anything else
+// must be the CommandResult that command.command_result() built.
 StatusOr<CommandResult> ResultOf(PyObject* result) {
   if (PyUnicode_Check(result)) {
-    std::string repr;
     Py_ssize_t size = 0;
     const char* text = PyUnicode_AsUTF8AndSize(result, &size);
     if (text == nullptr) return Status(StatusCode::kUnknown, CurrentErrorRepr());
-    repr.assign(text, static_cast<size_t>(size));
-    return Status(StatusCode::kUnknown, repr);
-  }
-  const char* event = nullptr;
-  const char* source = nullptr;
-  const char* reason = nullptr;
-  const char* state = nullptr;
-  long long job_id = 0;       // NOLINT(runtime/int)
-  long long transfer_id = 0;  // NOLINT(runtime/int)
-  long long dialog_id = 0;    // NOLINT(runtime/int)
-  PyObject* data = nullptr;
-  if (!PyTuple_Check(result) ||
-      !PyArg_ParseTuple(result, "ssssLLLO", &event, &source, &reason, &state, &job_id, &transfer_id,
-                        &dialog_id, &data)) {
-    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "bad handler result");
-    return Status(StatusCode::kUnknown, CurrentErrorRepr());
+    return Status(StatusCode::kUnknown, std::string(text, static_cast<size_t>(size)));
   }
   CommandResult r;
-  auto bad = [](const char* what, const char* value) {
-    return Status(StatusCode::kUnknown,
-                  std::string("ValueError(\"unknown ") + what + ": '" + value + "'\")");
-  };
-  if (!Parse(source, &r.source)) return bad("source", source);
-  if (*event != '\0') {
-    Event e;
-    if (!Parse(event, &e)) return bad("event", event);
-    r.event = e;
+  if (!CommandResultOf(result, &r)) {
+    return Status(StatusCode::kUnknown, "TypeError('bad handler result')");
   }
-  if (*reason != '\0') r.reason = reason;
-  if (*state != '\0') {
-    State s;
-    if (!Parse(state, &s)) return bad("state", state);
-    r.state = s;
-  }
-  if (job_id != 0) r.job_id = job_id;
-  if (transfer_id != 0) r.transfer_id = transfer_id;
-  if (dialog_id != 0) r.dialog_id = dialog_id;
-  if (!ToJson(data, &r.data)) return Status(StatusCode::kUnknown, CurrentErrorRepr());
-  if (!r.data.is_object()) r.data = Json::MakeObject();
   return r;
 }
 

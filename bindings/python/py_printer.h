@@ -40,8 +40,7 @@ class PythonPrinter : public Printer {
   // Routes `command` to owner._run_handler(command_id, name, args, kwargs,
   // force) (true) or back to the library (false: its built-in handler, or
   // "Not Implemented"). _run_handler returns the repr() of the exception
-  // the handler raised, or (event, source, reason, state, job_id,
-  // transfer_id, dialog_id, data) with "" / 0 for "none".
+  // the handler raised, or the outcome as a CommandResult.
   void route_handler(Command command, bool to_python);
   // Asks owner._printed_file() for the file being printed (on the thread
   // running the file command); false removes the question.
@@ -74,6 +73,9 @@ class PythonPrinter : public Printer {
 #ifndef SWIG
 // A new wrapped TransferInfo (the SWIG wrapper defines it). REQUIRES the GIL.
 PyObject* NewTransferInfoObject(const TransferInfo& info);
+// Copies a wrapped CommandResult; false when `object` is not one (the SWIG
+// wrapper defines it). REQUIRES the GIL.
+bool CommandResultOf(PyObject* object, CommandResult* out);
 #endif
 
 // ---- module functions ----

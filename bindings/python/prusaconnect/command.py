@@ -264,17 +264,21 @@ class Command:
 
     def _collect(self, command_id, result):
         """What ``finish(command_id=..., **result)`` would send, as the
-        library's handler outcome (the SDK's TypeErrors included: a result
+        library's handler outcome (a CommandResult) (the SDK's TypeErrors included: a result
         that is not a mapping, lacks ``source`` or holds ``command_id``)."""
         local = self._local
         local.collecting = True
         local.result = None
         try:
             self.finish(command_id=command_id, **result)
-            return local.result
+            parts = local.result
         finally:
             local.collecting = False
             local.result = None
+        try:
+            return command_result(parts)
+        except (TypeError, ValueError) as err:  # data JSON cannot carry: FAILED, its repr
+            return repr(err)
 
     def __call__(self):
         """Runs the handler of the accepted command, if any, in this thread."""
