@@ -25,8 +25,7 @@
 // Generated with -builtin (native types, no shadow classes) and -threads.
 // GIL: every wrapped call releases it (the library never calls Python with
 // one of its locks held, and its network thread never takes the GIL), except
-// PythonPrinter's own methods and the module functions, which touch Python
-// objects (the "nothread" feature below).
+// the two that use the Python C API inside (the "nothread" feature below).
 %module(package="prusaconnect") _prusaconnect
 
 // The wrappers release the GIL with prusaconnect::python::AllowThreads
@@ -294,22 +293,12 @@ PyObject* ObjectList(const std::vector<T>& values, swig_type_info* type) {
 }
 
 // ---- GIL: kept only where Python objects are touched ----
+// PythonPrinter's constructor takes a weak reference to its owner and
+// install_log_sink a reference to the forwarder: both use the Python C API.
+// (Arguments and results are converted outside the released region anyway;
+// PyRef may be dropped without the GIL.)
 %feature("nothread") prusaconnect::python::PythonPrinter::PythonPrinter;
-%feature("nothread") prusaconnect::python::PythonPrinter::route_handler;
-%feature("nothread") prusaconnect::python::PythonPrinter::watch_printed_file;
-%feature("nothread") prusaconnect::python::PythonPrinter::watch_downloads;
-%feature("nothread") prusaconnect::python::PythonPrinter::watch_condition;
-%feature("nothread") prusaconnect::python::PythonPrinter::watch_camera_tokens;
-%feature("nothread") prusaconnect::python::PythonPrinter::python_camera_driver;
 %feature("nothread") prusaconnect::python::install_log_sink;
-%feature("nothread") prusaconnect::python::set_log_level;
-%feature("nothread") prusaconnect::python::log_level;
-%feature("nothread") prusaconnect::python::dropped_log_records;
-%feature("nothread") prusaconnect::python::enum_names;
-%feature("nothread") prusaconnect::python::printer_types;
-%feature("nothread") prusaconnect::python::library_version;
-%feature("nothread") prusaconnect::python::sdk_version;
-%feature("nothread") prusaconnect::python::standard_command_definitions;
 
 // ---- what is not wrapped ----
 // Callbacks (std::function) are installed by PythonPrinter, which holds the
